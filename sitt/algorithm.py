@@ -1,0 +1,372 @@
+"""SITT: Student-Informed Teacher Training as a subclass of stable-baselines3's PPO.
+
+One iteration of :meth:`SITT.learn` is the paper's three phases:
+
+1. roll-out (:meth:`SITT.collect_rollouts`): the teacher acts with SB3's loop; :meth:`SITT.rollout_reward_term`
+   then adds ``sign * coef * KL(teacher(o) || proxy(o))`` to each stored reward, ``o`` the observation the action
+   was taken from, and recomputes returns and advantages;
+2. policy update (:meth:`SITT.policy_update`): PPO's loss plus the student-informed term (release: feature L1 to the
+   proxy; paper: KL to the proxy), proxy frozen; only the teacher (policy MLP, head, critic) changes;
+3. alignment (:meth:`SITT.align`): the student is pulled to the teacher and the proxy to the student (L1 on
+   features and on the frozen head's outputs); only the student side changes.
+
+What does not change within a phase is computed once per iteration: the observations as float32 tensors, the
+student view, the proxy's features (frozen during the update), the teacher's features and head outputs (frozen
+during alignment).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor, safe_mean
+from stable_baselines3.common.vec_env import VecEnv
+
+from sitt.config import SITTConfig
+from sitt.distributions import actions_from_output, agreement, check_supported, kl_divergence
+from sitt.losses import alignment_loss, ppo_loss, update_term
+from sitt.networks import StudentNetworks, teacher_latent
+
+StudentObsFn = Callable[[np.ndarray], np.ndarray]
+_PPO_ARGS = set(inspect.signature(PPO.__init__).parameters) - {"self", "policy", "env"}
+
+
+def call_frozen(module: th.nn.Module, x: th.Tensor) -> th.Tensor:
+    """``module(x)`` with the module's parameters detached: gradients reach ``x`` but never the module."""
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    return th.func.functional_call(module, params, (x,))
+
+
+def flatten_env_major(a: np.ndarray) -> np.ndarray:
+    """(T, E, ...) roll-out array -> (E*T, ...), the order of SB3's ``RolloutBuffer.swap_and_flatten``, so that a
+    seeded minibatch permutation picks the same samples as stock PPO."""
+    return a.swapaxes(0, 1).reshape(a.shape[0] * a.shape[1], *a.shape[2:])
+
+
+def minibatches(n: int, batch_size: int | None, generator: Callable[[int], np.ndarray]):
+    """Index arrays covering ``range(n)`` in minibatches; ``None`` (one full batch, no shuffling) when
+    ``batch_size`` is None or >= n: a full batch in a shuffled order is the same batch."""
+    if batch_size is None or batch_size >= n:
+        yield None
+        return
+    perm = generator(n)
+    for start in range(0, n, batch_size):
+        yield perm[start : start + batch_size]
+
+
+class SITT(PPO):
+    """PPO teacher trained with SITT's roll-out, policy-update and alignment phases (see the module docstring).
+
+    :param policy: the teacher's policy (``"MlpPolicy"`` or an ``ActorCriticPolicy`` class), as for SB3's PPO.
+    :param env: any SB3 ``VecEnv`` (or gymnasium env) giving the teacher's (privileged) observations.
+    :param recipe: ``"release"`` (the authors' code) or ``"paper"`` (the text); see :func:`sitt.config.recipe_defaults`.
+    :param config: a ready :class:`SITTConfig`; ``recipe`` is then ignored and ``switches`` override its fields.
+    :param student_obs_fn: maps a batch of teacher observations (N, *obs_shape) to student observations
+        (N, *student_shape), numpy in and out. Default: ``env.student_obs`` when the env has one.
+    :param kl_groups_fn: optional logging hook: observations (N, *obs_shape) -> {group name: bool mask (N,)}; the
+        mean KL of each group is logged as ``sitt/kl_<name>``. Default: ``env.kl_groups`` when the env has one.
+    :param switches: any :class:`SITTConfig` field (``reward_coef=0.5``, ``update_term="kl"``, ``align=False``, ...);
+        every other keyword goes to SB3's ``PPO`` (``n_steps``, ``batch_size``, ``n_epochs``, ``ent_coef``,
+        ``seed``, ``device``, ``verbose``, ``tensorboard_log``, ...).
+    """
+
+    def __init__(
+        self,
+        policy: Any,
+        env: Any,
+        recipe: str = "release",
+        *,
+        config: SITTConfig | None = None,
+        student_obs_fn: StudentObsFn | None = None,
+        kl_groups_fn: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+        _init_setup_model: bool = True,
+        **kwargs: Any,
+    ):
+        switches = {k: kwargs.pop(k) for k in list(kwargs) if k in SITTConfig.field_names()}
+        unknown = sorted(set(kwargs) - _PPO_ARGS)
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]}: not a SITT switch nor a PPO argument; SITT switches: "
+                f"{', '.join(SITTConfig.field_names())}; PPO arguments: {', '.join(sorted(_PPO_ARGS))}"
+            )
+        if config is None:
+            self.sitt_config = SITTConfig.from_recipe(recipe, **switches)
+        else:
+            self.sitt_config = dataclasses.replace(config, **switches).validate()
+        super().__init__(policy, env, _init_setup_model=False, **kwargs)
+        self.student_obs_fn = student_obs_fn or getattr(self.env, "student_obs", None)
+        self.kl_groups_fn = kl_groups_fn or getattr(self.env, "kl_groups", None)
+        self._iteration: dict[str, Any] = {}
+        if not _init_setup_model:
+            return  # SB3's load(): attributes come from the saved file, then _setup_model() is called
+        if self.sitt_config.needs_student_obs and self.student_obs_fn is None:
+            raise ValueError(
+                "student_obs_fn: the env has no student view (no `student_obs` method) and none was passed; "
+                "allowed: a function mapping teacher observations (N, *obs_shape) to student observations"
+            )
+        self.student_obs_shape = self._probe_student_obs_shape()
+        self._setup_model()
+
+    # ------------------------------------------------------------------ set-up
+
+    def _probe_student_obs_shape(self) -> tuple[int, ...]:
+        probe = np.zeros((1, *self.observation_space.shape), dtype=self.observation_space.dtype)
+        if self.student_obs_fn is None:
+            return tuple(self.observation_space.shape)
+        return tuple(np.asarray(self.student_obs_fn(probe)).shape[1:])
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        check_supported(self.policy, self.action_space)
+        if self.sitt_config.uses_student:
+            self.nets = StudentNetworks(
+                self.policy,
+                self.sitt_config,
+                student_obs_dim=int(np.prod(self.student_obs_shape)),
+                teacher_obs_dim=int(np.prod(self.observation_space.shape)),
+            ).to(self.device)
+            self.align_optimizer = th.optim.Adam(self.nets.parameters(), lr=self.sitt_config.align_lr)
+        else:
+            self.nets = None
+            self.align_optimizer = None
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts, variables = super()._get_torch_save_params()
+        if self.sitt_config.uses_student:
+            state_dicts = state_dicts + ["nets", "align_optimizer"]
+        return state_dicts, variables
+
+    def _excluded_save_params(self) -> list[str]:
+        return super()._excluded_save_params() + ["student_obs_fn", "kl_groups_fn", "_iteration"]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _student_head(self) -> th.nn.Module:
+        return self.nets.student_head if self.nets.student_head is not None else self.policy.action_net
+
+    def _student_obs_tensor(self, obs: np.ndarray) -> th.Tensor:
+        student = np.asarray(self.student_obs_fn(obs))
+        return th.as_tensor(student.reshape(len(student), -1), dtype=th.float32, device=self.device)
+
+    def _kl_target(self, obs: th.Tensor, student_obs: th.Tensor | None) -> tuple[th.Tensor, th.Tensor]:
+        """Features (N, D) and head outputs (N, K) of whoever stands in for the student in the KL: the proxy on the
+        teacher observation, or (oracle ablation) the true student on the student observation."""
+        if self.sitt_config.kl_source == "proxy":
+            latent = self.nets.proxy(obs.flatten(1))
+        else:
+            latent = self.nets.student(student_obs)
+        return latent, self._student_head()(latent)
+
+    # ------------------------------------------------------------------ phase 1: roll-out
+
+    def collect_rollouts(
+        self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
+    ) -> bool:
+        """Roll-out phase: the teacher acts (SB3's loop, env rewards stored), then SITT's reward term is added."""
+        if not super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps):
+            return False
+        n_paths = [info["n_paths"] for info in self.ep_info_buffer if "n_paths" in info]
+        if n_paths:
+            self.logger.record("rollout/n_paths_mean", safe_mean(n_paths))
+        self.rollout_reward_term(rollout_buffer)
+        return True
+
+    def rollout_reward_term(self, buffer: RolloutBuffer) -> None:
+        """reward_t += sign * coef * KL(teacher(o_t) || proxy(o_t)) for every stored step; returns/advantages redone.
+
+        Adding the term after the loop equals adding it at each step (teacher and proxy do not change during the
+        roll-out) and evaluates both networks once on the whole batch. Also caches what later phases reuse.
+        """
+        cfg = self.sitt_config
+        obs_np = flatten_env_major(buffer.observations)  # (E*T, *obs_shape), sample order of SB3's buffer.get()
+        obs = th.as_tensor(obs_np, dtype=th.float32, device=self.device)
+        self._iteration = {"obs": obs}
+        if not cfg.uses_student:
+            return
+        student_obs = self._student_obs_tensor(obs_np) if cfg.needs_student_obs else None
+        with th.no_grad():
+            teacher_out = self.policy.action_net(teacher_latent(self.policy, obs))
+            target_latent, target_out = self._kl_target(obs, student_obs)
+            kl = kl_divergence(self.policy, teacher_out, target_out)  # (T*E,)
+        self._iteration.update(student_obs=student_obs, target_latent=target_latent)
+        self._log_kl(kl, obs_np)
+        if cfg.reward_term and cfg.reward_coef > 0:
+            n_steps, n_envs = buffer.rewards.shape
+            term = (cfg.reward_sign * cfg.reward_coef) * kl.cpu().numpy().reshape(n_envs, n_steps).T  # (T, E)
+            buffer.rewards += term.astype(np.float32)
+            self.logger.record("sitt/reward_term_mean", float(term.mean()))
+            with th.no_grad():
+                last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))
+            buffer.compute_returns_and_advantage(last_values=last_values, dones=self._last_episode_starts)
+
+    def _log_kl(self, kl: th.Tensor, obs_np: np.ndarray) -> None:
+        kl_np = kl.cpu().numpy()
+        self.logger.record("sitt/kl_mean", float(kl_np.mean()))
+        if self.kl_groups_fn is not None:
+            for name, mask in self.kl_groups_fn(obs_np).items():
+                mask = np.asarray(mask).reshape(-1)
+                self.logger.record(f"sitt/kl_{name}", float(kl_np[mask].mean()) if mask.any() else float("nan"))
+
+    # ------------------------------------------------------------------ phase 2: policy update
+
+    def train(self) -> None:
+        """One SITT update: the policy-update phase, then the alignment phase."""
+        self.policy_update()
+        if self.sitt_config.align:
+            self.align()
+
+    def policy_update(self) -> None:
+        """PPO's clipped update of the teacher plus ``update_weight * update_term`` (proxy frozen).
+
+        Same loss, schedules, grad clipping, early stopping and logs as SB3's ``PPO.train``; the teacher's features
+        are computed once per minibatch and serve both the PPO loss and the SITT term.
+        """
+        cfg, buf = self.sitt_config, self.rollout_buffer
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        clip_range = self.clip_range(self._current_progress_remaining)
+        clip_range_vf = None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
+
+        n = buf.buffer_size * buf.n_envs
+        as_t = lambda a: th.as_tensor(flatten_env_major(a), device=self.device)  # (T, E, ...) -> (E*T, ...)
+        obs = self._iteration.get("obs")
+        if obs is None:
+            obs = th.as_tensor(flatten_env_major(buf.observations), dtype=th.float32, device=self.device)
+        actions = as_t(buf.actions)
+        actions = actions.long().flatten() if isinstance(self.action_space, spaces.Discrete) else actions.float()
+        old_values, old_log_prob, advantages, returns = (as_t(a) for a in (buf.values, buf.log_probs, buf.advantages, buf.returns))
+        use_term = cfg.uses_student and cfg.update_term != "off" and cfg.update_weight > 0
+        target_latent = self._iteration["target_latent"] if use_term else None
+
+        logs: dict[str, list[float]] = {}
+        approx_kl_divs: list[float] = []
+        continue_training = True
+        for epoch in range(self.n_epochs):
+            approx_kl_divs = []
+            for idx in minibatches(n, self.batch_size, np.random.permutation):
+                pick = (lambda t: t) if idx is None else (lambda t: t[idx])
+                features = self.policy.extract_features(pick(obs))
+                if self.policy.share_features_extractor:
+                    latent_pi, latent_vf = self.policy.mlp_extractor(features)
+                else:
+                    latent_pi = self.policy.mlp_extractor.forward_actor(features[0])
+                    latent_vf = self.policy.mlp_extractor.forward_critic(features[1])
+                dist = self.policy._get_action_dist_from_latent(latent_pi)
+                log_prob = dist.log_prob(pick(actions))
+                values = self.policy.value_net(latent_vf).flatten()
+                loss, parts = ppo_loss(
+                    log_prob, pick(old_log_prob), pick(advantages), values, pick(old_values), pick(returns),
+                    dist.entropy(), clip_range=clip_range, clip_range_vf=clip_range_vf, ent_coef=self.ent_coef,
+                    vf_coef=self.vf_coef, normalize_advantage=self.normalize_advantage,
+                )
+                if use_term:
+                    target_out = None
+                    if cfg.update_term == "kl":
+                        with th.no_grad():
+                            target_out = self._student_head()(pick(target_latent))
+                    term = update_term(cfg.update_term, self.policy, latent_pi, pick(target_latent), target_out)
+                    loss = loss + cfg.update_weight * term
+                    parts["sitt_update_term"] = term.detach()
+                for key, value in parts.items():
+                    logs.setdefault(key, []).append(value.item())
+                approx_kl_divs.append(parts["approx_kl"].item())
+                if self.target_kl is not None and approx_kl_divs[-1] > 1.5 * self.target_kl:
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_divs[-1]:.2f}")
+                    break
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.policy.optimizer.step()
+            self._n_updates += 1
+            if not continue_training:
+                break
+
+        for key in ("entropy_loss", "policy_gradient_loss", "value_loss", "clip_fraction"):
+            self.logger.record(f"train/{key}", np.mean(logs[key]))
+        self.logger.record("train/approx_kl", np.mean(approx_kl_divs))
+        self.logger.record("train/loss", loss.item())
+        self.logger.record("train/explained_variance", explained_variance(buf.values.flatten(), buf.returns.flatten()))
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/clip_range", clip_range)
+        if clip_range_vf is not None:
+            self.logger.record("train/clip_range_vf", clip_range_vf)
+        if "sitt_update_term" in logs:
+            self.logger.record("sitt/update_term", np.mean(logs["sitt_update_term"]))
+
+    # ------------------------------------------------------------------ phase 3: alignment
+
+    def align(self) -> None:
+        """Pull the student to the teacher and the proxy to the student on this iteration's roll-out.
+
+        ``align_epochs`` passes (full batch by default) over a random ``align_subset`` of the samples; Adam on the
+        student side only. The teacher's features and head outputs are computed once (the teacher is frozen here);
+        heads are applied with detached parameters, so the shared head never moves in this phase.
+        """
+        cfg = self.sitt_config
+        obs, student_obs = self._iteration["obs"], self._iteration["student_obs"]
+        n = len(obs)
+        if cfg.align_subset < 1.0:
+            keep = th.randperm(n, device=self.device)[: max(1, int(round(cfg.align_subset * n)))]
+            obs, student_obs, n = obs[keep], student_obs[keep], len(keep)
+        with th.no_grad():
+            teacher_feat = teacher_latent(self.policy, obs)
+            teacher_out = self.policy.action_net(teacher_feat)
+        proxy_in = obs.flatten(1)
+        head = self._student_head()
+        losses: list[float] = []
+        parts_log: dict[str, list[float]] = {}
+        for _ in range(cfg.align_epochs):
+            for idx in minibatches(n, cfg.align_batch_size, lambda k: th.randperm(k, device=self.device)):
+                pick = (lambda t: t) if idx is None else (lambda t: t[idx])
+                student_feat = self.nets.student(pick(student_obs))
+                proxy_feat = self.nets.proxy(pick(proxy_in))
+                student_out = head(student_feat) if self.nets.student_head is not None else call_frozen(head, student_feat)
+                proxy_out = call_frozen(head, proxy_feat)
+                loss, parts = alignment_loss(
+                    student_feat, pick(teacher_feat), proxy_feat, student_out, pick(teacher_out), proxy_out
+                )
+                self.align_optimizer.zero_grad()
+                loss.backward()
+                self.align_optimizer.step()
+                losses.append(loss.item())
+                for key, value in parts.items():
+                    parts_log.setdefault(key, []).append(value.item())
+        with th.no_grad():
+            student_out = head(self.nets.student(student_obs))
+        self.logger.record("sitt/align_loss", float(np.mean(losses)))
+        for key, values in parts_log.items():
+            self.logger.record(f"sitt/align_{key}", float(np.mean(values)))
+        self.logger.record("sitt/agreement", agreement(self.policy, student_out, teacher_out))
+
+    # ------------------------------------------------------------------ acting
+
+    def student_logits(self, student_obs: np.ndarray | th.Tensor) -> th.Tensor:
+        """The student's head outputs (logits or means) for a batch of student observations, (N, K)."""
+        obs = th.as_tensor(np.asarray(student_obs), dtype=th.float32, device=self.device)
+        with th.no_grad():
+            return self._student_head()(self.nets.student(obs.reshape(len(obs), -1)))
+
+    def predict_student(self, student_obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
+        """The student's actions for student observations (N, *student_shape) or a single one; like ``predict``."""
+        if self.nets is None:
+            raise ValueError("predict_student: this model trains no student (all three SITT phases are off)")
+        student_obs = np.asarray(student_obs)
+        single = student_obs.ndim == len(self.student_obs_shape)
+        batch = student_obs[None] if single else student_obs
+        with th.no_grad():
+            actions = actions_from_output(self.policy, self.student_logits(batch), deterministic).cpu().numpy()
+        if isinstance(self.action_space, spaces.Box):
+            actions = np.clip(actions, self.action_space.low, self.action_space.high)
+        return (actions[0] if single else actions), None
