@@ -31,7 +31,8 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor, sa
 from stable_baselines3.common.vec_env import VecEnv
 
 from sitt.config import SITTConfig
-from sitt.distributions import actions_from_output, agreement, check_supported, kl_divergence
+from sitt.dedup import groups_for, unique_rows
+from sitt.distributions import actions_from_output, agreement, check_supported, distribution_from_output, kl_divergence
 from sitt.losses import alignment_loss, ppo_loss, update_term
 from sitt.networks import StudentNetworks, teacher_latent
 
@@ -73,6 +74,9 @@ class SITT(PPO):
         (N, *student_shape), numpy in and out. Default: ``env.student_obs`` when the env has one.
     :param kl_groups_fn: optional logging hook: observations (N, *obs_shape) -> {group name: bool mask (N,)}; the
         mean KL of each group is logged as ``sitt/kl_<name>``. Default: ``env.kl_groups`` when the env has one.
+    :param dedup: run the networks once per distinct observation of a roll-out when observations repeat (integer
+        valued and at most half distinct; see :mod:`sitt.dedup`). Same results up to float summation order; False
+        runs them once per sample.
     :param switches: any :class:`SITTConfig` field (``reward_coef=0.5``, ``update_term="kl"``, ``align=False``, ...);
         every other keyword goes to SB3's ``PPO`` (``n_steps``, ``batch_size``, ``n_epochs``, ``ent_coef``,
         ``seed``, ``device``, ``verbose``, ``tensorboard_log``, ...).
@@ -87,6 +91,7 @@ class SITT(PPO):
         config: SITTConfig | None = None,
         student_obs_fn: StudentObsFn | None = None,
         kl_groups_fn: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+        dedup: bool = True,
         _init_setup_model: bool = True,
         **kwargs: Any,
     ):
@@ -104,6 +109,7 @@ class SITT(PPO):
         super().__init__(policy, env, _init_setup_model=False, **kwargs)
         self.student_obs_fn = student_obs_fn or getattr(self.env, "student_obs", None)
         self.kl_groups_fn = kl_groups_fn or getattr(self.env, "kl_groups", None)
+        self.dedup = dedup
         self._iteration: dict[str, Any] = {}
         if not _init_setup_model:
             return  # SB3's load(): attributes come from the saved file, then _setup_model() is called
@@ -186,18 +192,17 @@ class SITT(PPO):
         roll-out) and evaluates both networks once on the whole batch. Also caches what later phases reuse.
         """
         cfg = self.sitt_config
-        obs_np = flatten_env_major(buffer.observations)  # (E*T, *obs_shape), sample order of SB3's buffer.get()
-        obs = th.as_tensor(obs_np, dtype=th.float32, device=self.device)
-        self._iteration = {"obs": obs}
+        it = self._prepare_iteration(buffer)
         if not cfg.uses_student:
             return
-        student_obs = self._student_obs_tensor(obs_np) if cfg.needs_student_obs else None
+        rows = it["rows"]  # (U, *obs_shape): distinct observations (all N samples when not grouped)
         with th.no_grad():
-            teacher_out = self.policy.action_net(teacher_latent(self.policy, obs))
-            target_latent, target_out = self._kl_target(obs, student_obs)
-            kl = kl_divergence(self.policy, teacher_out, target_out)  # (T*E,)
-        self._iteration.update(student_obs=student_obs, target_latent=target_latent)
-        self._log_kl(kl, obs_np)
+            teacher_out = self.policy.action_net(teacher_latent(self.policy, rows))
+            target_latent, target_out = self._kl_target(rows, it["student_rows"])
+            kl = kl_divergence(self.policy, teacher_out, target_out)  # (U,)
+        it["target_latent"] = target_latent
+        kl = kl if it["inverse"] is None else kl[it["inverse"]]  # (N,), sample order E*T
+        self._log_kl(kl, it["obs_np"])
         if cfg.reward_term and cfg.reward_coef > 0:
             n_steps, n_envs = buffer.rewards.shape
             term = (cfg.reward_sign * cfg.reward_coef) * kl.cpu().numpy().reshape(n_envs, n_steps).T  # (T, E)
@@ -206,6 +211,23 @@ class SITT(PPO):
             with th.no_grad():
                 last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))
             buffer.compute_returns_and_advantage(last_values=last_values, dones=self._last_episode_starts)
+
+    def _prepare_iteration(self, buffer: RolloutBuffer) -> dict[str, Any]:
+        """This iteration's observations as float32 tensors, grouped into distinct rows when that pays."""
+        obs_np = flatten_env_major(buffer.observations)  # (N, *obs_shape), N = E*T in SB3's buffer.get() order
+        obs = th.as_tensor(obs_np, dtype=th.float32, device=self.device)
+        grouping = unique_rows(obs) if self.dedup else None
+        if grouping is None:
+            rows, rows_np, inverse = obs, obs_np, None
+        else:
+            first, inverse = grouping
+            rows, rows_np = obs[first], obs_np[first.cpu().numpy()]
+        student_rows = None
+        if self.sitt_config.uses_student and self.sitt_config.needs_student_obs:
+            student_rows = self._student_obs_tensor(rows_np)
+        self._iteration = {"obs_np": obs_np, "rows": rows, "inverse": inverse, "n": len(obs), "student_rows": student_rows}
+        self.logger.record("sitt/distinct_obs_share", len(rows) / len(obs))
+        return self._iteration
 
     def _log_kl(self, kl: th.Tensor, obs_np: np.ndarray) -> None:
         kl_np = kl.cpu().numpy()
@@ -219,32 +241,38 @@ class SITT(PPO):
 
     def train(self) -> None:
         """One SITT update: the policy-update phase, then the alignment phase."""
+        if not self._iteration or self._iteration.get("n") != self.rollout_buffer.buffer_size * self.n_envs:
+            self._prepare_iteration(self.rollout_buffer)
         self.policy_update()
         if self.sitt_config.align:
             self.align()
 
+    def _teacher_latents(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+        """Teacher policy and value features for observations (R, *obs_shape) -> (R, D_pi), (R, D_vf)."""
+        features = self.policy.extract_features(obs)
+        if self.policy.share_features_extractor:
+            return self.policy.mlp_extractor(features)
+        return self.policy.mlp_extractor.forward_actor(features[0]), self.policy.mlp_extractor.forward_critic(features[1])
+
     def policy_update(self) -> None:
         """PPO's clipped update of the teacher plus ``update_weight * update_term`` (proxy frozen).
 
-        Same loss, schedules, grad clipping, early stopping and logs as SB3's ``PPO.train``; the teacher's features
-        are computed once per minibatch and serve both the PPO loss and the SITT term.
+        Same loss, schedules, grad clipping, early stopping and logs as SB3's ``PPO.train``. The networks run once
+        per distinct observation of the minibatch; their outputs serve both the PPO loss and the SITT term.
         """
-        cfg, buf = self.sitt_config, self.rollout_buffer
+        cfg, buf, it = self.sitt_config, self.rollout_buffer, self._iteration
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         clip_range = self.clip_range(self._current_progress_remaining)
         clip_range_vf = None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
 
-        n = buf.buffer_size * buf.n_envs
-        as_t = lambda a: th.as_tensor(flatten_env_major(a), device=self.device)  # (T, E, ...) -> (E*T, ...)
-        obs = self._iteration.get("obs")
-        if obs is None:
-            obs = th.as_tensor(flatten_env_major(buf.observations), dtype=th.float32, device=self.device)
+        n = it["n"]
+        as_t = lambda a: th.as_tensor(flatten_env_major(a), device=self.device)  # (T, E, ...) -> (N, ...)
         actions = as_t(buf.actions)
         actions = actions.long().flatten() if isinstance(self.action_space, spaces.Discrete) else actions.float()
         old_values, old_log_prob, advantages, returns = (as_t(a) for a in (buf.values, buf.log_probs, buf.advantages, buf.returns))
         use_term = cfg.uses_student and cfg.update_term != "off" and cfg.update_weight > 0
-        target_latent = self._iteration["target_latent"] if use_term else None
+        full_batch = groups_for(None, it["inverse"])
 
         logs: dict[str, list[float]] = {}
         approx_kl_divs: list[float] = []
@@ -252,27 +280,24 @@ class SITT(PPO):
         for epoch in range(self.n_epochs):
             approx_kl_divs = []
             for idx in minibatches(n, self.batch_size, np.random.permutation):
+                g = full_batch if idx is None else groups_for(th.as_tensor(idx, device=self.device), it["inverse"])
                 pick = (lambda t: t) if idx is None else (lambda t: t[idx])
-                features = self.policy.extract_features(pick(obs))
-                if self.policy.share_features_extractor:
-                    latent_pi, latent_vf = self.policy.mlp_extractor(features)
-                else:
-                    latent_pi = self.policy.mlp_extractor.forward_actor(features[0])
-                    latent_vf = self.policy.mlp_extractor.forward_critic(features[1])
-                dist = self.policy._get_action_dist_from_latent(latent_pi)
+                latent_pi, latent_vf = self._teacher_latents(g.pick(it["rows"]))  # (R, D)
+                dist = distribution_from_output(self.policy, g.per_sample(self.policy.action_net(latent_pi)))
+                values = g.per_sample(self.policy.value_net(latent_vf)).flatten()  # (B,)
                 log_prob = dist.log_prob(pick(actions))
-                values = self.policy.value_net(latent_vf).flatten()
                 loss, parts = ppo_loss(
                     log_prob, pick(old_log_prob), pick(advantages), values, pick(old_values), pick(returns),
                     dist.entropy(), clip_range=clip_range, clip_range_vf=clip_range_vf, ent_coef=self.ent_coef,
                     vf_coef=self.vf_coef, normalize_advantage=self.normalize_advantage,
                 )
                 if use_term:
+                    target_latent = g.pick(it["target_latent"])
                     target_out = None
                     if cfg.update_term == "kl":
                         with th.no_grad():
-                            target_out = self._student_head()(pick(target_latent))
-                    term = update_term(cfg.update_term, self.policy, latent_pi, pick(target_latent), target_out)
+                            target_out = self._student_head()(target_latent)
+                    term = update_term(cfg.update_term, self.policy, latent_pi, target_latent, target_out, mean=g.mean)
                     loss = loss + cfg.update_weight * term
                     parts["sitt_update_term"] = term.detach()
                 for key, value in parts.items():
@@ -314,28 +339,31 @@ class SITT(PPO):
         student side only. The teacher's features and head outputs are computed once (the teacher is frozen here);
         heads are applied with detached parameters, so the shared head never moves in this phase.
         """
-        cfg = self.sitt_config
-        obs, student_obs = self._iteration["obs"], self._iteration["student_obs"]
-        n = len(obs)
+        cfg, it = self.sitt_config, self._iteration
+        rows, student_rows, inverse = it["rows"], it["student_rows"], it["inverse"]
+        samples = None  # (S,) sample indices used for alignment; None = all N
+        n = it["n"]
         if cfg.align_subset < 1.0:
-            keep = th.randperm(n, device=self.device)[: max(1, int(round(cfg.align_subset * n)))]
-            obs, student_obs, n = obs[keep], student_obs[keep], len(keep)
+            samples = th.randperm(n, device=self.device)[: max(1, int(round(cfg.align_subset * n)))]
+            n = len(samples)
         with th.no_grad():
-            teacher_feat = teacher_latent(self.policy, obs)
-            teacher_out = self.policy.action_net(teacher_feat)
-        proxy_in = obs.flatten(1)
+            teacher_feat = teacher_latent(self.policy, rows)  # (U, D), frozen for the whole phase
+            teacher_out = self.policy.action_net(teacher_feat)  # (U, K)
+        proxy_in = rows.flatten(1)
         head = self._student_head()
+        full_batch = groups_for(samples, inverse)
         losses: list[float] = []
         parts_log: dict[str, list[float]] = {}
         for _ in range(cfg.align_epochs):
             for idx in minibatches(n, cfg.align_batch_size, lambda k: th.randperm(k, device=self.device)):
-                pick = (lambda t: t) if idx is None else (lambda t: t[idx])
-                student_feat = self.nets.student(pick(student_obs))
-                proxy_feat = self.nets.proxy(pick(proxy_in))
+                g = full_batch if idx is None else groups_for(idx if samples is None else samples[idx], inverse)
+                student_feat = self.nets.student(g.pick(student_rows))
+                proxy_feat = self.nets.proxy(g.pick(proxy_in))
                 student_out = head(student_feat) if self.nets.student_head is not None else call_frozen(head, student_feat)
                 proxy_out = call_frozen(head, proxy_feat)
                 loss, parts = alignment_loss(
-                    student_feat, pick(teacher_feat), proxy_feat, student_out, pick(teacher_out), proxy_out
+                    student_feat, g.pick(teacher_feat), proxy_feat, student_out, g.pick(teacher_out), proxy_out,
+                    mean=g.mean,
                 )
                 self.align_optimizer.zero_grad()
                 loss.backward()
@@ -344,11 +372,12 @@ class SITT(PPO):
                 for key, value in parts.items():
                     parts_log.setdefault(key, []).append(value.item())
         with th.no_grad():
-            student_out = head(self.nets.student(student_obs))
+            student_out = head(self.nets.student(full_batch.pick(student_rows)))
+            agree = full_batch.mean(agreement(self.policy, student_out, full_batch.pick(teacher_out))).item()
         self.logger.record("sitt/align_loss", float(np.mean(losses)))
         for key, values in parts_log.items():
             self.logger.record(f"sitt/align_{key}", float(np.mean(values)))
-        self.logger.record("sitt/agreement", agreement(self.policy, student_out, teacher_out))
+        self.logger.record("sitt/agreement", agree)
 
     # ------------------------------------------------------------------ acting
 

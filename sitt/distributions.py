@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
+from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution, Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.nn import functional as F
 
@@ -53,9 +53,18 @@ def actions_from_output(policy: ActorCriticPolicy, out: th.Tensor, deterministic
     raise ValueError(f"action distribution {type(policy.action_dist).__name__}: allowed: {SUPPORTED}")
 
 
-def agreement(policy: ActorCriticPolicy, student_out: th.Tensor, teacher_out: th.Tensor) -> float:
-    """Student-teacher action agreement: share of equal argmax actions (Discrete), or for Box the mean over samples
-    of exp(-KL), a number in (0, 1] that is 1 when the means coincide."""
+def distribution_from_output(policy: ActorCriticPolicy, out: th.Tensor) -> Distribution:
+    """SB3's action distribution for head outputs (N, k), as ``policy._get_action_dist_from_latent`` builds it."""
     if isinstance(policy.action_dist, CategoricalDistribution):
-        return (student_out.argmax(-1) == teacher_out.argmax(-1)).float().mean().item()
-    return th.exp(-kl_divergence(policy, teacher_out, student_out)).mean().item()
+        return policy.action_dist.proba_distribution(action_logits=out)
+    if isinstance(policy.action_dist, DiagGaussianDistribution):
+        return policy.action_dist.proba_distribution(out, policy.log_std)
+    raise ValueError(f"action distribution {type(policy.action_dist).__name__}: allowed: {SUPPORTED}")
+
+
+def agreement(policy: ActorCriticPolicy, student_out: th.Tensor, teacher_out: th.Tensor) -> th.Tensor:
+    """Student-teacher action agreement per sample (N,): 1.0 where the argmax actions are equal (Discrete), or for
+    Box exp(-KL), a number in (0, 1] that is 1 when the means coincide. Average it for the agreement rate."""
+    if isinstance(policy.action_dist, CategoricalDistribution):
+        return (student_out.argmax(-1) == teacher_out.argmax(-1)).float()
+    return th.exp(-kl_divergence(policy, teacher_out, student_out))

@@ -6,6 +6,8 @@ Shapes: N samples, D feature size, K head outputs (logits or Gaussian means).
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.nn import functional as F
@@ -62,6 +64,7 @@ def update_term(
     latent_pi: th.Tensor,
     target_latent: th.Tensor,
     target_out: th.Tensor | None = None,
+    mean: Callable[[th.Tensor], th.Tensor] = th.mean,
 ) -> th.Tensor:
     """The student-informed term of the policy-update phase (a scalar, before its weight).
 
@@ -71,12 +74,13 @@ def update_term(
     :param latent_pi: teacher policy features (N, D), with gradient.
     :param target_latent: the proxy's (or oracle student's) features (N, D), frozen.
     :param target_out: the proxy's head outputs (N, K), frozen; needed for ``"kl"``.
+    :param mean: the mean over samples; rows may stand for several samples (see :mod:`sitt.dedup`).
     """
     if kind == "feature_l1":
-        return F.l1_loss(latent_pi, target_latent.detach())
+        return mean((latent_pi - target_latent.detach()).abs())
     if kind == "kl":
         assert target_out is not None, "the kl update term needs the proxy's head outputs"
-        return kl_divergence(policy, policy.action_net(latent_pi), target_out.detach()).mean()
+        return mean(kl_divergence(policy, policy.action_net(latent_pi), target_out.detach()))
     raise ValueError(f"update_term: got {kind!r}; allowed: feature_l1, kl")
 
 
@@ -87,18 +91,21 @@ def alignment_loss(
     student_out: th.Tensor,
     teacher_out: th.Tensor,
     proxy_out: th.Tensor,
+    mean: Callable[[th.Tensor], th.Tensor] = th.mean,
 ) -> tuple[th.Tensor, dict[str, th.Tensor]]:
     """The alignment loss, the release's four L1 terms (features (N, D), head outputs (N, K)).
 
     student -> teacher on features and on head outputs (gradients into the student only: the teacher side is
     detached), proxy -> student on features and on head outputs (the student side is detached, so gradients reach
     the proxy only). The head outputs of student and proxy come from a frozen head, so the head is not trained here.
+    ``mean`` averages over samples (default: ``F.l1_loss``'s plain mean; rows may stand for several samples).
     """
+    l1 = lambda a, b: mean((a - b).abs())
     parts = {
-        "student_feat": F.l1_loss(student_feat, teacher_feat.detach()),
-        "proxy_feat": F.l1_loss(student_feat.detach(), proxy_feat),
-        "student_out": F.l1_loss(student_out, teacher_out.detach()),
-        "proxy_out": F.l1_loss(student_out.detach(), proxy_out),
+        "student_feat": l1(student_feat, teacher_feat.detach()),
+        "proxy_feat": l1(student_feat.detach(), proxy_feat),
+        "student_out": l1(student_out, teacher_out.detach()),
+        "proxy_out": l1(student_out.detach(), proxy_out),
     }
     loss = parts["student_feat"] + parts["proxy_feat"] + parts["student_out"] + parts["proxy_out"]
     return loss, {k: v.detach() for k, v in parts.items()}

@@ -143,7 +143,7 @@ def test_update_term_gradient_reaches_only_the_teacher_policy(kind, reaches):
     it = m._iteration
     m.policy.zero_grad()
     m.nets.zero_grad()
-    latent = teacher_latent(m.policy, it["obs"])
+    latent = teacher_latent(m.policy, it["rows"])
     with th.no_grad():
         target_out = m.policy.action_net(it["target_latent"])
     update_term(kind, m.policy, latent, it["target_latent"], target_out).backward()
