@@ -1,0 +1,408 @@
+"""Experiments as data: a typed, validated, JSON-serialisable description of one training run.
+
+An :class:`ExperimentConfig` is everything that decides what one run computes: which arm (a SITT variant or an
+imitation baseline), the SITT recipe and switches, the env, PPO's hyper-parameters, the budget, the seed, the held-out
+evaluation and the imitation settings. :mod:`sitt.experiments.presets` builds them by name; :func:`sitt.experiments.run_one`
+executes one; its run directory is ``<root>/<experiment>/<arm>/seed_<k>`` (:attr:`ExperimentConfig.run_id`).
+
+Validation (:meth:`ExperimentConfig.validate`) runs before any work and raises ``ValueError`` whose message starts
+with the dotted name of the offending field (``"ppo.batch_size: ..."``, ``"switches.reward_coef: ..."``).
+
+Seeds: ``seed`` seeds PPO (network initialisation, action sampling, minibatch order) and draws the run's TRAINING
+mazes (``ColorMazeEnv(n_envs, ..., seed=seed)``); the held-out evaluation mazes come from ``eval.maze_seed``, a seed of
+their own that is the same for every arm and seed of a study and may never equal a training seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sitt.config import RECIPES, SITTConfig
+
+KINDS = ("sitt", "bc", "dagger")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _fail(name: str, value: Any, allowed: str) -> None:
+    raise ValueError(f"{name}: got {value!r}; allowed: {allowed}")
+
+
+def _check_int(name: str, value: Any, lo: int) -> None:
+    if not _is_int(value) or value < lo:
+        _fail(name, value, f"an integer >= {lo}")
+
+
+def _check_number(name: str, value: Any, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
+    if (
+        not _is_number(value)
+        or (value <= lo if lo_open else value < lo)
+        or (hi is not None and value > hi)
+    ):
+        lo_txt = f"> {lo}" if lo_open else f">= {lo}"
+        _fail(name, value, f"a finite number {lo_txt}" + (f" and <= {hi}" if hi is not None else ""))
+
+
+def _from_mapping(cls: type, data: Any, prefix: str) -> Any:
+    """Build dataclass ``cls`` from a mapping, naming unknown keys by their dotted path."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise ValueError(f"{prefix.rstrip('.')}: got {data!r}; allowed: a mapping of {cls.__name__} fields")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{prefix}{unknown[0]}: unknown field; allowed: {', '.join(sorted(names))}")
+    return cls(**data)
+
+
+@dataclass
+class EnvConfig:
+    """The training env: ``ColorMazeEnv(n_envs, grid_size, margin_size, seed=<run seed>, quirks=quirks)``.
+
+    ``quirks``: ``"release"`` (every quirk of the authors' release on), ``"fixed"`` (all corrected) or a dict of
+    single overrides on top of the release (see :mod:`color_maze.quirks`). The evaluation env uses the same quirks.
+    """
+
+    n_envs: int = 1000
+    grid_size: int = 21
+    margin_size: int = 3
+    quirks: Any = "release"
+
+    def validate(self) -> "EnvConfig":
+        from color_maze.generation import validate_sizes
+        from color_maze.quirks import resolve_quirks
+
+        _check_int("env.n_envs", self.n_envs, 1)
+        if not _is_int(self.grid_size):
+            _fail("env.grid_size", self.grid_size, "an integer >= 4")
+        try:
+            validate_sizes(self.grid_size, 1)
+        except ValueError as exc:
+            raise ValueError(f"env.grid_size: {exc}") from None
+        try:
+            validate_sizes(self.grid_size, self.margin_size)
+        except ValueError as exc:
+            raise ValueError(f"env.margin_size: {exc}") from None
+        if isinstance(self.quirks, dict) or isinstance(self.quirks, str):
+            try:
+                resolve_quirks(self.quirks)
+            except ValueError as exc:
+                raise ValueError(f"env.quirks: {exc}") from None
+        else:
+            _fail("env.quirks", self.quirks, '"release", "fixed" or a dict of quirk switches (JSON-serialisable)')
+        return self
+
+
+@dataclass
+class PPOConfig:
+    """PPO's hyper-parameters (SB3 names). ``batch_size=None`` means one full-batch minibatch (as released)."""
+
+    n_steps: int = 16
+    batch_size: int | None = None
+    n_epochs: int = 10
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    ent_coef: float = 0.3
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+
+    def validate(self, n_envs: int) -> "PPOConfig":
+        _check_int("ppo.n_steps", self.n_steps, 1)
+        rollout = n_envs * self.n_steps
+        if rollout < 2:
+            _fail("ppo.n_steps", self.n_steps, "n_steps * env.n_envs >= 2 (SB3 needs two samples per roll-out)")
+        if self.batch_size is not None and (not _is_int(self.batch_size) or not 2 <= self.batch_size <= rollout):
+            _fail("ppo.batch_size", self.batch_size, f"None (full batch) or an integer in [2, n_steps * n_envs = {rollout}]")
+        _check_int("ppo.n_epochs", self.n_epochs, 1)
+        _check_number("ppo.learning_rate", self.learning_rate, 0.0, lo_open=True)
+        _check_number("ppo.gamma", self.gamma, 0.0, 1.0)
+        _check_number("ppo.gae_lambda", self.gae_lambda, 0.0, 1.0)
+        _check_number("ppo.clip_range", self.clip_range, 0.0, lo_open=True)
+        _check_number("ppo.ent_coef", self.ent_coef, 0.0)
+        _check_number("ppo.vf_coef", self.vf_coef, 0.0)
+        _check_number("ppo.max_grad_norm", self.max_grad_norm, 0.0, lo_open=True)
+        return self
+
+    def full_batch_size(self, n_envs: int) -> int:
+        """The minibatch size handed to SB3: ``batch_size``, or the whole roll-out when it is None."""
+        return self.n_steps * n_envs if self.batch_size is None else self.batch_size
+
+    def sb3_kwargs(self, n_envs: int) -> dict[str, Any]:
+        kwargs = dataclasses.asdict(self)
+        kwargs["batch_size"] = self.full_batch_size(n_envs)
+        return kwargs
+
+
+@dataclass
+class EvalConfig:
+    """The held-out evaluation: ``make_mazes(n_mazes, grid_size, margin_size, seed=maze_seed)``, deterministic actions
+    for exactly ``n_steps`` steps (the release's protocol, see :func:`color_maze.evaluate.evaluate`).
+
+    ``maze_seed`` is a seed of its own, the same for every arm and seed of a study, and never a training seed.
+    """
+
+    n_mazes: int = 15
+    maze_seed: int = 20250101
+    n_steps: int = 100
+
+    def validate(self) -> "EvalConfig":
+        _check_int("eval.n_mazes", self.n_mazes, 1)
+        _check_int("eval.maze_seed", self.maze_seed, 0)
+        _check_int("eval.n_steps", self.n_steps, 1)
+        return self
+
+
+@dataclass
+class ImitationConfig:
+    """Settings of the BC and DAgger baselines (:func:`sitt.baselines.behaviour_cloning`, :func:`sitt.baselines.dagger`).
+
+    Both roll out on the run's training mazes (``env.n_envs`` envs, the teacher's own training set), so each BC
+    roll-out collects ``bc_n_steps_per_env * n_envs`` states and each DAgger iteration ``dagger_n_steps_per_env *
+    n_envs``. ``*_batch_size=None`` means full batch.
+    """
+
+    bc_n_steps_per_env: int = 64
+    bc_epochs: int = 20
+    bc_batch_size: int | None = 1024
+    bc_lr: float = 1e-3
+    dagger_iterations: int = 5
+    dagger_n_steps_per_env: int = 32
+    dagger_beta0: float = 1.0
+    dagger_beta_decay: float = 0.5
+    dagger_epochs: int = 10
+    dagger_batch_size: int | None = 1024
+    dagger_lr: float = 1e-3
+    deterministic_teacher: bool = False
+
+    def validate(self) -> "ImitationConfig":
+        _check_int("imitation.bc_n_steps_per_env", self.bc_n_steps_per_env, 1)
+        _check_int("imitation.bc_epochs", self.bc_epochs, 1)
+        if self.bc_batch_size is not None:
+            _check_int("imitation.bc_batch_size", self.bc_batch_size, 1)
+        _check_number("imitation.bc_lr", self.bc_lr, 0.0, lo_open=True)
+        _check_int("imitation.dagger_iterations", self.dagger_iterations, 1)
+        _check_int("imitation.dagger_n_steps_per_env", self.dagger_n_steps_per_env, 1)
+        _check_number("imitation.dagger_beta0", self.dagger_beta0, 0.0, 1.0)
+        _check_number("imitation.dagger_beta_decay", self.dagger_beta_decay, 0.0, 1.0)
+        _check_int("imitation.dagger_epochs", self.dagger_epochs, 1)
+        if self.dagger_batch_size is not None:
+            _check_int("imitation.dagger_batch_size", self.dagger_batch_size, 1)
+        _check_number("imitation.dagger_lr", self.dagger_lr, 0.0, lo_open=True)
+        if not isinstance(self.deterministic_teacher, bool):
+            _fail("imitation.deterministic_teacher", self.deterministic_teacher, "True or False")
+        return self
+
+    def bc_kwargs(self) -> dict[str, Any]:
+        return dict(
+            n_steps_per_env=self.bc_n_steps_per_env,
+            epochs=self.bc_epochs,
+            batch_size=self.bc_batch_size,
+            lr=self.bc_lr,
+            deterministic_teacher=self.deterministic_teacher,
+        )
+
+    def dagger_kwargs(self) -> dict[str, Any]:
+        return dict(
+            iterations=self.dagger_iterations,
+            n_steps_per_env=self.dagger_n_steps_per_env,
+            beta0=self.dagger_beta0,
+            beta_decay=self.dagger_beta_decay,
+            epochs=self.dagger_epochs,
+            batch_size=self.dagger_batch_size,
+            lr=self.dagger_lr,
+            deterministic_teacher=self.deterministic_teacher,
+        )
+
+
+@dataclass
+class ExperimentConfig:
+    """One run: arm, recipe and switches, env, PPO, budget, seed, evaluation and imitation settings.
+
+    :param experiment: name of the study the run belongs to (a directory name, e.g. ``"main"``).
+    :param arm: name of the arm (a directory name, e.g. ``"sitt_release"``).
+    :param seed: training seed (PPO and the training mazes), an integer >= 0 different from ``eval.maze_seed``.
+    :param profile: name of the budget profile it was built from (``smoke``, ``default``, ``release``); recorded only.
+    :param kind: ``"sitt"`` (a SITT model is trained: SITT, its ablations, the plain and without-alignment teachers),
+        ``"bc"`` or ``"dagger"`` (a student imitates the teacher of the run ``teacher_from``).
+    :param recipe: the SITT recipe (``"release"`` or ``"paper"``); for BC/DAgger, that of the teacher run.
+    :param switches: :class:`sitt.config.SITTConfig` fields overriding the recipe; for BC/DAgger, those of the teacher.
+    :param total_timesteps: PPO's budget in env steps (for BC/DAgger: the teacher's).
+    :param teacher_from: for BC/DAgger, the arm whose teacher they imitate (same experiment, seed and settings).
+    :param device: torch device (``"cpu"``: the study's MLPs are fastest there).
+    :param tensorboard: also write SB3's tensorboard logs into ``<run_dir>/tensorboard``.
+    """
+
+    experiment: str
+    arm: str
+    seed: int = 0
+    profile: str = "custom"
+    kind: str = "sitt"
+    recipe: str = "release"
+    switches: dict[str, Any] = field(default_factory=dict)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    imitation: ImitationConfig = field(default_factory=ImitationConfig)
+    total_timesteps: int = 3_000_000
+    teacher_from: str | None = None
+    device: str = "cpu"
+    tensorboard: bool = False
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def run_id(self) -> str:
+        """``<experiment>/<arm>/seed_<k>``: the run's identity and its directory relative to the store root."""
+        return f"{self.experiment}/{self.arm}/seed_{self.seed}"
+
+    @property
+    def relative_dir(self) -> Path:
+        """The run directory relative to the store root: ``Path(experiment, arm, f"seed_{seed}")``."""
+        return Path(self.experiment, self.arm, f"seed_{self.seed}")
+
+    def run_dir(self, root: str | Path) -> Path:
+        return Path(root) / self.relative_dir
+
+    # ------------------------------------------------------------------ derived
+
+    def sitt_config(self) -> SITTConfig:
+        """The resolved :class:`SITTConfig` (recipe defaults overridden by ``switches``), validated."""
+        return SITTConfig.from_recipe(self.recipe, **self.switches)
+
+    def teacher_config(self) -> "ExperimentConfig":
+        """For BC/DAgger: the config of the run whose teacher is imitated (same everything, arm ``teacher_from``)."""
+        if self.kind == "sitt":
+            raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only bc/dagger runs have a teacher run")
+        return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None)
+
+    @property
+    def rollout_size(self) -> int:
+        return self.env.n_envs * self.ppo.n_steps
+
+    # ------------------------------------------------------------------ validation
+
+    def validate(self) -> "ExperimentConfig":
+        """Raise ``ValueError`` naming the first bad field (dotted: ``ppo.batch_size``); return ``self`` when valid."""
+        for name in ("experiment", "arm", "profile"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _NAME.match(value) or ".." in value:
+                _fail(name, value, "a non-empty name of letters, digits and _ . + = - (a directory name)")
+        _check_int("seed", self.seed, 0)
+        if self.kind not in KINDS:
+            _fail("kind", self.kind, ", ".join(KINDS))
+        for name, cls in (("env", EnvConfig), ("ppo", PPOConfig), ("eval", EvalConfig), ("imitation", ImitationConfig)):
+            if not isinstance(getattr(self, name), cls):
+                _fail(name, getattr(self, name), f"an {cls.__name__}")
+        self.env.validate()
+        self.ppo.validate(self.env.n_envs)
+        self.eval.validate()
+        self.imitation.validate()
+        if self.seed == self.eval.maze_seed:
+            _fail("seed", self.seed, f"any integer >= 0 except eval.maze_seed ({self.eval.maze_seed}): "
+                  "the held-out mazes must never be a training set")
+        if not _is_int(self.total_timesteps) or self.total_timesteps < self.rollout_size:
+            _fail("total_timesteps", self.total_timesteps,
+                  f"an integer >= one roll-out (env.n_envs * ppo.n_steps = {self.rollout_size})")
+        if self.recipe not in RECIPES:
+            _fail("recipe", self.recipe, ", ".join(RECIPES))
+        if not isinstance(self.switches, dict):
+            _fail("switches", self.switches, "a dict of SITTConfig fields")
+        if "recipe" in self.switches:
+            _fail("switches.recipe", self.switches["recipe"], "no such switch: set the recipe with the `recipe` field")
+        try:
+            SITTConfig.from_recipe(self.recipe, **self.switches)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"switches.{exc}") from None
+        if self.kind == "sitt":
+            if self.teacher_from is not None:
+                _fail("teacher_from", self.teacher_from, "None for a sitt run (only bc/dagger runs reuse a teacher)")
+        else:
+            if not isinstance(self.teacher_from, str) or not _NAME.match(self.teacher_from) or ".." in self.teacher_from:
+                _fail("teacher_from", self.teacher_from, f"the arm name of the teacher run a {self.kind} run imitates")
+            if self.teacher_from == self.arm:
+                _fail("teacher_from", self.teacher_from, "an arm other than the run's own")
+        if not isinstance(self.device, str) or not self.device:
+            _fail("device", self.device, 'a torch device name ("cpu", "cuda", "auto")')
+        if not isinstance(self.tensorboard, bool):
+            _fail("tensorboard", self.tensorboard, "True or False")
+        try:
+            json.dumps(self.to_dict(), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"switches: not JSON-serialisable ({exc}); allowed: JSON values") from None
+        return self
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (nested dicts for env, ppo, eval, imitation); :meth:`from_dict` inverts it."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them. Not validated (call
+        :meth:`validate`); missing keys take their defaults (so configs written before a field was added still load)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"config: got {type(data).__name__}; allowed: a mapping")
+        top = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - top)
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown field; allowed: {', '.join(sorted(top))}")
+        values = dict(data)
+        for name, sub in (("env", EnvConfig), ("ppo", PPOConfig), ("eval", EvalConfig), ("imitation", ImitationConfig)):
+            if name in values:
+                values[name] = _from_mapping(sub, values[name], f"{name}.")
+        for name in ("experiment", "arm"):
+            if name not in values:
+                raise ValueError(f"{name}: missing; allowed: a name")
+        if "switches" in values and isinstance(values["switches"], dict):
+            values["switches"] = dict(values["switches"])
+        return cls(**values)
+
+    def to_json(self, indent: int = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExperimentConfig":
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes: Any) -> "ExperimentConfig":
+        """A copy with top-level fields changed (``dataclasses.replace``); nested configs are copied, not shared."""
+        fresh = ExperimentConfig.from_dict(self.to_dict())
+        return dataclasses.replace(fresh, **changes)
+
+    def override(self, dotted: dict[str, Any]) -> "ExperimentConfig":
+        """A copy with fields set by dotted name: ``{"ppo.n_steps": 64, "switches.reward_coef": 0.5, "seed": 3}``.
+
+        Unknown names raise ``ValueError`` naming them; the result is not validated (call :meth:`validate`).
+        """
+        data = self.to_dict()
+        for key, value in dotted.items():
+            parts = key.split(".")
+            if parts[0] == "switches" and len(parts) == 2:
+                data["switches"][parts[1]] = value
+                continue
+            node = data
+            for part in parts[:-1]:
+                if not isinstance(node.get(part), dict):
+                    raise ValueError(f"{key}: unknown field")
+                node = node[part]
+            if parts[-1] not in node:
+                raise ValueError(f"{key}: unknown field")
+            node[parts[-1]] = value
+        return ExperimentConfig.from_dict(data)

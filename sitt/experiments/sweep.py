@@ -1,0 +1,379 @@
+"""Run many experiment configs in parallel processes, skipping complete runs and continuing past failures.
+
+:func:`sweep` runs each config with :func:`sitt.experiments.run.run_one` in a pool of spawned processes (one torch
+thread each; ``jobs`` processes, default: the number of cores). Complete runs are skipped without launching anything.
+A run that fails is recorded (its traceback in ``<run_dir>.failed.txt``, beside the run directory) and the sweep goes
+on; the :class:`SweepReport` lists it at the end. Work is ordered in two waves: ``kind="sitt"`` runs first (among them
+the teachers, e.g. ``without_alignment``), then the BC/DAgger runs that reuse those teachers; a teacher that is
+neither complete nor in the sweep is added to the first wave, and a BC/DAgger run whose teacher failed is reported
+failed without being launched.
+
+Command line (exit status 1 when any run failed)::
+
+    python -m sitt.experiments.sweep --experiment main --profile default --seeds 0-9 --jobs 2 \\
+        [--root results/runs] [--arms a,b] [--force] [--dry-run] [--set ppo.n_steps=64 ...] [--tag NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from sitt.experiments import store
+from sitt.experiments.config import ExperimentConfig
+from sitt.experiments.run import DEFAULT_ROOT, StaleRunError, check_stored_config, run_one
+from sitt.runtime import configure_threads
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: run ids completed (trained now), skipped (already complete) and failed (id -> one-line
+    reason; ``failure_files`` id -> traceback file when one was written)."""
+
+    completed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    failure_files: dict[str, str] = field(default_factory=dict)
+    added_teachers: list[str] = field(default_factory=list)
+    run_seconds: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.completed) + len(self.skipped) + len(self.failed)
+
+    def summary(self) -> str:
+        lines = [
+            f"sweep: {self.n_runs} runs in {self.wall_s:.1f} s: {len(self.completed)} trained, "
+            f"{len(self.skipped)} already complete, {len(self.failed)} failed"
+        ]
+        if self.added_teachers:
+            lines.append(f"  teacher runs added for bc/dagger: {', '.join(self.added_teachers)}")
+        for run_id, reason in self.failed.items():
+            where = self.failure_files.get(run_id)
+            lines.append(f"  FAILED {run_id}: {reason}" + (f" (traceback: {where})" if where else ""))
+        return "\n".join(lines)
+
+
+def _record_failure(run_dir: Path, text: str) -> str | None:
+    path = store.failed_path(run_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store.atomic_write_text(path, text)
+    except OSError:
+        return None
+    return str(path)
+
+
+def _worker(config_dict: dict[str, Any], root: str, force: bool, threads: int) -> dict[str, Any]:
+    """Run one config in a pool process; never raises (a failure is returned, with its traceback file)."""
+    t0 = time.perf_counter()
+    run_id, run_dir = "?", Path(root)
+    try:
+        configure_threads(threads)
+        config = ExperimentConfig.from_dict(config_dict)
+        run_id, run_dir = config.run_id, config.run_dir(root)
+        run_one(config, root, force=force, threads=threads)
+        return dict(run_id=run_id, status="completed", seconds=time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 - reported, the sweep goes on
+        text = f"run {run_id} failed at {time.strftime('%Y-%m-%d %H:%M:%S')} (pid {os.getpid()})\n\n{traceback.format_exc()}"
+        return dict(
+            run_id=run_id,
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+            failure_file=_record_failure(run_dir, text),
+            seconds=time.perf_counter() - t0,
+        )
+
+
+def _dedupe(configs: Iterable[ExperimentConfig]) -> list[ExperimentConfig]:
+    seen: dict[str, ExperimentConfig] = {}
+    for config in configs:
+        if not isinstance(config, ExperimentConfig):
+            raise ValueError(f"configs: got {type(config).__name__}; allowed: ExperimentConfig objects")
+        config.validate()
+        other = seen.get(config.run_id)
+        if other is None:
+            seen[config.run_id] = config
+        elif other.to_dict() != config.to_dict():
+            raise ValueError(f"configs: two different configs for the run {config.run_id}")
+    return list(seen.values())
+
+
+class _Pool:
+    """A lazily started spawn-context process pool that can be restarted after a worker died."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.executor: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=configure_threads,
+                initargs=(1,),
+            )
+        return self.executor
+
+    def restart(self) -> None:
+        self.close(cancel=True)
+
+    def close(self, cancel: bool = False) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=cancel)
+            self.executor = None
+
+
+def _run_wave(configs: list[ExperimentConfig], root: str, force: bool, pool: _Pool, report: SweepReport, bar) -> None:
+    """Run ``configs`` in the pool; a run whose worker process died is retried once in a fresh pool."""
+    attempts = {c.run_id: 0 for c in configs}
+    queue = list(configs)
+    while queue:
+        executor = pool.get()
+        futures = {executor.submit(_worker, c.to_dict(), root, force, 1): c for c in queue}
+        queue = []
+        broken = False
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                config = futures[fut]
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    attempts[config.run_id] += 1
+                    if attempts[config.run_id] < 2:
+                        queue.append(config)
+                        continue
+                    result = dict(run_id=config.run_id, status="failed", seconds=0.0,
+                                  error="its worker process died (killed, e.g. out of memory?)",
+                                  failure_file=_record_failure(config.run_dir(root), "worker process died\n"))
+                _account(result, report, bar)
+        if broken:
+            pool.restart()
+
+
+def _account(result: dict[str, Any], report: SweepReport, bar) -> None:
+    run_id = result["run_id"]
+    report.run_seconds[run_id] = float(result.get("seconds", 0.0))
+    if result["status"] == "completed":
+        report.completed.append(run_id)
+    else:
+        report.failed[run_id] = result.get("error", "failed")
+        if result.get("failure_file"):
+            report.failure_files[run_id] = result["failure_file"]
+        if bar is not None:
+            bar.write(f"FAILED {run_id}: {report.failed[run_id]}", file=sys.stderr)
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(failed=len(report.failed), refresh=False)
+
+
+def plan(configs: Iterable[ExperimentConfig], root: str | Path = DEFAULT_ROOT) -> tuple[list, list, list[str]]:
+    """The two waves of a sweep: ``(first, second, added_teacher_ids)``; ``first`` = kind "sitt" runs plus the
+    missing teachers of the BC/DAgger runs in ``second``."""
+    configs = _dedupe(configs)
+    first = [c for c in configs if c.kind == "sitt"]
+    second = [c for c in configs if c.kind != "sitt"]
+    ids = {c.run_id for c in configs}
+    added = []
+    for c in second:
+        teacher = c.teacher_config().validate()
+        if teacher.run_id not in ids and not store.is_complete(teacher.run_dir(root)):
+            first.append(teacher)
+            ids.add(teacher.run_id)
+            added.append(teacher.run_id)
+    return first, second, added
+
+
+def sweep(
+    configs: Iterable[ExperimentConfig],
+    root: str | Path = DEFAULT_ROOT,
+    jobs: int | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> SweepReport:
+    """Run every config (in parallel processes, one torch thread each), skipping complete runs; never stops at a
+    failed run. Every config is validated before anything runs (a bad one raises ``ValueError`` naming the field).
+
+    :param configs: the runs (duplicates of the same run are merged; two different configs of one run raise).
+    :param root: the run store.
+    :param jobs: processes (default ``os.cpu_count()``).
+    :param progress: a tqdm bar over runs (stderr); failures are printed as they happen.
+    :param force: retrain complete runs too (not their teachers).
+    :return: a :class:`SweepReport`; ``report.ok`` is False when any run failed.
+    """
+    t0 = time.perf_counter()
+    jobs = (os.cpu_count() or 1) if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs: got {jobs}; allowed: an integer >= 1")
+    root = str(root)
+    first, second, added = plan(configs, root)
+    report = SweepReport(added_teachers=added)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(first) + len(second), unit="run", desc="sweep", dynamic_ncols=True)
+    pool = _Pool(jobs)
+    try:
+        for wave in (first, second):
+            todo = []
+            for config in wave:
+                run_dir = config.run_dir(root)
+                reason = None
+                if config.kind != "sitt" and config.teacher_config().run_id in report.failed:
+                    reason = f"its teacher run {config.teacher_config().run_id} failed"
+                elif not force and store.is_complete(run_dir):
+                    try:
+                        check_stored_config(config, run_dir)
+                    except StaleRunError as exc:
+                        reason = str(exc)
+                    else:
+                        report.skipped.append(config.run_id)
+                        if bar is not None:
+                            bar.update(1)
+                        continue
+                if reason is not None:
+                    _account(dict(run_id=config.run_id, status="failed", error=reason), report, bar)
+                    continue
+                todo.append(config)
+            if todo:
+                _run_wave(todo, root, force, pool, report, bar)
+    except BaseException:
+        pool.close(cancel=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    pool.close()
+    report.wall_s = time.perf_counter() - t0
+    return report
+
+
+# ------------------------------------------------------------------------------------------------------------ CLI
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-9"``, ``"3"``, ``"0,2,5"`` or ``"0-4,10-14"`` -> sorted unique seeds."""
+    seeds: set[int] = set()
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-", 1))
+                if hi < lo:
+                    raise ValueError
+                seeds.update(range(lo, hi + 1))
+            else:
+                seeds.add(int(part))
+    except ValueError:
+        raise ValueError(f"seeds: got {text!r}; allowed: e.g. 0-9, 3, 0,2,5 or 0-4,10-14") from None
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"seeds: got {text!r}; allowed: non-negative integers, e.g. 0-9")
+    return sorted(seeds)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    if isinstance(value, float) and value.is_integer() and ("e" in text.lower() or "." not in text):
+        return int(value)
+    return value
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["ppo.n_steps=64", "switches.reward_coef=0.5", "total_timesteps=6e6"]`` -> dotted overrides (JSON values;
+    whole numbers written as ``6e6`` become ints)."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set: got {item!r}; allowed: KEY=VALUE, e.g. ppo.n_steps=64")
+        key, value = item.split("=", 1)
+        out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def build_configs(
+    experiment: str,
+    profile: str,
+    seeds: Iterable[int],
+    arms: Iterable[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    tag: str | None = None,
+) -> list[ExperimentConfig]:
+    """The configs the CLI runs: the experiment's presets, with dotted ``overrides`` and an optional ``tag``
+    (the runs then go to ``<root>/<experiment>-<tag>/``, beside the untagged study)."""
+    from sitt.experiments.presets import experiment_configs
+
+    configs = experiment_configs(experiment, profile, list(seeds), arms)
+    out = []
+    for config in configs:
+        if overrides:
+            config = config.override(overrides)
+        if tag:
+            config = config.replace(experiment=f"{config.experiment}-{tag}")
+        out.append(config.validate())
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sitt.experiments.sweep", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--experiment", required=True, help="a study of sitt.experiments.presets.EXPERIMENTS")
+    parser.add_argument("--profile", default="default", help="smoke, default or release")
+    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9, 3 or 0,2,5 (default 0-9)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: cores)")
+    parser.add_argument("--root", default=DEFAULT_ROOT, help=f"run store (default {DEFAULT_ROOT})")
+    parser.add_argument("--arms", default=None, help="comma-separated subset of the experiment's arms")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field by dotted name (repeatable), e.g. total_timesteps=6e6")
+    parser.add_argument("--tag", default=None, help="write to <root>/<experiment>-<tag> (e.g. for budget probes)")
+    parser.add_argument("--force", action="store_true", help="retrain complete runs")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
+        configs = build_configs(
+            args.experiment, args.profile, parse_seeds(args.seeds), arms, parse_overrides(args.overrides), args.tag
+        )
+        if args.dry_run:
+            first, second, added = plan(configs, args.root)
+            for config in first + second:
+                state = "complete" if store.is_complete(config.run_dir(args.root)) else "to run"
+                extra = " (teacher added)" if config.run_id in added else ""
+                print(f"{config.run_id}\t{config.kind}\t{state}{extra}")
+            return 0
+        report = sweep(configs, args.root, jobs=args.jobs, progress=not args.no_progress, force=args.force)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    from sitt.experiments.sweep import main as _main  # the importable module, so workers unpickle its functions
+
+    sys.exit(_main())
