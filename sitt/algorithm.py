@@ -185,6 +185,14 @@ class SITT(PPO):
         self.rollout_reward_term(rollout_buffer)
         return True
 
+    def _update_info_buffer(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> None:
+        """SB3's episode bookkeeping, read from the finished envs only (episode and success entries come with
+        ``done``), instead of every env's info dict at every step."""
+        if dones is None:
+            return super()._update_info_buffer(infos, dones)
+        done_idx = np.flatnonzero(dones)
+        super()._update_info_buffer([infos[i] for i in done_idx], np.asarray(dones)[done_idx])
+
     def rollout_reward_term(self, buffer: RolloutBuffer) -> None:
         """reward_t += sign * coef * KL(teacher(o_t) || proxy(o_t)) for every stored step; returns/advantages redone.
 
