@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 PROFILE ?= default
 JOBS ?= $(shell nproc)
 
-.PHONY: setup test unit smoke reproduce sweep figures lab bench clean-smoke
+SEEDS ?= 0-9
+ABLATION_SEEDS ?= 0-4
+
+.PHONY: setup test unit reproduce sweep lab bench
 
 setup: $(STAMP)
 
@@ -19,7 +22,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# The test suite, then every notebook executed on the smoke profile (CI runs this).
 test: setup
+	$(BIN)/python -m pytest -q
+	$(MAKE) smoke
+
+unit: setup
 	$(BIN)/python -m pytest -q
 
 lab: setup
@@ -27,7 +35,15 @@ lab: setup
 
 bench: setup
 	$(BIN)/python benchmarks/env_throughput.py
+	$(BIN)/python benchmarks/throughput.py
 
-reproduce: setup
-	@echo "make reproduce: the study lands with the study issue (notebooks, run store, sweep); not available yet." >&2
-	@exit 2
+# The study: every run of the PROFILE (resumable: complete runs are skipped), then every notebook.
+sweep: setup
+	$(BIN)/python -m sitt.experiments.sweep --experiment main --profile $(PROFILE) --seeds $(SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m sitt.experiments.sweep --experiment release_vs_paper --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m sitt.experiments.sweep --experiment ablations --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
+
+reproduce: sweep
+	$(MAKE) figures
+
+include notebooks/Makefile.inc

@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 10 · The budget search: which schedule for the default profile?
+#
+# The release trains each run for 1e8 env steps (4.5-7.5 h for SITT on 2 CPU cores), too much for a multi-seed
+# study, so the study runs a reduced **default** profile. Single-seed probes of the release
+# (`shared/spec/release_measurements.md`) showed that the *schedule* decides which route the plain teacher learns:
+# one full-batch gradient step per epoch (as released, 64 x 1000) made it follow the rewarded hidden path as in the
+# paper's panel (a), while minibatching made it find the detour first and keep it, and then even the baselines'
+# students succeed, which is not the paper's story.
+#
+# So the key figure here is the **plain teacher's route share** under each schedule: the share of held-out mazes it
+# solves through the path, by the detour, or not at all (mean over seeds, 95% CI). A schedule qualifies for the
+# default profile when the plain teacher takes the path, SITT's runs fit the time budget, and the result holds over
+# seeds. The probes are tagged sweeps, one experiment per schedule, e.g.
+#
+# ```
+# .venv/bin/python -m sitt.experiments.sweep --experiment main --arms without_alignment,sitt_release \
+#     --profile default --seeds 0-4 --set ppo.n_steps=64 --set total_timesteps=6e6 --tag budget-64x1000-6M
+# ```
+#
+# which land in `results/runs/main-budget-64x1000-6M/`; this notebook reads every `budget_search*` experiment and
+# every tagged copy `<experiment>-<tag>` under the run store.
+
+# %% tags=["parameters"]
+profile = "default"
+root = "results/runs"
+out = "results"
+seeds = 10
+run = False
+jobs = 2
+
+# %%
+# %matplotlib inline
+import pandas as pd
+
+from sitt.results import figures, io, tables
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_columns", 40)
+root, out = io.resolve_paths(profile, root, out)
+print(f"profile={profile}  runs={root}  outputs={out}")
+if run:
+    print(io.sweep_experiment("budget_search", profile, seeds, root, jobs))
+eval_df, schedules, message = io.load_budget_search(root, profile)
+print(message)
+
+# %% [markdown]
+# ## The schedules tried
+
+# %%
+if eval_df is not None:
+    print("saved", io.save_table(schedules, out, "budget_schedules"))
+    display(schedules)
+
+# %% [markdown]
+# ## The plain teacher's route (the key figure)
+#
+# Teacher-only rows of the arms whose teacher gets no student-informed term (`plain_teacher`, `without_alignment`).
+
+# %%
+if eval_df is not None:
+    plain = eval_df[eval_df["arm"].str.endswith(("/ plain_teacher", "/ without_alignment"))]
+    if len(plain):
+        routes = tables.route_share_table(plain, "teacher")
+        routes = routes.merge(schedules[["arm", "schedule"]], on="arm", how="left") if len(schedules) else routes
+        print("saved", io.save_table(routes, out, "budget_plain_teacher_routes"))
+        display(routes)
+        schedule_of = dict(zip(schedules["arm"], schedules["schedule"])) if len(schedules) else {}
+        fig = figures.route_share_plot(routes, title="plain teacher's route per schedule",
+                                       labels={a: f"{a}\n{schedule_of.get(a, '')}" for a in routes["arm"]})
+        print("saved", io.save_figure(fig, out, "budget_plain_teacher_routes"))
+        display(fig)
+    else:
+        print("no plain-teacher arm (plain_teacher / without_alignment) among the budget runs")
+
+# %% [markdown]
+# ## Every arm of the search: teacher route, student success
+
+# %%
+if eval_df is not None:
+    routes_all = tables.route_share_table(eval_df, "teacher")
+    print("saved", io.save_table(routes_all, out, "budget_teacher_routes"))
+    fig = figures.route_share_plot(routes_all, title="teacher's route, every arm and schedule")
+    print("saved", io.save_figure(fig, out, "budget_teacher_routes"))
+    display(fig)
+    fig = figures.metric_plot(eval_df, "success", title="budget search: true success", ylabel="true success")
+    print("saved", io.save_figure(fig, out, "budget_success"))
+    display(fig)
+
+# %% [markdown]
+# ## The profile the study uses now
+
+# %%
+from sitt.experiments import PROFILES
+
+for name, prof in PROFILES.items():
+    print(f"{name:8s} {prof.description}")

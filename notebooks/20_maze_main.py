@@ -1,0 +1,129 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 20 · The paper's maze figure, regenerated, and its numbers
+#
+# The paper shows the color maze in one figure (six panels, no numbers): **(a)** the teacher trained without
+# alignment goes through the hidden path; the students of that teacher fail: **(b)** behaviour cloning,
+# **(c)** DAgger, **(e)** the student aligned to it; **(d)** the teacher trained with SITT detours round the maze in
+# the white margin, and **(f)** its student follows the detour and reaches the goal.
+#
+# Here every panel is drawn from our runs (experiment `main`), and the same runs give the table: per arm, teacher and
+# student true success (reached the target in the first episode of the 100 evaluation steps) and the share of
+# held-out mazes solved by the detour, as mean over training seeds with a seeded 95% bootstrap CI, the IQM, and the
+# release's own metric (any termination counts, lava included). Arms:
+# `without_alignment` gives panels (a) and (e) and the teacher that `bc` and `dagger` imitate; `sitt_release` is SITT
+# as released (+1.9 KL bonus), `sitt_paper` as the paper describes it (-1.9 KL penalty, KL update term).
+
+# %% tags=["parameters"]
+profile = "default"
+root = "results/runs"
+out = "results"
+seeds = 10
+run = False
+jobs = 2
+maze = 0
+sitt_arm = "sitt_release"
+
+# %%
+# %matplotlib inline
+import pandas as pd
+
+from sitt.results import figures, io, tables
+from sitt.results.report import main_table_markdown
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_columns", 40)
+root, out = io.resolve_paths(profile, root, out)
+print(f"profile={profile}  runs={root}  outputs={out}")
+if run:
+    print(io.sweep_experiment("main", profile, seeds, root, jobs))
+eval_df, message = io.load_eval(root, "main", profile)
+print(message)
+
+# %% [markdown]
+# ## The six panels
+#
+# Left of each panel: the policy's first episode on one held-out maze (green line; paper colours: lava red, path
+# blue, target green, start grey). Right: the cells it visited over all held-out mazes and all 100 evaluation steps
+# (log-scaled blue; the maze block outlined red). One training seed (the smallest with all arms).
+
+# %%
+if eval_df is not None:
+    fig = figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm)
+    print("seed", fig.sitt_info["seed"], "maze", fig.sitt_info["maze"], "arms", fig.sitt_info["arms"])
+    if fig.sitt_info["missing"]:
+        print("panels without runs:", fig.sitt_info["missing"])
+    print("saved", io.save_figure(fig, out, "paper_maze"))
+    display(fig)
+
+# %% [markdown]
+# ## The table
+#
+# One number per training seed (share of the held-out mazes), then mean and 95% CI over seeds.
+
+# %%
+if eval_df is not None:
+    main = tables.main_table(eval_df)
+    print("saved", io.save_table(main, out, "main"))
+    print("saved", io.save_table(tables.per_seed(eval_df), out, "main_per_seed"))
+    display(main)
+
+# %%
+if eval_df is not None:
+    from IPython.display import Markdown
+
+    display(Markdown(main_table_markdown(main)))
+
+# %% [markdown]
+# ## True success, detour share and the release's metric, per seed
+
+# %%
+if eval_df is not None:
+    fig = figures.metric_plot(eval_df, "success", title="true success on held-out mazes", ylabel="true success")
+    print("saved", io.save_figure(fig, out, "main_success"))
+    display(fig)
+    fig = figures.metric_plot(eval_df, "detour_share", title="mazes solved by the detour (no path cell)",
+                              ylabel="detour share")
+    print("saved", io.save_figure(fig, out, "main_detour"))
+    display(fig)
+    fig = figures.metric_plot(eval_df, "release_success", title="the release's metric: any termination counts",
+                              ylabel="release metric")
+    print("saved", io.save_figure(fig, out, "main_release_metric"))
+    display(fig)
+
+# %% [markdown]
+# ## Which route does each teacher take?
+
+# %%
+if eval_df is not None:
+    routes = tables.route_share_table(eval_df, "teacher")
+    print("saved", io.save_table(routes, out, "main_teacher_routes"))
+    fig = figures.route_share_plot(routes, title="teacher's route on the held-out mazes")
+    print("saved", io.save_figure(fig, out, "main_teacher_routes"))
+    display(fig)
+
+# %% [markdown]
+# ## Training curves
+#
+# SB3's progress log per iteration (mean over seeds, 95% band); `sitt/kl_mean` is the KL between teacher and proxy
+# on the roll-out, `sitt/agreement` the share of roll-out states where the student's action equals the teacher's.
+
+# %%
+progress, message = io.load_progress(root, "main", profile)
+print(message)
+if progress is not None:
+    fig = figures.training_curves(progress, title="main: training")
+    print("saved", io.save_figure(fig, out, "main_training"))
+    display(fig)

@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+"""Execute the study's notebooks: jupytext source -> papermill execution -> HTML.
+
+For each notebook ``notebooks/<name>.py`` (jupytext py:percent, the source of truth):
+
+1. ``jupytext`` converts it to an ``.ipynb`` in a temporary directory;
+2. ``papermill`` executes it with the kernel ``python3`` in the repository root, injecting the parameters
+   (``profile`` always; ``-p key value`` for any other), into ``results/notebooks/<name>.ipynb``
+   (``results/smoke/notebooks/`` for the smoke profile);
+3. ``nbconvert`` exports the executed notebook to ``<same name>.html``.
+
+The smoke profile also sets ``root=results/smoke/runs``, ``out=results/smoke`` and ``seeds=2`` (unless given), so a
+smoke execution never writes over the committed results. ``--sweep`` first trains the missing runs of the
+experiments (main, ablations, release_vs_paper) for the profile and seeds, all in one parallel sweep.
+
+Examples::
+
+    .venv/bin/python notebooks/run_notebook.py 20_maze_main                    # default profile, existing runs
+    .venv/bin/python notebooks/run_notebook.py all --profile smoke --sweep     # what `make smoke` does
+    .venv/bin/python notebooks/run_notebook.py 30_ablations -p run True -p seeds 10 -p jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = REPO / "notebooks"
+ORDER = ("00_walkthrough", "10_budget_search", "20_maze_main", "30_ablations", "40_release_vs_paper", "90_report")
+SWEEP_EXPERIMENTS = ("main", "ablations", "release_vs_paper")
+KERNEL = "python3"
+
+
+def notebook_names(names: list[str]) -> list[str]:
+    """Names as given (``.py`` suffix and ``notebooks/`` prefix allowed); ``all`` = every notebook in order."""
+    out: list[str] = []
+    for name in names:
+        if name == "all":
+            out.extend(n for n in ORDER if n not in out)
+            continue
+        stem = Path(name).name.removesuffix(".py").removesuffix(".ipynb")
+        if not (NOTEBOOK_DIR / f"{stem}.py").is_file():
+            raise SystemExit(f"unknown notebook {name!r}; allowed: all, {', '.join(ORDER)}")
+        if stem not in out:
+            out.append(stem)
+    return out
+
+
+def parse_value(text: str):
+    """papermill-style ``-p`` values: Python literals (numbers, True/False/None, quoted strings), else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parameters_for(profile: str, given: list[tuple[str, str]]) -> dict:
+    params = {"profile": profile}
+    if profile == "smoke":
+        params.update(root="results/smoke/runs", out="results/smoke", seeds=2)
+    params.update({k: parse_value(v) for k, v in given})
+    return params
+
+
+def output_dir(profile: str) -> Path:
+    return REPO / ("results/smoke/notebooks" if profile == "smoke" else "results/notebooks")
+
+
+def ensure_kernel() -> None:
+    """Register this interpreter's kernel as ``python3`` when no such kernelspec exists (as `make setup` does)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL in KernelSpecManager().find_kernel_specs():
+        return
+    import subprocess
+
+    print(f"kernel {KERNEL!r} not found: installing it into {sys.prefix}", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+#: budget probes the smoke sweep adds, so that CI also executes the budget-search notebook on real runs:
+#: (experiment, arms, dotted overrides, tag) -> runs under <root>/<experiment>-<tag>/
+SMOKE_BUDGET_PROBES = (
+    ("main", ("plain_teacher", "sitt_release"), {}, "budget-8x32"),
+    ("main", ("plain_teacher", "sitt_release"), {"ppo.n_steps": 16, "ppo.batch_size": 128}, "budget-16x32-mb128"),
+)
+
+
+def run_sweep(profile: str, seeds: int, root: str, jobs: int) -> bool:
+    """Train the missing runs of every experiment in one parallel sweep (for the smoke profile also the budget probes
+    of :data:`SMOKE_BUDGET_PROBES`); True when none failed."""
+    sys.path.insert(0, str(REPO))
+    from sitt.experiments import experiment_configs
+    from sitt.experiments.sweep import build_configs, sweep
+
+    configs = [c for e in SWEEP_EXPERIMENTS for c in experiment_configs(e, profile, range(seeds))]
+    if profile == "smoke":
+        for experiment, arms, overrides, tag in SMOKE_BUDGET_PROBES:
+            configs += build_configs(experiment, profile, range(seeds), arms, overrides, tag)
+    t0 = time.perf_counter()
+    report = sweep(configs, root, jobs=jobs, progress=False)
+    print(f"[sweep] {report.summary()} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    return bool(report.ok)
+
+
+def execute(name: str, params: dict, out_dir: Path, html: bool = True) -> Path:
+    """jupytext -> papermill -> nbconvert for one notebook; returns the executed .ipynb path."""
+    import jupytext
+    import papermill
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.ipynb"
+    nb = jupytext.read(NOTEBOOK_DIR / f"{name}.py")
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    with tempfile.TemporaryDirectory(prefix="sitt-nb-") as tmp:
+        source = Path(tmp) / f"{name}.ipynb"
+        jupytext.write(nb, source, fmt="ipynb")
+        papermill.execute_notebook(
+            str(source), str(target), parameters=params, kernel_name=KERNEL, cwd=str(REPO),
+            progress_bar=False, log_output=False, report_mode=False,
+        )
+    if html:
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_filename(str(target))
+        target.with_suffix(".html").write_text(body, encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="+", help=f"notebooks to run, or 'all' ({', '.join(ORDER)})")
+    parser.add_argument("--profile", default=os.environ.get("PROFILE", "default"), help="smoke, default or release")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="a notebook parameter (repeatable), e.g. -p run True -p seeds 10")
+    parser.add_argument("--sweep", action="store_true", help="train the missing runs first (profile, seeds, root)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for --sweep")
+    parser.add_argument("--parallel", type=int, default=1, help="notebooks executed side by side (default 1)")
+    parser.add_argument("--no-html", action="store_true", help="skip the HTML export")
+    args = parser.parse_args(argv)
+
+    names = notebook_names(args.names)
+    params = parameters_for(args.profile, args.parameter)
+    out_dir = output_dir(args.profile)
+    t_all = time.perf_counter()
+    ok = True
+    if args.sweep:
+        ok = run_sweep(args.profile, int(params.get("seeds", 10)), str(params.get("root", "results/runs")), args.jobs)
+    ensure_kernel()
+
+    def one(name: str) -> bool:
+        t0 = time.perf_counter()
+        try:
+            target = execute(name, params, out_dir, html=not args.no_html)
+        except Exception as exc:  # noqa: BLE001 - report, go on with the others, fail at the end
+            last = str(exc).strip().splitlines()[-1:] or [""]
+            print(f"[notebook] {name}: FAILED ({type(exc).__name__}: {last[0]})", file=sys.stderr)
+            return False
+        print(f"[notebook] {name}: {target.relative_to(REPO)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        return True
+
+    # the report collects what the others wrote: it runs after them; the others may run side by side
+    first = [n for n in names if n != "90_report"]
+    if args.parallel > 1 and len(first) > 1:
+        with ThreadPoolExecutor(args.parallel) as pool:  # each papermill run drives its own kernel process
+            ok = all(list(pool.map(one, first))) and ok
+    else:
+        ok = all([one(n) for n in first]) and ok
+    if "90_report" in names:
+        ok = one("90_report") and ok
+    print(f"[notebook] done in {time.perf_counter() - t_all:.0f} s{'' if ok else ' WITH FAILURES'}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

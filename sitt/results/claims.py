@@ -1,0 +1,241 @@
+"""The claims table: each claim of the paper (and of the study), the evidence from our runs, and a verdict.
+
+A claim is checked on per-seed numbers (:func:`sitt.results.tables.per_seed`: one number per training seed, e.g. the
+share of the 15 held-out mazes a student solves) with a seeded 95% bootstrap CI over seeds. Verdicts follow explicit,
+CI-based rules; the threshold and the minimum number of seeds are part of each claim:
+
+Level claims (``kind="level"``: "the DAgger student fails", "the SITT teacher detours"), metric m of (arm, policy):
+
+* fewer than ``min_seeds`` seeds with data (default 3), or no runs at all -> **inconclusive**;
+* ``direction="high"``: CI low > threshold -> **reproduced**; CI high < threshold -> **not reproduced**;
+* ``direction="low"``: CI high < threshold -> **reproduced**; CI low > threshold -> **not reproduced**;
+* otherwise (the CI contains the threshold) -> **inconclusive**.
+
+Comparison claims (``kind="better"``: "SITT's student beats BC's"), arm X against each arm Y of ``others``, via the
+probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs and its bootstrap CI:
+
+* PoI CI low > 0.5 against every Y -> **reproduced**;
+* PoI CI high <= 0.5 against some Y (X never does better in any resample, ties included) -> **not reproduced**;
+* fewer than ``min_seeds`` seeds on either side, no runs, or any other case -> **inconclusive**.
+
+The default threshold 0.5 reads "succeeds" as "solves more than half of the held-out mazes" and "fails" as "solves
+fewer than half"; "goes through the path" / "detours" as "takes that route on more than half of the mazes".
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sitt.results.tables import format_ci, per_seed
+from sitt.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_improvement_ci
+
+__all__ = ["VERDICTS", "Claim", "DEFAULT_CLAIMS", "PAPER_ABLATIONS", "ablation_claims", "level_verdict", "better_verdict",
+           "evaluate_claim", "claims_table"]
+
+VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+METRIC_NAMES = {
+    "success": "true success",
+    "release_success": "release metric (any termination)",
+    "path_share": "share of mazes solved through the path",
+    "detour_share": "share of mazes solved by the detour",
+    "failed_share": "share of mazes not solved",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable claim.
+
+    :param id: short id (``"a"`` .. ``"f"`` for the paper's panels).
+    :param claim: the claim in words.
+    :param experiment: the experiment whose runs are the evidence.
+    :param arm: the arm, or a tuple of alternatives (the first with runs is used).
+    :param policy: ``"teacher"`` or ``"student"``.
+    :param metric: a per-seed metric of :func:`sitt.results.tables.per_seed`.
+    :param kind: ``"level"`` (compare the metric with ``threshold``) or ``"better"`` (beat every arm of ``others``).
+    :param direction: for level claims, ``"high"`` (metric above threshold) or ``"low"`` (below).
+    :param threshold: for level claims.
+    :param others: for comparison claims, the arms to beat.
+    :param source: where the claim comes from (paper figure panel, paper table, study finding).
+    """
+
+    id: str
+    claim: str
+    experiment: str
+    arm: str | tuple[str, ...]
+    policy: str
+    metric: str = "success"
+    kind: str = "level"
+    direction: str = "high"
+    threshold: float = 0.5
+    others: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""
+
+    def arms(self) -> tuple[str, ...]:
+        return (self.arm,) if isinstance(self.arm, str) else tuple(self.arm)
+
+
+DEFAULT_CLAIMS: tuple[Claim, ...] = (
+    Claim("a", "The teacher trained without alignment reaches the goal through the hidden path",
+          "main", ("without_alignment", "plain_teacher"), "teacher", "path_share", source="paper Fig. (maze) a"),
+    Claim("b", "The behaviour-cloning student fails", "main", "bc", "student", "success", direction="low",
+          source="paper Fig. (maze) b"),
+    Claim("c", "The DAgger student fails", "main", "dagger", "student", "success", direction="low",
+          source="paper Fig. (maze) c"),
+    Claim("d", "The teacher trained with alignment (SITT, release recipe) detours round the maze",
+          "main", "sitt_release", "teacher", "detour_share", source="paper Fig. (maze) d"),
+    Claim("d'", "The teacher trained with alignment (SITT, paper recipe) detours round the maze",
+          "main", "sitt_paper", "teacher", "detour_share", source="paper Fig. (maze) d"),
+    Claim("e", "The student of the teacher trained without alignment fails", "main", "without_alignment", "student",
+          "success", direction="low", source="paper Fig. (maze) e"),
+    Claim("f", "The student trained with alignment (SITT, release recipe) reaches the goal",
+          "main", "sitt_release", "student", "success", source="paper Fig. (maze) f"),
+    Claim("f'", "The student trained with alignment (SITT, paper recipe) reaches the goal",
+          "main", "sitt_paper", "student", "success", source="paper Fig. (maze) f"),
+    Claim("g", "SITT's student (release recipe) beats the BC, DAgger and without-alignment students",
+          "main", "sitt_release", "student", "success", kind="better", others=("bc", "dagger", "without_alignment"),
+          source="paper Sec. 5 (baselines)"),
+    Claim("g'", "SITT's student (paper recipe) beats the BC, DAgger and without-alignment students",
+          "main", "sitt_paper", "student", "success", kind="better", others=("bc", "dagger", "without_alignment"),
+          source="paper Sec. 5 (baselines)"),
+    Claim("r1", "With only the reward sign switched to the paper's penalty (release recipe otherwise), the student "
+          "reaches the goal", "release_vs_paper", "release_paper_sign", "student", "success",
+          source="study: release vs paper (reward sign)"),
+    Claim("r2", "The release's evaluation metric (any termination) overstates the plain teacher's true success",
+          "main", ("without_alignment", "plain_teacher"), "teacher", "release_success", kind="better_metric",
+          others=("success",), source="study: release quirk 3"),
+)
+
+
+#: the arms that remove one component of SITT, as the paper's ablation does (manipulation task)
+PAPER_ABLATIONS = ("penalty_only", "kl_gradient_only", "no_shared_head")
+
+
+def ablation_claims(
+    arms: Sequence[str] = PAPER_ABLATIONS, reference: str = "sitt_release", labels: Mapping[str, str] | None = None,
+    experiment: str = "ablations",
+) -> tuple[Claim, ...]:
+    """One comparison claim per ablation arm: "full SITT's student beats <arm>'s" (the paper's manipulation ablation:
+    every component helps). Only arms in :data:`PAPER_ABLATIONS` make claims (the lambda1 sweep and the quirk arms
+    are measurements, not claims of the paper)."""
+    labels = dict(labels or {})
+    arms = [a for a in arms if a in PAPER_ABLATIONS]
+    return tuple(
+        Claim(f"abl:{arm}", f"Full SITT ({reference}) beats the ablation '{arm}' ({labels.get(arm, arm)})",
+              experiment, reference, "student", "success", kind="better", others=(arm,),
+              source="paper Table (ablation, manipulation)")
+        for arm in arms if arm != reference
+    )
+
+
+def level_verdict(lo: float, hi: float, threshold: float, direction: str, n: int, min_seeds: int = 3) -> str:
+    """The level rule (module docstring) on a CI ``[lo, hi]`` over ``n`` seeds."""
+    if direction not in ("high", "low"):
+        raise ValueError(f"direction: got {direction!r}; allowed: high, low")
+    if n < min_seeds or not (np.isfinite(lo) and np.isfinite(hi)):
+        return "inconclusive"
+    above, below = lo > threshold, hi < threshold
+    if direction == "high":
+        return "reproduced" if above else "not reproduced" if below else "inconclusive"
+    return "reproduced" if below else "not reproduced" if above else "inconclusive"
+
+
+def better_verdict(pois: Sequence[tuple[float, float]], ns: Sequence[tuple[int, int]], min_seeds: int = 3) -> str:
+    """The comparison rule (module docstring): ``pois`` the PoI CIs ``(lo, hi)`` of X against each Y, ``ns`` the
+    seed counts ``(n_x, n_y)``."""
+    if not pois or any(min(n) < min_seeds for n in ns) or any(not np.all(np.isfinite(p)) for p in pois):
+        return "inconclusive"
+    if any(hi <= 0.5 for _, hi in pois):
+        return "not reproduced"
+    if all(lo > 0.5 for lo, _ in pois):
+        return "reproduced"
+    return "inconclusive"
+
+
+def _values(seeds_df: pd.DataFrame, arm: str, policy: str, metric: str) -> np.ndarray:
+    sel = seeds_df[(seeds_df["arm"] == arm) & (seeds_df["policy"] == policy)]
+    return sel[metric].dropna().to_numpy(dtype=float)
+
+
+def evaluate_claim(
+    claim: Claim, eval_df: pd.DataFrame | None, *, min_seeds: int = 3, n_boot: int = 2000, seed: int = 0
+) -> dict:
+    """Check one claim on the eval rows of its experiment: a dict with ``id, claim, experiment, evidence, verdict,
+    source`` and the numbers behind the verdict (``arm, n_seeds, mean, ci_low, ci_high``)."""
+    row = dict(id=claim.id, claim=claim.claim, experiment=claim.experiment, source=claim.source,
+               arm=claim.arms()[0], n_seeds=0, mean=np.nan, ci_low=np.nan, ci_high=np.nan)
+    if eval_df is None or len(eval_df) == 0:
+        return dict(row, evidence=f"no runs of experiment '{claim.experiment}'", verdict="inconclusive")
+    seeds_df = per_seed(eval_df)
+    arm = next((a for a in claim.arms() if len(_values(seeds_df, a, claim.policy, claim.metric))), None)
+    if arm is None:
+        have = ", ".join(sorted(set(seeds_df["arm"])))
+        return dict(row, evidence=f"no {claim.policy} runs of {' / '.join(claim.arms())} in '{claim.experiment}' "
+                                  f"(arms with runs: {have})", verdict="inconclusive")
+    x = _values(seeds_df, arm, claim.policy, claim.metric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateIntervalWarning)
+        ci = bootstrap_ci(x, "mean", n_boot=n_boot, seed=seed)
+    row.update(arm=arm, n_seeds=len(x), mean=ci[0], ci_low=ci[1], ci_high=ci[2])
+    what = f"{arm} {claim.policy} {METRIC_NAMES.get(claim.metric, claim.metric)} {format_ci(*ci)}"
+    few = f"; only {len(x)} seed(s), rule needs {min_seeds}" if len(x) < min_seeds else ""
+
+    if claim.kind == "level":
+        verdict = level_verdict(ci[1], ci[2], claim.threshold, claim.direction, len(x), min_seeds)
+        side = ">" if claim.direction == "high" else "<"
+        evidence = f"{what} over {len(x)} seeds (claim: {side} {claim.threshold:g}){few}"
+        return dict(row, evidence=evidence, verdict=verdict)
+
+    if claim.kind == "better_metric":  # the same runs, metric vs another metric (paired by seed)
+        other = claim.others[0]
+        y = _values(seeds_df, arm, claim.policy, other)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateIntervalWarning)
+            p = probability_of_improvement_ci(x, y, n_boot=n_boot, seed=seed)
+            cy = bootstrap_ci(y, "mean", n_boot=n_boot, seed=seed)
+        verdict = better_verdict([(p[1], p[2])], [(len(x), len(y))], min_seeds)
+        evidence = (f"{what} vs {METRIC_NAMES.get(other, other)} {format_ci(*cy)} over {len(x)} seeds; "
+                    f"PoI {format_ci(*p)}{few}")
+        return dict(row, evidence=evidence, verdict=verdict)
+
+    if claim.kind == "better":
+        pois, ns, parts = [], [], []
+        for other in claim.others:
+            y = _values(seeds_df, other, claim.policy, claim.metric)
+            if len(y) == 0:
+                parts.append(f"no runs of {other}")
+                pois.append((np.nan, np.nan))
+                ns.append((len(x), 0))
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DegenerateIntervalWarning)
+                p = probability_of_improvement_ci(x, y, n_boot=n_boot, seed=seed)
+                cy = bootstrap_ci(y, "mean", n_boot=n_boot, seed=seed)
+            pois.append((p[1], p[2]))
+            ns.append((len(x), len(y)))
+            parts.append(f"{other} {format_ci(*cy)}, PoI {format_ci(*p)}")
+        verdict = better_verdict(pois, ns, min_seeds)
+        evidence = f"{what} ({len(x)} seeds) vs " + "; ".join(parts) + few
+        return dict(row, evidence=evidence, verdict=verdict)
+
+    raise ValueError(f"claim {claim.id}: kind {claim.kind!r}; allowed: level, better, better_metric")
+
+
+def claims_table(
+    evals: Mapping[str, pd.DataFrame | None],
+    claims: Sequence[Claim] = DEFAULT_CLAIMS,
+    *,
+    min_seeds: int = 3,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The claims table: one row per claim with ``id, claim, experiment, evidence, verdict, source, arm, n_seeds,
+    mean, ci_low, ci_high``. ``evals`` maps an experiment name to its eval rows (None or missing: no runs)."""
+    rows = [evaluate_claim(c, evals.get(c.experiment), min_seeds=min_seeds, n_boot=n_boot, seed=seed) for c in claims]
+    cols = ["id", "claim", "experiment", "evidence", "verdict", "source", "arm", "n_seeds", "mean", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=cols)

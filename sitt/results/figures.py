@@ -1,0 +1,436 @@
+"""Figures of the study: the paper's maze figure from our runs, success/route plots with CIs, training curves, maps.
+
+Every function returns a ``matplotlib.figure.Figure`` built on an Agg canvas outside pyplot (no display needed, no
+global state touched; a returned Figure still renders inline in a notebook). Save with
+:func:`sitt.results.io.save_figure` or ``fig.savefig``. Intervals drawn are the tables' (seeded bootstrap over seeds,
+:mod:`sitt.results.tables`), so a figure and its table always agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from color_maze.evaluate import trajectory_until_done
+from color_maze.render import draw_maze, paper_figure
+from sitt.results import io
+from sitt.results.tables import POLICIES, order_arms, per_seed, summarise_metric
+
+__all__ = [
+    "PAPER_PANELS",
+    "new_figure",
+    "eval_grids_for",
+    "paper_maze_panels",
+    "paper_maze_figure",
+    "metric_plot",
+    "route_share_plot",
+    "comparison_plot",
+    "lambda1_plot",
+    "training_curves",
+    "CURVE_COLUMNS",
+    "available_curves",
+    "value_map_figure",
+]
+
+#: the six panels of the paper's maze figure: caption, arm (or alternatives), policy
+PAPER_PANELS = (
+    ("Teacher without Alignment", ("without_alignment", "plain_teacher"), "teacher"),
+    ("Behavior Cloning", ("bc",), "student"),
+    ("DAgger", ("dagger",), "student"),
+    ("Teacher with Alignment", ("{sitt}",), "teacher"),
+    ("Student without Alignment", ("without_alignment",), "student"),
+    ("Student with Alignment", ("{sitt}",), "student"),
+)
+ROUTE_COLORS = {"path": "#1f4e9c", "detour": "#59a14f", "failed": "#c8c8c8"}
+POLICY_COLORS = {"teacher": "#4c72b0", "student": "#dd8452"}
+
+
+def new_figure(figsize=(6.0, 4.0)) -> Figure:
+    """A Figure on an Agg canvas, outside pyplot."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- paper maze figure
+
+
+def eval_grids_for(run_dir: str | Path) -> np.ndarray | None:
+    """The held-out maze grids ``(n_mazes, G, G)`` a run was evaluated on (``sitt.experiments.eval_grids`` of its
+    config; else regenerated from config.json's ``eval`` and ``env`` sections); None without a config."""
+    cfg = io.load_config(run_dir)
+    if not cfg:
+        return None
+    try:
+        from sitt.experiments import ExperimentConfig, eval_grids  # noqa: PLC0415
+
+        return np.asarray(eval_grids(ExperimentConfig.from_dict(cfg)))
+    except ImportError:
+        from color_maze.generation import make_mazes  # noqa: PLC0415
+
+        ev, env = cfg.get("eval", {}), cfg.get("env", {})
+        return make_mazes(ev.get("n_mazes", 15), env.get("grid_size", 21), env.get("margin_size", 3),
+                          seed=ev.get("maze_seed"))
+
+
+def _first_episode_length(run_dir: Path, policy: str, maze: int) -> float | None:
+    path = run_dir / "eval.csv"
+    if not path.is_file():
+        return None
+    df = pd.read_csv(path)
+    sel = df[(df["policy"] == policy) & (df["maze"] == maze)]
+    return None if sel.empty else float(sel["ep_length"].iloc[0])
+
+
+def paper_maze_panels(
+    root: str | Path,
+    experiment: str = "main",
+    *,
+    seed: int | None = None,
+    maze: int = 0,
+    sitt_arm: str = "sitt_release",
+    pool_seeds: bool = False,
+) -> tuple["OrderedDict[str, tuple]", dict]:
+    """The data of the six panels: caption -> ``(grid, trajectory, positions)`` for
+    :func:`color_maze.render.paper_figure`, and an info dict (``seed``, ``maze``, ``arms`` used, ``missing``).
+
+    Left half of a panel: the policy's first episode on held-out maze ``maze`` of run ``seed`` (default: the
+    smallest seed with runs of the most panel arms). Right half: the visited cells over all held-out mazes and all
+    evaluation steps of that run (of all seeds with ``pool_seeds``). A panel without runs shows the maze with no
+    trajectory and an empty heatmap, and its caption says "no runs".
+    """
+    root = Path(root)
+    specs = [(cap, tuple(a.format(sitt=sitt_arm) for a in arms), pol) for cap, arms, pol in PAPER_PANELS]
+    runs = io.find_runs(root, experiment)
+    by_arm: dict[str, dict[int, Path]] = {}
+    for run in runs:
+        by_arm.setdefault(run.parent.name, {})[int(run.name.split("_")[-1])] = run
+    if seed is None:
+        seeds = sorted({s for arm in by_arm.values() for s in arm})
+        score = lambda s: sum(any(s in by_arm.get(a, {}) for a in arms) for _, arms, _ in specs)  # noqa: E731
+        seed = max(seeds, key=lambda s: (score(s), -s)) if seeds else 0
+    grids = None
+    panels: "OrderedDict[str, tuple]" = OrderedDict()
+    info = dict(seed=seed, maze=maze, arms={}, missing=[], experiment=experiment, root=str(root))
+    for caption, arms, policy in specs:
+        arm = next((a for a in arms if seed in by_arm.get(a, {})), None)
+        run = by_arm[arm][seed] if arm else None
+        pos = io.load_positions(run, policy) if run is not None else None
+        if pos is None:
+            info["missing"].append(caption)
+            panels[caption] = (None, None, np.zeros((0, 2), dtype=np.int64))
+            continue
+        if grids is None:
+            grids = eval_grids_for(run)
+        info["arms"][caption] = arm
+        traj = trajectory_until_done(pos[maze], _first_episode_length(run, policy, maze))
+        if pool_seeds:
+            pos = np.concatenate([p for s, r in sorted(by_arm[arm].items())
+                                  if (p := io.load_positions(r, policy)) is not None], axis=0)
+        panels[caption] = (None, traj, pos)
+    if grids is None:
+        from color_maze.generation import make_mazes  # noqa: PLC0415
+
+        grids = make_mazes(maze + 1, 21, 3, seed=20250101)  # placeholder maze when there are no runs at all
+    grid = np.asarray(grids[maze])
+    out: "OrderedDict[str, tuple]" = OrderedDict()
+    for caption, (_, traj, pos) in panels.items():
+        name = caption if caption not in info["missing"] else f"{caption} (no runs)"
+        out[name] = (grid, traj, pos)
+    return out, info
+
+
+def paper_maze_figure(root: str | Path, experiment: str = "main", **kw) -> Figure:
+    """The paper's maze figure regenerated from our runs (six panels in the paper's order and colours, see
+    :func:`paper_maze_panels` for ``seed``, ``maze``, ``sitt_arm``, ``pool_seeds``). ``fig.sitt_info`` holds the
+    panel info."""
+    panels, info = paper_maze_panels(root, experiment, **kw)
+    fig = paper_figure(panels, ncols=3, colors="paper")
+    fig.sitt_info = info
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- metric plots
+
+
+def _seeds_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed metrics from either eval rows (with ``maze``) or an already per-seed frame."""
+    return per_seed(df) if "route" in df.columns else df
+
+
+def metric_plot(
+    data: pd.DataFrame,
+    metric: str = "success",
+    *,
+    policies: Sequence[str] = POLICIES,
+    arms: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> Figure:
+    """Per arm (x) and policy (colour): each seed's value as a dot, the mean over seeds as a diamond with its 95%
+    bootstrap CI (the tables' interval). ``data``: eval rows or :func:`sitt.results.tables.per_seed` output."""
+    seeds_df = _seeds_frame(data)
+    seeds_df = seeds_df[seeds_df["policy"].isin(list(policies))]
+    arm_order = order_arms(seeds_df["arm"]) if arms is None else [a for a in arms if a in set(seeds_df["arm"])]
+    seeds_df = seeds_df[seeds_df["arm"].isin(arm_order)]
+    pol_order = [p for p in policies if p in set(seeds_df["policy"])]
+    names = [(labels or {}).get(a, a) for a in arm_order]
+    longest = max((len(n) for n in names), default=0)
+    fig = new_figure((max(4.0, 0.9 * len(arm_order) + 0.05 * longest + 1.5), 3.6 + 0.045 * longest))
+    ax = fig.add_subplot(1, 1, 1)
+    if seeds_df.empty:
+        ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    palette = {p: POLICY_COLORS.get(p, "grey") for p in pol_order}
+    rng_state = np.random.get_state()
+    np.random.seed(seed)  # seaborn's jitter draws from the global RNG: keep the picture reproducible
+    try:
+        sns.stripplot(data=seeds_df, x="arm", y=metric, hue="policy", order=arm_order, hue_order=pol_order,
+                      dodge=len(pol_order) > 1, jitter=0.12, alpha=0.45, size=4, palette=palette, ax=ax, legend=False)
+    finally:
+        np.random.set_state(rng_state)
+    summary = summarise_metric(seeds_df, metric, ["arm", "policy"], n_boot=n_boot, seed=seed)
+    width = 0.8 / max(1, len(pol_order))
+    for j, pol in enumerate(pol_order):
+        sub = summary[summary["policy"] == pol].set_index("arm")
+        xs, ys, lo, hi = [], [], [], []
+        for i, arm in enumerate(arm_order):
+            if arm not in sub.index:
+                continue
+            offset = (j - (len(pol_order) - 1) / 2) * width if len(pol_order) > 1 else 0.0
+            xs.append(i + offset)
+            ys.append(sub.loc[arm, "mean"])
+            lo.append(sub.loc[arm, "mean"] - sub.loc[arm, "ci_low"])
+            hi.append(sub.loc[arm, "ci_high"] - sub.loc[arm, "mean"])
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt="D", color=palette[pol], markeredgecolor="black", markersize=7,
+                    capsize=4, lw=1.6, label=f"{pol}: mean, 95% CI", zorder=5)
+    ax.set_xticks(range(len(arm_order)))
+    ax.set_xticklabels(names, rotation=25, ha="right")
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel or metric)
+    if seeds_df[metric].between(0, 1).all():
+        ax.set_ylim(-0.05, 1.05)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def route_share_plot(route_table: pd.DataFrame, *, title: str | None = None, labels: Mapping[str, str] | None = None,
+                     group_col: str = "arm") -> Figure:
+    """Stacked horizontal bars per row of :func:`sitt.results.tables.route_share_table`: share of held-out mazes
+    solved through the path, by the detour, or not solved (means over seeds), with the 95% CI of the path and detour
+    shares as whiskers at the end of their segments."""
+    n = len(route_table)
+    fig = new_figure((7.5, max(1.8, 0.55 * n + 1.2)))
+    ax = fig.add_subplot(1, 1, 1)
+    if n == 0:
+        ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    names = [(labels or {}).get(str(v), str(v)) for v in route_table[group_col]]
+    y = np.arange(n)[::-1]
+    left = np.zeros(n)
+    for route in ("path", "detour", "failed"):
+        vals = route_table[f"{route}_mean"].to_numpy(dtype=float)
+        ax.barh(y, vals, left=left, color=ROUTE_COLORS[route], edgecolor="white", label=route, height=0.7)
+        if route != "failed":
+            lo = route_table[f"{route}_ci_low"].to_numpy(dtype=float)
+            hi = route_table[f"{route}_ci_high"].to_numpy(dtype=float)
+            end = left + vals
+            ax.errorbar(end, y, xerr=[vals - lo, hi - vals], fmt="none", ecolor="black", capsize=3, lw=1)
+        left = left + vals
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{nm} (n={k})" for nm, k in zip(names, route_table.get("n_seeds", [""] * n))], fontsize=8)
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel("share of held-out mazes (mean over seeds; whiskers: 95% CI)")
+    ax.legend(ncol=3, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    if title:
+        ax.set_title(title, pad=22)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_plot(comp: pd.DataFrame, *, value: str = "diff", title: str | None = None,
+                    label_col: str = "arm") -> Figure:
+    """Forest plot of :func:`sitt.results.tables.comparison_table` rows: ``value="diff"`` (mean difference to the
+    reference, 0 line) or ``"poi"`` (probability of improvement over the reference, 0.5 line), with 95% CIs."""
+    rows = comp.reset_index(drop=True)
+    n = len(rows)
+    fig = new_figure((7.5, max(1.8, 0.45 * n + 1.2)))
+    ax = fig.add_subplot(1, 1, 1)
+    if n == 0:
+        ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    y = np.arange(n)[::-1]
+    v = rows[value].to_numpy(dtype=float)
+    lo = rows[f"{value}_ci_low"].to_numpy(dtype=float)
+    hi = rows[f"{value}_ci_high"].to_numpy(dtype=float)
+    err = np.vstack([np.where(np.isfinite(lo), v - lo, 0.0), np.where(np.isfinite(hi), hi - v, 0.0)])
+    ax.errorbar(v, y, xerr=err, fmt="o", color="#4c72b0", ecolor="black", capsize=3)
+    ax.axvline(0.0 if value == "diff" else 0.5, color="grey", ls="--", lw=1)
+    ref = comp.attrs.get("reference")
+    labels = [str(t) for t in (rows[label_col] if label_col in rows else rows["arm"])]
+    if ref and "kind" not in rows:
+        labels = [f"{t} (reference)" if a == ref else t for t, a in zip(labels, rows["arm"])]
+    ax.set_yticks(y)
+    ax.set_yticklabels([t if len(t) <= 60 else t[:57] + "..." for t in labels], fontsize=8)
+    ax.set_xlabel(("difference in mean" if value == "diff" else "probability of improvement")
+                  + (f" vs {ref}" if ref else "") + " (95% CI)")
+    if value == "poi":
+        ax.set_xlim(-0.02, 1.02)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def lambda1_plot(table: pd.DataFrame, *, title: str | None = None, ylabel: str = "student true success") -> Figure:
+    """The lambda1 sweep (:func:`sitt.results.tables.lambda1_table`): mean and 95% CI against the coefficient (log
+    axis), one line for the release's sign (bonus) and one for the paper's (penalty)."""
+    fig = new_figure((5.5, 3.6))
+    ax = fig.add_subplot(1, 1, 1)
+    if len(table) == 0:
+        ax.text(0.5, 0.5, "no lambda1 runs", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    colors = {"bonus": "#4c72b0", "penalty": "#c44e52"}
+    for sign, sub in table.groupby("sign", sort=True):
+        sub = sub.sort_values("coef")
+        m = sub["mean"].to_numpy(dtype=float)
+        err = np.vstack([m - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - m])
+        label = "+ lambda1 KL (release sign)" if sign == "bonus" else "- lambda1 KL (paper sign)"
+        ax.errorbar(sub["coef"], m, yerr=err, fmt="o-", capsize=4, color=colors.get(sign, "grey"), label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("lambda1 (reward coefficient of the KL)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- training curves
+
+#: progress.csv columns worth plotting, in order of interest
+CURVE_COLUMNS = (
+    "rollout/success_rate",
+    "rollout/ep_rew_mean",
+    "rollout/ep_len_mean",
+    "rollout/n_paths_mean",
+    "sitt/kl_mean",
+    "sitt/align_loss",
+    "sitt/agreement",
+    "train/entropy_loss",
+)
+
+
+def available_curves(progress: pd.DataFrame, wanted: Sequence[str] = CURVE_COLUMNS) -> list[str]:
+    """The columns of ``wanted`` that ``progress`` has with at least one value."""
+    return [c for c in wanted if c in progress.columns and progress[c].notna().any()]
+
+
+def training_curves(
+    progress: pd.DataFrame,
+    ys: str | Sequence[str] | None = None,
+    *,
+    x: str = "time/total_timesteps",
+    hue: str = "arm",
+    arms: Sequence[str] | None = None,
+    ncols: int = 3,
+    title: str | None = None,
+    seed: int = 0,
+) -> Figure:
+    """Training curves from progress.csv rows (:func:`sitt.results.io.load_progress`): one panel per column of
+    ``ys`` (default: :func:`available_curves`), mean over seeds per ``hue`` with a seeded 95% bootstrap band."""
+    ys = available_curves(progress) if ys is None else ([ys] if isinstance(ys, str) else list(ys))
+    missing = [c for c in [x, *ys] if c not in progress.columns]
+    if missing:
+        raise ValueError(f"progress has no column(s) {missing}; it has {sorted(progress.columns)}")
+    data = progress if arms is None else progress[progress[hue].isin(list(arms))]
+    order = order_arms(data[hue]) if hue == "arm" else sorted(data[hue].unique())
+    ncols = max(1, min(ncols, len(ys)))
+    nrows = max(1, math.ceil(len(ys) / ncols))
+    fig = new_figure((4.2 * ncols, 3.0 * nrows + 0.6))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, col in zip(axes, ys):
+        sub = data[[x, hue, col]].dropna()
+        if sub.empty:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        else:
+            sns.lineplot(data=sub, x=x, y=col, hue=hue, hue_order=[h for h in order if h in set(sub[hue])],
+                         errorbar=("ci", 95), n_boot=500, seed=seed, ax=ax, legend=ax is axes[0])
+        ax.set_title(col, fontsize=9)
+        ax.set_ylabel("")
+        ax.set_xlabel("env steps" if x == "time/total_timesteps" else x, fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(ys):]:
+        ax.set_visible(False)
+    if len(ys) and axes[0].get_legend() is not None:
+        axes[0].legend(fontsize=7, title=None)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- value maps
+
+
+def value_map_figure(
+    grid: np.ndarray,
+    maps: Mapping[str, np.ndarray],
+    *,
+    margin_size: int = 3,
+    cmap: str = "magma_r",
+    vmax: float | None = None,
+    colorbar_label: str = "",
+    title: str | None = None,
+) -> Figure:
+    """The maze (paper colours) and, beside it, one heat map per entry of ``maps`` (title -> values (G, G) indexed
+    [x, y], NaN = not shown), on a shared colour scale (``vmax`` default: the largest finite value). The maze block is
+    outlined, the target drawn green."""
+    grid = np.asarray(grid)
+    size = grid.shape[0]
+    n = 1 + len(maps)
+    fig = new_figure((3.3 * n + 0.8, 3.6))
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    draw_maze(axes[0], grid, margin_size=margin_size)
+    axes[0].set_title("maze (paper colours)", fontsize=9)
+    finite = [np.nanmax(np.where(np.isfinite(m), m, np.nan)) for m in maps.values() if np.isfinite(m).any()]
+    top = vmax if vmax is not None else (max(finite) if finite else 1.0)
+    image = None
+    for ax, (name, values) in zip(axes[1:], maps.items()):
+        values = np.asarray(values, dtype=float)
+        image = ax.imshow(values.T, origin="upper", extent=(-0.5, size - 0.5, size - 0.5, -0.5), cmap=cmap,
+                          vmin=0.0, vmax=top, interpolation="nearest")
+        inner = size - 2 * margin_size
+        ax.add_patch(Rectangle((margin_size - 0.5, margin_size - 0.5), inner, inner, fill=False, ec="#1f77b4", lw=1.5))
+        path = np.argwhere(grid == 2)
+        ax.scatter(path[:, 0], path[:, 1], s=4, c="#1f77b4", marker="s", linewidths=0, label="path cells")
+        tx, ty = size // 2, margin_size // 2
+        ax.add_patch(Rectangle((tx - 0.5, ty - 0.5), 1, 1, fc="#00c000", ec="none"))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=9)
+    if image is not None:
+        cbar = fig.colorbar(image, ax=list(axes[1:]), fraction=0.046 / max(1, len(maps)) * 2, pad=0.02)
+        cbar.set_label(colorbar_label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
