@@ -9,6 +9,10 @@ JOBS ?= $(shell nproc)
 
 SEEDS ?= 0-9
 ABLATION_SEEDS ?= 0-4
+# The without_alignment run's teacher IS a plain PPO teacher (no student-informed term reaches it): it gives panel (a),
+# the student of panel (e) and the teacher that BC and DAgger imitate. The `plain_teacher` arm (no student at all)
+# would cost one more training per seed for the same teacher, so the default sweep leaves it out.
+MAIN_ARMS ?= without_alignment,bc,dagger,sitt_release,sitt_paper
 
 .PHONY: setup test unit reproduce sweep lab bench
 
@@ -39,7 +43,7 @@ bench: setup
 
 # The study: every run of the PROFILE (resumable: complete runs are skipped), then every notebook.
 sweep: setup
-	$(BIN)/python -m sitt.experiments.sweep --experiment main --profile $(PROFILE) --seeds $(SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m sitt.experiments.sweep --experiment main --arms $(MAIN_ARMS) --profile $(PROFILE) --seeds $(SEEDS) --jobs $(JOBS)
 	$(BIN)/python -m sitt.experiments.sweep --experiment release_vs_paper --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
 	$(BIN)/python -m sitt.experiments.sweep --experiment ablations --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
 
