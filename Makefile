@@ -26,10 +26,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-# The test suite, then every notebook executed on the smoke profile (CI runs this).
+# Every notebook executed on the smoke profile, then the test suite (CI runs this; pytest's summary closes it).
 test: setup
-	$(BIN)/python -m pytest -q
 	$(MAKE) smoke
+	$(BIN)/python -m pytest -q
 
 unit: setup
 	$(BIN)/python -m pytest -q
