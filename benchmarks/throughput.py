@@ -39,7 +39,7 @@ class Schedule:
 
 SCHEDULES = {
     "release": Schedule("release (1000 x 250, full batch, 10 epochs, 20 align epochs)", 1000, 250, None, 10, 20, 3),
-    "default": Schedule("default profile (1000 x 16, full batch, 10 epochs, 20 align epochs)", 1000, 16, None, 10, 20, 10),
+    "default": Schedule("default profile (1000 x 64, full batch, 10 epochs, 20 align epochs)", 1000, 64, None, 10, 20, 6),
     "quick": Schedule("quick (256 x 32, full batch, 10 epochs, 20 align epochs)", 256, 32, None, 10, 20, 3),
 }
 
