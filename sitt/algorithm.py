@@ -176,14 +176,68 @@ class SITT(PPO):
     def collect_rollouts(
         self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
     ) -> bool:
-        """Roll-out phase: the teacher acts (SB3's loop, env rewards stored), then SITT's reward term is added."""
-        if not super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps):
-            return False
+        """Roll-out phase: the teacher acts (SB3's loop, env rewards stored), then SITT's reward term is added.
+
+        The loop is SB3's ``OnPolicyAlgorithm.collect_rollouts`` step for step, except that the timeout
+        bootstrapping (reward += gamma * V(terminal observation) for truncated episodes) reads the finished envs only
+        and evaluates their values in one batch, instead of a Python loop over every env at every step.
+        """
+        assert self._last_obs is not None, "No previous observation was provided"
+        self.policy.set_training_mode(False)
+        n_steps = 0
+        rollout_buffer.reset()
+        if self.use_sde:
+            self.policy.reset_noise(env.num_envs)
+        callback.on_rollout_start()
+        while n_steps < n_rollout_steps:
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                self.policy.reset_noise(env.num_envs)
+            with th.no_grad():
+                actions, values, log_probs = self.policy(obs_as_tensor(self._last_obs, self.device))
+            actions = actions.cpu().numpy()
+            clipped_actions = actions
+            if isinstance(self.action_space, spaces.Box):
+                if self.policy.squash_output:
+                    clipped_actions = self.policy.unscale_action(clipped_actions)
+                else:
+                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            self.num_timesteps += env.num_envs
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+            if isinstance(self.action_space, spaces.Discrete):
+                actions = actions.reshape(-1, 1)
+            self._bootstrap_timeouts(rewards, dones, infos)
+            rollout_buffer.add(self._last_obs, actions, rewards, self._last_episode_starts, values, log_probs)
+            self._last_obs = new_obs
+            self._last_episode_starts = dones
+        with th.no_grad():
+            values = self.policy.predict_values(obs_as_tensor(new_obs, self.device))
+        rollout_buffer.compute_returns_and_advantage(last_values=values, dones=dones)
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+
         n_paths = [info["n_paths"] for info in self.ep_info_buffer if "n_paths" in info]
         if n_paths:
             self.logger.record("rollout/n_paths_mean", safe_mean(n_paths))
         self.rollout_reward_term(rollout_buffer)
         return True
+
+    def _bootstrap_timeouts(self, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """rewards[i] += gamma * V(terminal_obs_i) for envs whose episode was truncated (SB3 issue #633), in place."""
+        truncated = [
+            i for i in np.flatnonzero(dones)
+            if infos[i].get("terminal_observation") is not None and infos[i].get("TimeLimit.truncated", False)
+        ]
+        if not truncated:
+            return
+        terminal = np.stack([infos[i]["terminal_observation"] for i in truncated])
+        with th.no_grad():
+            terminal_values = self.policy.predict_values(obs_as_tensor(terminal, self.device)).flatten()
+        rewards[truncated] += self.gamma * terminal_values.cpu().numpy()
 
     def _update_info_buffer(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> None:
         """SB3's episode bookkeeping, read from the finished envs only (episode and success entries come with

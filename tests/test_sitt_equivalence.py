@@ -149,3 +149,42 @@ def test_alignment_loss_and_gradient_equal_release_reference(dedup):
         th.testing.assert_close(ours[id(p)], reference[id(p)], rtol=1e-4, atol=1e-7, msg=name)
     for k, v in m.policy.state_dict().items():
         assert th.equal(v, teacher_before[k]), k
+
+
+def test_rollout_loop_equals_sb3_loop_including_timeout_bootstrap():
+    """SITT's roll-out loop (timeouts bootstrapped in one batch over finished envs) fills the buffer exactly as SB3's
+    ``OnPolicyAlgorithm.collect_rollouts`` (a Python loop over every env) does, on open grids where episodes end
+    by timeouts."""
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+    grids = np.zeros((16, 5, 5), dtype=np.int8)  # no lava: episodes end by success or by timeout (26 steps)
+
+    def model():
+        env = ColorMazeEnv.from_grids(grids, margin_size=1)
+        m = SITT("MlpPolicy", env, n_steps=64, batch_size=1024, seed=2, reward_term=False)
+        _, callback = m._setup_learn(10**6, callback=None)
+        callback.on_training_start(locals(), globals())
+        return m, callback
+
+    ours, cb_ours = model()
+    sb3, cb_sb3 = model()
+    timeouts = []
+    original_step = sb3.env.step_wait
+
+    def counting_step():
+        out = original_step()
+        timeouts.extend(i for i, info in enumerate(out[3]) if info.get("TimeLimit.truncated"))
+        return out
+
+    sb3.env.step_wait = counting_step
+    th.manual_seed(0)  # both models sample their actions from torch's global generator
+    assert ours.collect_rollouts(ours.env, cb_ours, ours.rollout_buffer, 64)
+    th.manual_seed(0)
+    assert OnPolicyAlgorithm.collect_rollouts(sb3, sb3.env, cb_sb3, sb3.rollout_buffer, 64)
+    assert len(timeouts) > 5  # the bootstrap path is exercised
+    a, b = ours.rollout_buffer, sb3.rollout_buffer
+    np.testing.assert_array_equal(a.observations, b.observations)
+    np.testing.assert_array_equal(a.actions, b.actions)
+    np.testing.assert_allclose(a.rewards, b.rewards, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(a.advantages, b.advantages, rtol=1e-5, atol=1e-5)
+    assert len(ours.ep_info_buffer) == len(sb3.ep_info_buffer) > 0
