@@ -69,6 +69,19 @@ if eval_df is not None:
     display(fig)
 
 # %% [markdown]
+# The same six panels for every training seed (the runs differ: look at all of them before trusting one), and with
+# the heatmaps pooled over all seeds.
+
+# %%
+if eval_df is not None:
+    fig = figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, pool_seeds=True)
+    print("saved", io.save_figure(fig, out, "paper_maze_pooled"))
+    display(fig)
+    for run_seed in sorted(eval_df["seed"].unique()):
+        fig = figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, seed=int(run_seed))
+        print("saved", io.save_figure(fig, out, f"paper_maze_seed_{int(run_seed)}"))
+
+# %% [markdown]
 # ## The table
 #
 # One number per training seed (share of the held-out mazes), then mean and 95% CI over seeds.
