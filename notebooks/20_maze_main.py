@@ -45,12 +45,7 @@ from sitt.results.report import main_table_markdown
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
-root, out = io.resolve_paths(profile, root, out)
-print(f"profile={profile}  runs={root}  outputs={out}")
-if run:
-    print(io.sweep_experiment("main", profile, seeds, root, jobs))
-eval_df, message = io.load_eval(root, "main", profile)
-print(message)
+root, out, eval_df = io.open_experiment("main", profile, root, out, run=run, seeds=seeds, jobs=jobs)
 
 # %% [markdown]
 # ## The six panels

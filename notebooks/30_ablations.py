@@ -40,12 +40,7 @@ from sitt.results.report import comparison_markdown
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
-root, out = io.resolve_paths(profile, root, out)
-print(f"profile={profile}  runs={root}  outputs={out}")
-if run:
-    print(io.sweep_experiment("ablations", profile, seeds, root, jobs))
-eval_df, message = io.load_eval(root, "ablations", profile)
-print(message)
+root, out, eval_df = io.open_experiment("ablations", profile, root, out, run=run, seeds=seeds, jobs=jobs)
 labels = io.arm_labels()
 
 # %%

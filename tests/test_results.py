@@ -432,3 +432,10 @@ def test_walkthrough_one_iteration_by_hand():
     mean, counts = walkthrough.rollout_kl_by_cell(model, 21)
     assert counts.sum() == 64 and np.isfinite(mean[counts > 0]).all()
     assert list(walkthrough.observation_table(env.reset()[0])["student"])[2:7] == [0.0] * 5
+
+
+def test_open_experiment_resolves_loads_and_reports_missing_runs(tmp_path, capsys):
+    root, out, df = io.open_experiment("main", "default", tmp_path / "runs", tmp_path / "out")
+    assert df is None and root == tmp_path / "runs" and out == tmp_path / "out"
+    printed = capsys.readouterr().out
+    assert "profile=default" in printed and "NO RUNS" in printed

@@ -259,6 +259,28 @@ def sweep_experiment(
     return f"sweep of '{experiment}' ({profile}, seeds {seeds}) into {root}: {summary}"
 
 
+def open_experiment(
+    experiment: str,
+    profile: str,
+    root: str | Path,
+    out: str | Path,
+    *,
+    run: bool = False,
+    seeds: int | Iterable[int] = 10,
+    jobs: int = 1,
+) -> tuple[Path, Path, pd.DataFrame | None]:
+    """A notebook's set-up: resolve the run store and output folders for ``profile`` (:func:`resolve_paths`),
+    train the missing runs first when ``run`` (:func:`sweep_experiment`), load the eval rows (:func:`load_eval`).
+    Prints what it did; returns ``(root, out, eval_df)`` with ``eval_df`` None when there are no runs."""
+    root, out = resolve_paths(profile, root, out)
+    print(f"profile={profile}  runs={root}  outputs={out}")
+    if run:
+        print(sweep_experiment(experiment, profile, seeds, root, jobs))
+    eval_df, message = load_eval(root, experiment, profile)
+    print(message)
+    return root, out, eval_df
+
+
 def save_table(df: pd.DataFrame, out: str | Path, name: str) -> Path:
     """Write ``<out>/tables/<name>.csv`` (directories created); returns the path."""
     path = Path(out) / "tables" / f"{name}.csv"
