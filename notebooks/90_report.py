@@ -98,7 +98,10 @@ path = report.write_report(
     main=main,
     comparisons=comparisons,
     figures=figures_list,
-    command_lines=report.commands(profile, seeds, str(root), jobs),
+    command_lines=report.commands(
+        profile, seeds, str(root), jobs,
+        ablation_seeds=None if evals["ablations"] is None else int(evals["ablations"]["seed"].max()) + 1,
+    ),
     notes=notes,
     profile=profile,
     provenance={"runs": str(root)},

@@ -176,7 +176,7 @@ def test_presets_exist_for_every_arm_of_every_experiment():
         assert len(set(arms)) == len(arms)
         for profile in PROFILES:
             configs = ex.experiment_configs(experiment, profile, seeds=[0, 1])
-            assert [(c.arm, c.seed) for c in configs] == [(a, s) for a in arms for s in (0, 1)]
+            assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in arms]  # seed-major
             for config in configs:
                 assert config.experiment == experiment and config.profile == profile
                 config.validate()
@@ -505,6 +505,99 @@ def test_cli_parsing_and_dry_run(tmp_path, capsys):
     assert sweep_mod.main(["--experiment", "main", "--profile", "smoke", "--set", "ppo.batch_size=1",
                            "--root", str(tmp_path), "--dry-run"]) == 2
     assert "ppo.batch_size" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ the same run, two names
+
+
+def test_training_key_ignores_names_and_the_spelling_of_switches():
+    key = preset("main", "sitt_release", 3).training_key()
+    assert preset("ablations", "sitt_release", 3).training_key() == key
+    assert preset("release_vs_paper", "sitt_release", 3, "default").replace(profile="renamed").training_key() == key
+    # -1.9 x KL spelled {"reward_sign": -1} and {"reward_sign": -1, "reward_coef": 1.9}: one run
+    assert preset("ablations", "lambda1_penalty_1.9", 3).training_key() == preset(
+        "release_vs_paper", "release_paper_sign", 3).training_key()
+    assert preset("ablations", "quirks_fixed", 3).training_key() == preset("release_vs_paper", "quirks_fixed", 3).training_key()
+    different = [
+        preset("main", "sitt_release", 4),  # seed
+        preset("main", "sitt_paper", 3),  # recipe
+        preset("ablations", "lambda1_bonus_1", 3),  # one switch
+        preset("ablations", "quirks_fixed", 3).replace(arm="sitt_release"),  # env only
+        preset("main", "sitt_release", 3, "smoke"),  # budget
+    ]
+    assert len({c.training_key() for c in different} | {key}) == len(different) + 1
+    # BC/DAgger runs carry their teacher's key, not the teacher arm's name
+    bc = preset("main", "bc", 3)
+    assert bc.training_key() == preset("other", "bc", 3).training_key() != preset("main", "dagger", 3).training_key()
+    assert json.loads(bc.training_key())["teacher"] == json.loads(preset("x", "without_alignment", 3).training_key())
+
+
+def test_run_one_copies_the_same_run_made_under_another_name(tmp_path, monkeypatch):
+    original = run_one(tiny("release_paper_sign", experiment="a"), tmp_path)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("retrained a run that exists under another name")
+
+    monkeypatch.setattr(SITT, "learn", no_training)
+    copy_config = tiny("lambda1_penalty_1.9", experiment="b")
+    copy = run_one(copy_config, tmp_path)
+    assert copy == tmp_path / "b" / "lambda1_penalty_1.9" / "seed_0" and store.is_complete(copy)
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in original.iterdir())
+    for name in ("eval.csv", "progress.csv", "positions.npz", "model.zip"):
+        assert (copy / name).read_bytes() == (original / name).read_bytes(), name
+    assert ExperimentConfig.from_dict(store.read_json(copy / "config.json")).to_dict() == copy_config.to_dict()
+    prov, marker = store.read_json(copy / "provenance.json"), store.read_marker(copy)
+    source_prov = store.read_json(original / "provenance.json")
+    assert prov["reused_from"] == marker["reused_from"] == "a/release_paper_sign/seed_0"
+    assert prov["run_id"] == marker["run_id"] == "b/lambda1_penalty_1.9/seed_0" and marker["arm"] == "lambda1_penalty_1.9"
+    assert prov["wall_s"] == source_prov["wall_s"] and "reused_at" in prov and "reused_by_git" in prov
+    assert marker["policies"] == store.read_marker(original)["policies"]
+    # a copy of a copy names the original; a run of another key is trained, not copied
+    again = run_one(tiny("release_paper_sign", experiment="c"), tmp_path)
+    assert store.read_marker(again)["reused_from"] == "a/release_paper_sign/seed_0"
+    with pytest.raises(AssertionError, match="retrained"):
+        run_one(tiny("lambda1_penalty_0.5", experiment="b"), tmp_path)
+    with pytest.raises(AssertionError, match="retrained"):
+        run_one(tiny("lambda1_penalty_1.9", experiment="d"), tmp_path, reuse=False)
+    assert not (tmp_path / "d").exists() or not any((tmp_path / "d").rglob("COMPLETE"))
+
+
+def test_find_equivalent_prefers_originals_and_skips_unreadable_runs(tmp_path):
+    from sitt.experiments.run import find_equivalent
+
+    config = tiny("sitt_release", experiment="z")
+    assert find_equivalent(config, tmp_path) is None
+    original = run_one(tiny("sitt_release", experiment="m"), tmp_path)
+    run_one(tiny("sitt_release", experiment="a"), tmp_path)  # a copy, sorted before the original
+    assert find_equivalent(config, tmp_path) == original
+    broken = tmp_path / "b" / "sitt_release" / "seed_0"
+    broken.mkdir(parents=True)
+    (broken / "COMPLETE").write_text("{}")
+    (broken / "config.json").write_text("not json")
+    assert find_equivalent(config, tmp_path) == original
+    assert find_equivalent(tiny("sitt_release", seed=1, experiment="z"), tmp_path) is None
+
+
+def test_sweep_plan_puts_copies_after_their_original():
+    configs = sweep_mod.build_configs("release_vs_paper", "smoke", [0]) + sweep_mod.build_configs("ablations", "smoke", [0])
+    first, second, added = sweep_mod.plan(configs)
+    firsts = {c.run_id for c in first}
+    assert "release_vs_paper/release_paper_sign/seed_0" in firsts and "release_vs_paper/quirks_fixed/seed_0" in firsts
+    copies = {c.run_id for c in second}
+    assert {"ablations/lambda1_penalty_1.9/seed_0", "ablations/quirks_fixed/seed_0", "ablations/sitt_release/seed_0"} == copies
+    assert added == [] and len({c.training_key() for c in first}) == len(first)
+
+
+def test_cli_runs_several_experiments_seed_by_seed(tmp_path, capsys):
+    assert sweep_mod.main(["--experiment", "release_vs_paper,ablations", "--profile", "smoke", "--seeds", "0-1",
+                           "--root", str(tmp_path), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first_wave = [line.split("\t")[0] for line in lines if "copy of" not in line]
+    seeds = [int(r.rsplit("_", 1)[1]) for r in first_wave]
+    assert seeds == sorted(seeds) and first_wave[0] == "release_vs_paper/sitt_release/seed_0"
+    assert "ablations/quirks_fixed/seed_1\tsitt\tcopy of release_vs_paper/quirks_fixed/seed_1 (once it is done)" in lines
+    assert sweep_mod.main(["--experiment", "main,nope", "--profile", "smoke", "--root", str(tmp_path), "--dry-run"]) == 2
+    assert "experiment" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------- store and load

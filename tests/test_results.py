@@ -383,7 +383,9 @@ def test_write_report(tmp_path):
     assert "| f | The student trained with alignment (SITT, release recipe) reaches the goal | main |" in text
     assert "reproduced" in text and "## What was easy, what was hard" in text
     assert "![main_success](figures/main_success.png)" in text
-    assert "python -m sitt.experiments.sweep --experiment main --profile default --seeds 0-9" in text
+    assert ("python -m sitt.experiments.sweep --profile default --jobs 2 --root results/runs --experiment main "
+            "--arms without_alignment,bc,dagger,sitt_release,sitt_paper --seeds 0-9") in text
+    assert "--experiment release_vs_paper,ablations --seeds 0-9" in text
     assert "<table>" in (tmp_path / "REPORT.html").read_text()
 
 

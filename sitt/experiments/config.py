@@ -291,6 +291,24 @@ class ExperimentConfig:
             raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only bc/dagger runs have a teacher run")
         return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None)
 
+    def training_key(self) -> str:
+        """What decides the trained model and its evaluation, as canonical JSON: every field except the names
+        (``experiment``, ``arm``, ``profile``) and ``tensorboard``; the recipe and switches enter as the resolved
+        :class:`SITTConfig` less its recipe label (``{"reward_sign": -1}`` and ``{"reward_sign": -1, "reward_coef":
+        1.9}`` on the release recipe are one run); a BC/DAgger run enters with its teacher run's key instead of the
+        teacher's arm name. Two configs with one key are the same run under two names (``sitt_release`` of the
+        main study and of the ablations), which :func:`sitt.experiments.run.run_one` copies instead of retraining.
+        """
+        data = self.to_dict()
+        for name in ("experiment", "arm", "profile", "tensorboard", "recipe", "switches", "teacher_from"):
+            data.pop(name)
+        sitt = dataclasses.asdict(self.sitt_config())
+        sitt.pop("recipe")
+        data["sitt"] = sitt
+        if self.kind != "sitt":
+            data["teacher"] = json.loads(self.teacher_config().training_key())
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
     @property
     def rollout_size(self) -> int:
         return self.env.n_envs * self.ppo.n_steps

@@ -240,7 +240,8 @@ def experiment_arms(experiment: str) -> tuple[str, ...]:
 def experiment_configs(
     experiment: str, profile: str = "default", seeds: Iterable[int] = range(10), arms: Iterable[str] | None = None
 ) -> list[ExperimentConfig]:
-    """Every run of ``experiment``: its arms (or the subset ``arms``, in the experiment's order) x ``seeds``."""
+    """Every run of ``experiment``: ``seeds`` x its arms (or the subset ``arms``, in the experiment's order), seed-major,
+    so that a sweep cut short leaves whole seeds (every arm of seed 0, then of seed 1, ...)."""
     names = experiment_arms(experiment)
     if arms is not None:
         wanted = list(arms)
@@ -248,4 +249,4 @@ def experiment_configs(
         if unknown:
             raise ValueError(f"arms: {unknown[0]!r} is not an arm of experiment {experiment!r}; allowed: {', '.join(names)}")
         names = tuple(a for a in names if a in wanted)
-    return [preset(experiment, arm, seed, profile) for arm in names for seed in seeds]
+    return [preset(experiment, arm, seed, profile) for seed in seeds for arm in names]

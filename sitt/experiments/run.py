@@ -321,7 +321,48 @@ def _publish_run(tmp: Path, run_dir: Path, force: bool) -> None:
         _remove_tree(old)
 
 
-def run_one(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT, force: bool = False, threads: int = 1) -> Path:
+def find_equivalent(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT) -> Path | None:
+    """A complete run under ``root`` made from a config with ``config``'s :meth:`~ExperimentConfig.training_key` (the
+    same run under another experiment or arm name), or None. An original run is preferred to a copy of one."""
+    key = config.training_key()
+    own = config.run_dir(root)
+    found = []
+    for marker in sorted(Path(root).glob(f"*/*/seed_{config.seed}/{store.MARKER}")):
+        run_dir = marker.parent
+        if run_dir == own:
+            continue
+        try:
+            other = ExperimentConfig.from_dict(store.read_json(run_dir / store.CONFIG_FILE)).validate()
+            if other.training_key() != key:
+                continue
+            copied = store.read_marker(run_dir).get("reused_from") is not None
+        except (OSError, ValueError, TypeError):  # an unreadable or outdated run is never a source
+            continue
+        found.append((copied, str(run_dir)))
+    return Path(min(found)[1]) if found else None
+
+
+def _copy_run(config: ExperimentConfig, source: Path, tmp: Path) -> None:
+    """Fill ``tmp`` with the run at ``source`` under ``config``'s name: its files, our config, its provenance and
+    marker with ``reused_from`` (the original run's id) and ``reused_at`` added; the marker last."""
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.name not in (store.MARKER, store.CONFIG_FILE, store.PROVENANCE_FILE):
+            store.atomic_write_with(tmp / path.name, lambda p, src=path: shutil.copyfile(src, p), suffix=path.suffix)
+        elif path.is_dir():
+            shutil.copytree(path, tmp / path.name)
+    store.atomic_write_json(tmp / store.CONFIG_FILE, config.to_dict())
+    marker = store.read_marker(source)
+    origin = marker.get("reused_from") or marker.get("run_id")
+    reused = dict(reused_from=origin, reused_at=_now(), reused_by_git=store.git_state())
+    record = dict(store.read_json(source / store.PROVENANCE_FILE), run_id=config.run_id, **reused)
+    store.atomic_write_json(tmp / store.PROVENANCE_FILE, record)
+    summary = dict(marker, run_id=config.run_id, experiment=config.experiment, arm=config.arm, profile=config.profile,
+                   reused_from=origin, files=sorted(p.name for p in tmp.iterdir()))
+    store.write_marker(tmp, summary)
+
+
+def run_one(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT, force: bool = False, threads: int = 1,
+            reuse: bool = True) -> Path:
     """Train and evaluate ``config`` into ``<root>/<experiment>/<arm>/seed_<k>``; return that directory.
 
     * validates first: a bad config raises ``ValueError`` naming the field before anything is created;
@@ -330,6 +371,9 @@ def run_one(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT, force: bo
     * sets torch to ``threads`` threads (:func:`sitt.runtime.configure_threads`);
     * BC/DAgger runs first make sure the teacher run (``config.teacher_config()``) is complete, training it if needed
       (``force`` does not propagate to it), then load its teacher;
+    * with ``reuse`` (and not ``force``), a complete run of the same :meth:`~ExperimentConfig.training_key` under
+      another name (:func:`find_equivalent`, e.g. ``main/sitt_release/seed_3`` for ``ablations/sitt_release/seed_3``)
+      is copied instead of trained; its provenance and marker then say ``reused_from``;
     * builds the run in ``<run_dir>.tmp-<pid>``, writes the marker last, renames into place. An exception removes the
       temporary directory; a killed process leaves it, and the next ``run_one`` of the run removes it.
     """
@@ -346,7 +390,7 @@ def run_one(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT, force: bo
     configure_threads(threads)
     teacher_dir = None
     if config.kind != "sitt":
-        teacher_dir = run_one(config.teacher_config(), root, force=False, threads=threads)
+        teacher_dir = run_one(config.teacher_config(), root, force=False, threads=threads, reuse=reuse)
     started, started_at = time.perf_counter(), _now()
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     for stale in store.stale_tmp_dirs(run_dir):
@@ -354,7 +398,11 @@ def run_one(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT, force: bo
     tmp = store.tmp_dir_for(run_dir)
     tmp.mkdir()
     try:
-        _build(config, tmp, teacher_dir, started, started_at)
+        source = find_equivalent(config, root) if reuse and not force else None
+        if source is not None:
+            _copy_run(config, source, tmp)
+        else:
+            _build(config, tmp, teacher_dir, started, started_at)
         _publish_run(tmp, run_dir, force)
     except BaseException:
         _remove_tree(tmp)

@@ -6,7 +6,9 @@ A run that fails is recorded (its traceback in ``<run_dir>.failed.txt``, beside 
 on; the :class:`SweepReport` lists it at the end. Work is ordered in two waves: ``kind="sitt"`` runs first (among them
 the teachers, e.g. ``without_alignment``), then the BC/DAgger runs that reuse those teachers; a teacher that is
 neither complete nor in the sweep is added to the first wave, and a BC/DAgger run whose teacher failed is reported
-failed without being launched.
+failed without being launched. A run with the same :meth:`~sitt.experiments.config.ExperimentConfig.training_key` as
+an earlier run of the sweep (the same run under another experiment or arm name) goes to the second wave, where
+:func:`~sitt.experiments.run.run_one` copies the finished original instead of training it again.
 
 Command line (exit status 1 when any run failed)::
 
@@ -31,7 +33,7 @@ from typing import Any, Iterable, Sequence
 
 from sitt.experiments import store
 from sitt.experiments.config import ExperimentConfig
-from sitt.experiments.run import DEFAULT_ROOT, StaleRunError, check_stored_config, run_one
+from sitt.experiments.run import DEFAULT_ROOT, StaleRunError, check_stored_config, find_equivalent, run_one
 from sitt.runtime import configure_threads
 
 
@@ -41,6 +43,7 @@ class SweepReport:
     reason; ``failure_files`` id -> traceback file when one was written)."""
 
     completed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     failure_files: dict[str, str] = field(default_factory=dict)
@@ -54,11 +57,12 @@ class SweepReport:
 
     @property
     def n_runs(self) -> int:
-        return len(self.completed) + len(self.skipped) + len(self.failed)
+        return len(self.completed) + len(self.reused) + len(self.skipped) + len(self.failed)
 
     def summary(self) -> str:
         lines = [
             f"sweep: {self.n_runs} runs in {self.wall_s:.1f} s: {len(self.completed)} trained, "
+            f"{len(self.reused)} copied from the same run under another name, "
             f"{len(self.skipped)} already complete, {len(self.failed)} failed"
         ]
         if self.added_teachers:
@@ -87,8 +91,9 @@ def _worker(config_dict: dict[str, Any], root: str, force: bool, threads: int) -
         configure_threads(threads)
         config = ExperimentConfig.from_dict(config_dict)
         run_id, run_dir = config.run_id, config.run_dir(root)
-        run_one(config, root, force=force, threads=threads)
-        return dict(run_id=run_id, status="completed", seconds=time.perf_counter() - t0)
+        run_dir = run_one(config, root, force=force, threads=threads)
+        status = "reused" if store.read_marker(run_dir).get("reused_from") else "completed"
+        return dict(run_id=run_id, status=status, seconds=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - reported, the sweep goes on
         text = f"run {run_id} failed at {time.strftime('%Y-%m-%d %H:%M:%S')} (pid {os.getpid()})\n\n{traceback.format_exc()}"
         return dict(
@@ -175,6 +180,8 @@ def _account(result: dict[str, Any], report: SweepReport, bar) -> None:
     report.run_seconds[run_id] = float(result.get("seconds", 0.0))
     if result["status"] == "completed":
         report.completed.append(run_id)
+    elif result["status"] == "reused":
+        report.reused.append(run_id)
     else:
         report.failed[run_id] = result.get("error", "failed")
         if result.get("failure_file"):
@@ -188,13 +195,21 @@ def _account(result: dict[str, Any], report: SweepReport, bar) -> None:
 
 def plan(configs: Iterable[ExperimentConfig], root: str | Path = DEFAULT_ROOT) -> tuple[list, list, list[str]]:
     """The two waves of a sweep: ``(first, second, added_teacher_ids)``; ``first`` = kind "sitt" runs plus the
-    missing teachers of the BC/DAgger runs in ``second``."""
+    missing teachers of the BC/DAgger runs in ``second``; a run with the training key of an earlier one goes to
+    ``second`` (it is copied once the original is done)."""
     configs = _dedupe(configs)
-    first = [c for c in configs if c.kind == "sitt"]
-    second = [c for c in configs if c.kind != "sitt"]
+    keys: set[str] = set()
+    first, second, copies = [], [], []
+    for c in configs:
+        key = c.training_key()
+        (copies if key in keys else first if c.kind == "sitt" else second).append(c)
+        keys.add(key)
+    second += copies
     ids = {c.run_id for c in configs}
     added = []
     for c in second:
+        if c.kind == "sitt":
+            continue
         teacher = c.teacher_config().validate()
         if teacher.run_id not in ids and not store.is_complete(teacher.run_dir(root)):
             first.append(teacher)
@@ -340,7 +355,8 @@ def build_configs(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sitt.experiments.sweep", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--experiment", required=True, help="a study of sitt.experiments.presets.EXPERIMENTS")
+    parser.add_argument("--experiment", required=True,
+                        help="a study of sitt.experiments.presets.EXPERIMENTS, or several, comma-separated (run seed by seed)")
     parser.add_argument("--profile", default="default", help="smoke, default or release")
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9, 3 or 0,2,5 (default 0-9)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: cores)")
@@ -355,13 +371,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
-        configs = build_configs(
-            args.experiment, args.profile, parse_seeds(args.seeds), arms, parse_overrides(args.overrides), args.tag
-        )
+        experiments = [e.strip() for e in args.experiment.split(",") if e.strip()]
+        if not experiments:
+            raise ValueError(f"experiment: got {args.experiment!r}; allowed: one or more comma-separated study names")
+        seeds, overrides = parse_seeds(args.seeds), parse_overrides(args.overrides)
+        configs = []
+        for experiment in experiments:
+            wanted = None
+            if arms is not None:
+                from sitt.experiments.presets import experiment_arms
+
+                wanted = [a for a in arms if a in experiment_arms(experiment)] if len(experiments) > 1 else arms
+                if not wanted:
+                    continue
+            configs += build_configs(experiment, args.profile, seeds, wanted, overrides, args.tag)
+        configs.sort(key=lambda c: c.seed)  # seed-major across studies: a sweep cut short leaves whole seeds
         if args.dry_run:
             first, second, added = plan(configs, args.root)
+            originals: dict[str, str] = {}
             for config in first + second:
+                key = config.training_key()
                 state = "complete" if store.is_complete(config.run_dir(args.root)) else "to run"
+                if state == "to run":
+                    source = find_equivalent(config, args.root)
+                    if source is not None:
+                        state = f"copy of {source.relative_to(args.root).as_posix()}"
+                    elif key in originals:
+                        state = f"copy of {originals[key]} (once it is done)"
+                originals.setdefault(key, config.run_id)
                 extra = " (teacher added)" if config.run_id in added else ""
                 print(f"{config.run_id}\t{config.kind}\t{state}{extra}")
             return 0

@@ -112,21 +112,26 @@ def claims_markdown(claims: pd.DataFrame) -> str:
     return df_to_markdown(claims, columns=["id", "claim", "experiment", "evidence", "verdict"])
 
 
+MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")  # the Makefile's MAIN_ARMS
+
+
 def commands(profile: str = "default", seeds: int = 10, root: str = "results/runs", jobs: int = 2,
-             experiments: Iterable[str] = ("main", "ablations", "release_vs_paper")) -> dict[str, str]:
-    """Command lines (run from the repository root) that regenerate each number: per experiment the training sweep
-    and the notebook that turns its runs into tables and figures; then the report. Keys name what they produce."""
+             ablation_seeds: int | None = None) -> dict[str, str]:
+    """Command lines (run from the repository root) that regenerate each number, as ``make reproduce`` runs them:
+    the main sweep (``seeds`` seeds, the Makefile's ``MAIN_ARMS``), the release-vs-paper and ablation sweep (seed by
+    seed over both studies, ``ablation_seeds`` seeds, default ``seeds``), the notebook of each study, the report.
+    Keys name what they produce."""
     py = ".venv/bin/python"
     nb = f"{py} notebooks/run_notebook.py"
-    out = {}
-    for exp in experiments:
-        out[f"runs: {exp}"] = (
-            f"{py} -m sitt.experiments.sweep --experiment {exp} --profile {profile} --seeds 0-{seeds - 1} "
-            f"--jobs {jobs} --root {root}"
-        )
-        if exp in NOTEBOOK_OF:
-            out[f"tables + figures: {exp}"] = f"{nb} {NOTEBOOK_OF[exp]} --profile {profile}"
-    out["everything from existing runs (tables, figures, this report)"] = "make figures"
+    sweep = f"{py} -m sitt.experiments.sweep --profile {profile} --jobs {jobs} --root {root}"
+    k = seeds if ablation_seeds is None else ablation_seeds
+    out = {
+        "runs: main": f"{sweep} --experiment main --arms {','.join(MAIN_ARMS)} --seeds 0-{seeds - 1}",
+        "runs: release_vs_paper, ablations": f"{sweep} --experiment release_vs_paper,ablations --seeds 0-{k - 1}",
+    }
+    for exp in ("main", "ablations", "release_vs_paper"):
+        out[f"tables + figures: {exp}"] = f"{nb} {NOTEBOOK_OF[exp]} --profile {profile}"
+    out["everything from existing runs (tables, figures, this report, the README's results)"] = "make figures"
     out["this report"] = f"{nb} 90_report --profile {profile}"
     return out
 

@@ -1,0 +1,185 @@
+"""The README's results section, written from the study's tables and the runs' provenance (``make figures`` calls it).
+
+The section sits between :data:`BEGIN` and :data:`END` in ``README.md``; :func:`update_readme` replaces what is
+between them (atomically) and leaves the rest of the file alone. Every number in it comes from ``results/tables/*.csv``
+(written by the notebooks) or from the ``provenance.json`` of the complete runs under ``results/runs``.
+
+Command line::
+
+    python -m sitt.results.readme [--readme README.md] [--tables results/tables] [--runs results/runs] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sitt.results.report import claims_markdown, comparison_markdown, main_table_markdown
+
+BEGIN = "<!-- results:begin (written by `python -m sitt.results.readme`; edits between these lines are lost) -->"
+END = "<!-- results:end -->"
+STUDIES = ("main", "release_vs_paper", "ablations")
+
+
+def run_records(runs_root: str | Path, experiments: Sequence[str] = STUDIES) -> pd.DataFrame:
+    """One row per complete run of ``experiments``: experiment, arm, seed, copied (a copy of the same run made under
+    another name), wall_s, train_s, env_steps_per_s, started_at, finished_at, cpu, cpu_count, commit, dirty."""
+    rows: list[dict[str, Any]] = []
+    for experiment in experiments:
+        for marker in sorted(Path(runs_root).glob(f"{experiment}/*/seed_*/COMPLETE")):
+            prov = json.loads((marker.parent / "provenance.json").read_text())
+            rows.append(dict(
+                experiment=experiment,
+                arm=marker.parent.parent.name,
+                seed=int(marker.parent.name.split("_", 1)[1]),
+                copied=prov.get("reused_from") is not None,
+                wall_s=float(prov["wall_s"]),
+                train_s=float(prov.get("train_s") or 0.0),
+                env_steps_per_s=prov.get("env_steps_per_s"),
+                started_at=prov.get("started_at"),
+                finished_at=prov.get("finished_at"),
+                cpu=prov.get("cpu"),
+                cpu_count=prov.get("cpu_count"),
+                commit=(prov.get("git") or {}).get("commit"),
+                dirty=(prov.get("git") or {}).get("dirty"),
+            ))
+    columns = ["experiment", "arm", "seed", "copied", "wall_s", "train_s", "env_steps_per_s", "started_at",
+               "finished_at", "cpu", "cpu_count", "commit", "dirty"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def timing_summary(records: pd.DataFrame, jobs: int = 2) -> pd.DataFrame:
+    """Per experiment (and ``"all"``): runs, trained (not copied), seeds, run-minutes (sum of ``wall_s`` over trained
+    runs), the wall-clock minutes that makes on ``jobs`` parallel processes (run-minutes / jobs), and the range of
+    env-steps/s of the PPO trainings (BC/DAgger runs, whose rate counts only their imitation steps, are left out)."""
+    out = []
+    groups = [(e, records[records["experiment"] == e]) for e in records["experiment"].unique()] + [("all", records)]
+    for name, df in groups:
+        trained = df[~df["copied"].astype(bool)]
+        rates = trained.loc[~trained["arm"].isin(["bc", "dagger"]), "env_steps_per_s"].dropna().astype(float)
+        out.append(dict(
+            experiment=name,
+            runs=len(df),
+            trained=len(trained),
+            copied=int(df["copied"].sum()),
+            seeds=len(df["seed"].unique()),
+            run_minutes=trained["wall_s"].sum() / 60.0,
+            wall_minutes_on_jobs=trained["wall_s"].sum() / 60.0 / jobs,
+            steps_per_s_min=rates.min() if len(rates) else np.nan,
+            steps_per_s_max=rates.max() if len(rates) else np.nan,
+        ))
+    return pd.DataFrame(out)
+
+
+def _seed_range(seeds: Sequence[int]) -> str:
+    seeds = sorted(set(int(s) for s in seeds))
+    if not seeds:
+        return "none"
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ",".join(map(str, seeds))
+
+
+def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, extra: str = "") -> str:
+    """The README's results section (markdown, between :data:`BEGIN` and :data:`END`) from ``tables`` (the CSVs the
+    notebooks wrote) and the runs under ``runs_root``. ``extra``: a closing paragraph in words (the findings)."""
+    tables = Path(tables)
+    records = run_records(runs_root)
+    if records.empty:
+        raise ValueError(f"runs_root: no complete run of {', '.join(STUDIES)} under {runs_root}")
+    timing = timing_summary(records, jobs=jobs).set_index("experiment")
+    trained = records[~records["copied"]]
+    machine = f"{trained['cpu_count'].iloc[0]} cores ({trained['cpu'].iloc[0]})"
+    span = f"{min(trained['started_at'])[:16].replace('T', ' ')} to {max(trained['finished_at'])[:16].replace('T', ' ')} UTC"
+    seeds = {e: _seed_range(records.loc[records["experiment"] == e, "seed"]) for e in records["experiment"].unique()}
+    lines = [BEGIN, "## Results of the study", ""]
+    lines += [
+        "Default profile: 1000 envs x 64 steps, full batch, 10 epochs, 20 alignment epochs, 2e7 env steps per training;",
+        "held-out evaluation on 15 mazes (maze seed 20250101), 100 deterministic steps.",
+        f"Machine: {machine}, one torch thread per run, {jobs} runs at a time.",
+        "",
+        "| study | seeds | runs | trained | copied | run-minutes | wall minutes on "
+        f"{jobs} cores | env-steps/s of the trainings |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in timing.reset_index().itertuples(index=False):
+        name = row.experiment
+        rate = (f"{row.steps_per_s_min / 1e3:.0f}k-{row.steps_per_s_max / 1e3:.0f}k"
+                if np.isfinite(row.steps_per_s_min) else "")
+        lines.append(f"| {name} | {seeds.get(name, '')} | {int(row.runs)} | {int(row.trained)} | {int(row.copied)} | "
+                     f"{row.run_minutes:.0f} | {row.wall_minutes_on_jobs:.0f} | {rate} |")
+    lines += [
+        "",
+        f"The runs were made from {span}, by `make reproduce` and the sweeps it runs, resumed across sessions "
+        "(complete runs are never redone); wall minutes = run-minutes / parallel jobs. \"copied\": the same run "
+        "under another study's name (e.g. `sitt_release` of the ablations is `main/sitt_release`), copied with "
+        "`reused_from` in its provenance instead of being trained again.",
+        "",
+        "### Main experiment (the paper's maze figure)",
+        "",
+        "True success = reaching the target in the first episode; the release's metric counts any termination. "
+        "Shares over the 15 held-out mazes, mean over seeds with a seeded 95% percentile bootstrap CI over seeds.",
+        "",
+        main_table_markdown(pd.read_csv(tables / "main.csv")).rstrip(),
+    ]
+    for name, title in (("release_vs_paper", "Release vs paper, one difference at a time (student true success)"),
+                        ("ablations", "Ablations (student true success)")):
+        path = tables / f"{name}.csv"
+        if path.exists():
+            lines += ["", f"### {title}", "", comparison_markdown(pd.read_csv(path)).rstrip()]
+    claims = tables / "claims.csv"
+    if claims.exists():
+        lines += ["", "### Claims", "", "Rules in `sitt/results/claims.py` (a verdict needs at least 3 seeds and a CI "
+                  "on one side of the threshold).", "", claims_markdown(pd.read_csv(claims)).rstrip()]
+    if extra:
+        lines += ["", extra.strip()]
+    lines += ["", "Regenerate every table and figure from the committed run records: `make figures`; "
+              "the full report with figures: `results/REPORT.md`.", END]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(readme: str | Path, section: str) -> Path:
+    """Replace the text from :data:`BEGIN` to :data:`END` in ``readme`` with ``section`` (atomic write); raise
+    ``ValueError`` when the markers are missing, leaving the file untouched."""
+    from sitt.experiments.store import atomic_write_text
+
+    path = Path(readme)
+    text = path.read_text()
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"readme: {path} lacks the markers {BEGIN!r} ... {END!r}; add them where the section goes")
+    if not section.startswith(BEGIN) or not section.rstrip().endswith(END):
+        raise ValueError("section: must start with BEGIN and end with END (use readme_section)")
+    new = text[:start] + section.rstrip("\n") + text[end + len(END):]
+    atomic_write_text(path, new)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sitt.results.readme", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--readme", default="README.md")
+    parser.add_argument("--tables", default="results/tables")
+    parser.add_argument("--runs", default="results/runs")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel runs the wall time is quoted for (default 2)")
+    parser.add_argument("--findings", default="results/FINDINGS.md",
+                        help="a markdown paragraph (in words) appended to the section, if the file exists")
+    args = parser.parse_args(argv)
+    try:
+        findings = Path(args.findings)
+        extra = findings.read_text() if findings.exists() else ""
+        update_readme(args.readme, readme_section(args.tables, args.runs, jobs=args.jobs, extra=extra))
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.readme}: results section rewritten", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
