@@ -216,6 +216,7 @@ def test_claims_table_verdicts():
     assert table.loc["g'", "verdict"] == "not reproduced"  # ties with the failing baselines: PoI 0.5
     assert table.loc["r1", "verdict"] == "inconclusive" and "no runs" in table.loc["r1", "evidence"]
     assert table.loc["r2", "verdict"] == "not reproduced"  # teacher reaches the target: both metrics 1
+    assert table.loc["r3", "verdict"] == "reproduced"  # BC student: lava counts as a termination, 0.75 vs 0
     assert "0.90 [" in table.loc["f", "evidence"] and "5 seeds" in table.loc["f", "evidence"]
     assert table.loc["a", "arm"] == "without_alignment"
 
