@@ -588,6 +588,14 @@ def test_sweep_plan_puts_copies_after_their_original():
     assert added == [] and len({c.training_key() for c in first}) == len(first)
 
 
+def test_sweep_report_counts_copies_apart_from_trainings():
+    report = sweep_mod.SweepReport()
+    sweep_mod._account(dict(run_id="a/x/seed_0", status="completed", seconds=200.0), report, None)
+    sweep_mod._account(dict(run_id="b/x/seed_0", status="reused", seconds=0.1), report, None)
+    assert report.completed == ["a/x/seed_0"] and report.reused == ["b/x/seed_0"] and report.ok
+    assert "2 runs in 0.0 s: 1 trained, 1 copied from the same run under another name, 0 already complete" in report.summary()
+
+
 def test_cli_runs_several_experiments_seed_by_seed(tmp_path, capsys):
     assert sweep_mod.main(["--experiment", "release_vs_paper,ablations", "--profile", "smoke", "--seeds", "0-1",
                            "--root", str(tmp_path), "--dry-run"]) == 0

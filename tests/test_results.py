@@ -216,6 +216,7 @@ def test_claims_table_verdicts():
     assert table.loc["g'", "verdict"] == "not reproduced"  # ties with the failing baselines: PoI 0.5
     assert table.loc["r1", "verdict"] == "inconclusive" and "no runs" in table.loc["r1", "evidence"]
     assert table.loc["r2", "verdict"] == "not reproduced"  # teacher reaches the target: both metrics 1
+    assert table.loc["r3", "verdict"] == "reproduced"  # BC student: lava counts as a termination, 0.75 vs 0
     assert "0.90 [" in table.loc["f", "evidence"] and "5 seeds" in table.loc["f", "evidence"]
     assert table.loc["a", "arm"] == "without_alignment"
 
@@ -441,3 +442,23 @@ def test_open_experiment_resolves_loads_and_reports_missing_runs(tmp_path, capsy
     assert df is None and root == tmp_path / "runs" and out == tmp_path / "out"
     printed = capsys.readouterr().out
     assert "profile=default" in printed and "NO RUNS" in printed
+
+
+def test_settle_steps_finds_where_the_curve_stays_up():
+    steps = np.arange(1, 13) * 100
+    learned = [0, 0.1, 0.9, 0.2, 0.5, 0.85, 0.9, 1, 1, 1, 1, 1]  # last value below 0.8 at step 500: settles at 600
+    never = [0, 0, 0.1, 0, 0, 0, 0.05, 0, 0, 0, 0, 0]
+    nan_early = [np.nan, np.nan] + [1.0] * 10
+    rows = []
+    for arm, seed, curve in (("sitt_release", 0, learned), ("sitt_release", 1, never), ("without_alignment", 0, nan_early)):
+        rows += [{"arm": arm, "seed": seed, "time/total_timesteps": t, "rollout/success_rate": v}
+                 for t, v in zip(steps, curve)]
+    out = tables.settle_steps(pd.DataFrame(rows).sample(frac=1.0, random_state=0), tail=5)
+    assert list(zip(out["arm"], out["seed"])) == [("without_alignment", 0), ("sitt_release", 0), ("sitt_release", 1)]
+    got = out.set_index(["arm", "seed"])
+    assert got.loc[("sitt_release", 0), "final"] == 1.0 and got.loc[("sitt_release", 0), "settle_step"] == 600
+    assert got.loc[("sitt_release", 0), "settle_share"] == pytest.approx(600 / 1200)
+    assert np.isnan(got.loc[("sitt_release", 1), "settle_step"])  # final 0 < min_final: nothing learned
+    assert got.loc[("without_alignment", 0), "settle_step"] == 300  # NaN = no finished episode = 0
+    with pytest.raises(ValueError, match="progress: missing column 'rollout/success_rate'"):
+        tables.settle_steps(pd.DataFrame(rows).drop(columns="rollout/success_rate"))

@@ -109,6 +109,9 @@ DEFAULT_CLAIMS: tuple[Claim, ...] = (
     Claim("r2", "The release's evaluation metric (any termination) overstates the plain teacher's true success",
           "main", ("without_alignment", "plain_teacher"), "teacher", "release_success", kind="better_metric",
           others=("success",), source="study: release quirk 3"),
+    Claim("r3", "The release's evaluation metric (any termination) overstates the behaviour-cloning student's true "
+          "success", "main", "bc", "student", "release_success", kind="better_metric", others=("success",),
+          source="study: release quirk 3"),
 )
 
 

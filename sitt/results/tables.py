@@ -49,6 +49,7 @@ __all__ = [
     "release_vs_paper_table",
     "order_arms",
     "lambda1_table",
+    "settle_steps",
     "format_ci",
 ]
 
@@ -439,3 +440,40 @@ def format_ci(mean: float, lo: float, hi: float, digits: int = 2) -> str:
     if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def settle_steps(
+    progress: pd.DataFrame,
+    column: str = "rollout/success_rate",
+    frac: float = 0.8,
+    min_final: float = 0.2,
+    tail: int = 10,
+) -> pd.DataFrame:
+    """How much of its budget each run needed: the first env step from which the training curve ``column`` stays at
+    or above ``frac`` x its final level (the mean of the last ``tail`` iterations).
+
+    :param progress: SB3 progress rows with ``arm, seed, time/total_timesteps`` and ``column``
+        (:func:`sitt.results.io.load_progress`); NaN (no episode finished that iteration) counts as 0.
+    :return: one row per (arm, seed): ``final`` (the final level), ``settle_step`` (NaN when the final level is below
+        ``min_final``: nothing learned to settle on), ``budget`` (the run's last step) and ``settle_share`` =
+        settle_step / budget.
+    """
+    for name in ("arm", "seed", "time/total_timesteps", column):
+        if name not in progress:
+            raise ValueError(f"progress: missing column {name!r}; allowed: SB3 progress rows with arm and seed")
+    rows = []
+    for (arm, seed), run in progress.groupby(["arm", "seed"], sort=False):
+        run = run.sort_values("time/total_timesteps")
+        values = run[column].fillna(0.0).to_numpy(dtype=float)
+        steps = run["time/total_timesteps"].to_numpy()
+        final = float(values[-tail:].mean())
+        settle = np.nan
+        if final >= min_final:
+            below = np.flatnonzero(values < frac * final)
+            first = 0 if below.size == 0 else below[-1] + 1
+            settle = float(steps[first]) if first < len(steps) else np.nan
+        rows.append(dict(arm=arm, seed=int(seed), final=final, settle_step=settle, budget=float(steps[-1]),
+                         settle_share=settle / float(steps[-1])))
+    out = pd.DataFrame(rows, columns=["arm", "seed", "final", "settle_step", "budget", "settle_share"])
+    rank = {a: i for i, a in enumerate(order_arms(out["arm"]))}
+    return out.sort_values(["arm", "seed"], key=lambda c: c.map(rank) if c.name == "arm" else c, ignore_index=True)
