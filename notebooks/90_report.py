@@ -92,6 +92,8 @@ if rliable_available():
     notes["easy"].append("rliable imports cleanly here: its IQM intervals are used beside our bootstrap.")
 else:
     notes["hard"][-1] += f" (here: {rliable_import_error()})"
+findings_file = Path(out) / "FINDINGS.md"  # the findings in words, written by hand from these tables
+findings = findings_file.read_text() if findings_file.exists() else ""
 path = report.write_report(
     out,
     claims=claims_df,
@@ -105,6 +107,7 @@ path = report.write_report(
     notes=notes,
     profile=profile,
     provenance={"runs": str(root)},
+    findings=findings,
 )
 print("wrote", path, "and", path.with_suffix(".html"))
 display(Markdown(path.read_text().split("\n## Figures")[0]))  # images: see REPORT.html

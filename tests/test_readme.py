@@ -57,12 +57,19 @@ def _tables(tmp_path: Path) -> Path:
 
 
 def test_section_and_update_keep_the_rest_of_the_readme(tmp_path, runs):
-    section = readme.readme_section(_tables(tmp_path), runs, jobs=2, extra="Findings in words.")
+    section = readme.readme_section(_tables(tmp_path), runs, jobs=2, extra="Findings in words.\n\n# Sign\n\nMore.")
     assert section.startswith(readme.BEGIN) and section.rstrip().endswith(readme.END)
     assert "| main | 0-1 | 3 | 3 | 0 | 10 | 5 | 60k-80k |" in section
     assert "| ablations | 0 | 2 | 1 | 1 | 2 | 1 | 90k-90k |" in section
     assert "| sitt_release | student | 2 | 0.75 [0.50, 1.00] |" in section and "Findings in words." in section
     assert "2 cores (CPU X)" in section
+    assert "\n### Findings\n\nFindings in words.\n\n#### Sign\n\nMore." in section  # nested under the section
+    assert "### Findings" not in readme.readme_section(tmp_path / "tables", runs, jobs=2)
+    assert "paper_maze.png" not in section
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "paper_maze.png").write_bytes(b"png")
+    with_figure = readme.readme_section(tmp_path / "tables", runs, jobs=2)
+    assert f"]({(tmp_path / 'figures' / 'paper_maze.png').as_posix()})" in with_figure
     path = tmp_path / "README.md"
     path.write_text(f"# title\n\nintro\n\n{readme.BEGIN}\nold\n{readme.END}\n\n## after\n")
     readme.update_readme(path, section)

@@ -4,6 +4,7 @@ seeded CIs, the verdict rules, figures saved as PNG, the report, the walkthrough
 from __future__ import annotations
 
 import json
+import shutil
 
 import matplotlib
 
@@ -319,6 +320,25 @@ def test_paper_maze_figure(tmp_path):
     _saved(fig, tmp_path, "paper_maze")
 
 
+def test_typical_seed_follows_the_majority(tmp_path):
+    root = tmp_path / "runs"
+    assert figures.typical_seed(root) is None
+    write_store(root, seeds=(0, 1, 2))
+    # SITT's student fails at seed 0 and solves every maze at seeds 1 and 2: seed 1 stands for the seeds, not seed 0
+    for seed, success in ((0, False), (1, True), (2, True)):
+        path = root / "main" / "sitt_release" / f"seed_{seed}" / "eval.csv"
+        ev = pd.read_csv(path)
+        ev.loc[ev["policy"] == "student", "success"] = success
+        ev.to_csv(path, index=False)
+    assert figures.typical_seed(root) == 1
+    assert figures.paper_maze_figure(root, "main", seed="typical").sitt_info["seed"] == 1
+    assert figures.paper_maze_figure(root, "main").sitt_info["seed"] == 0  # the default stays the smallest seed
+    shutil.rmtree(root / "main" / "bc" / "seed_1")  # seed 1 now lacks a panel: seed 2 is the typical seed
+    assert figures.typical_seed(root) == 2
+    with pytest.raises(ValueError, match="^seed:"):
+        figures.paper_maze_panels(root, "main", seed="median")
+
+
 def test_paper_maze_figure_partial_store(tmp_path):
     write_store(tmp_path, arms=("sitt_release",), seeds=(3,))
     fig = figures.paper_maze_figure(tmp_path, "main")
@@ -377,8 +397,12 @@ def test_write_report(tmp_path):
         tmp_path, claims=claims_df, main=tables.main_table(df),
         comparisons={"Versus plain": tables.comparison_table(df, "without_alignment")},
         figures=[fig_path], command_lines=report.commands("default", 10), profile="default",
+        findings="# Findings\n\nThe release's sign reproduces the figure.\n\n## Sign\n\nMore.",
     )
     text = path.read_text()
+    # the findings come before the claims, their headings demoted below the report's sections
+    assert text.index("## Findings\n\nThe release's sign reproduces the figure.") < text.index("## Claims")
+    assert "\n### Findings\n" in text and "\n### Sign\n" in text and "\n# Findings" not in text
     assert path.name == "REPORT.md" and (tmp_path / "REPORT.html").is_file()
     assert "| id | claim | experiment | evidence | verdict |" in text
     assert "| f | The student trained with alignment (SITT, release recipe) reaches the goal | main |" in text
@@ -388,6 +412,14 @@ def test_write_report(tmp_path):
             "--arms without_alignment,bc,dagger,sitt_release,sitt_paper --seeds 0-9") in text
     assert "--experiment release_vs_paper,ablations --seeds 0-9" in text
     assert "<table>" in (tmp_path / "REPORT.html").read_text()
+    assert not list(tmp_path.glob(".*.part*"))  # atomic writes leave no temporary file
+    empty = report.write_report(tmp_path / "bare", claims=claims_df, html_too=False).read_text()
+    assert "## Findings" not in empty and not (tmp_path / "bare" / "REPORT.html").exists()
+
+
+def test_demote_headings():
+    text = "# a\n\ntext # not a heading\n### b\n##### c\n#no space"
+    assert report.demote_headings(text, 3) == "### a\n\ntext # not a heading\n### b\n##### c\n#no space"
 
 
 def test_df_to_markdown_escapes():

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from sitt.results.report import claims_markdown, comparison_markdown, main_table_markdown
+from sitt.results.report import claims_markdown, comparison_markdown, demote_headings, main_table_markdown
 
 BEGIN = "<!-- results:begin (written by `python -m sitt.results.readme`; edits between these lines are lost) -->"
 END = "<!-- results:end -->"
@@ -88,7 +88,7 @@ def _seed_range(seeds: Sequence[int]) -> str:
 
 def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, extra: str = "") -> str:
     """The README's results section (markdown, between :data:`BEGIN` and :data:`END`) from ``tables`` (the CSVs the
-    notebooks wrote) and the runs under ``runs_root``. ``extra``: a closing paragraph in words (the findings)."""
+    notebooks wrote) and the runs under ``runs_root``. ``extra``: the findings in words (markdown), put under a "Findings" heading with its own headings demoted."""
     tables = Path(tables)
     records = run_records(runs_root)
     if records.empty:
@@ -128,6 +128,11 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
         "",
         main_table_markdown(pd.read_csv(tables / "main.csv")).rstrip(),
     ]
+    figure = tables.parent / "figures" / "paper_maze.png"
+    if figure.exists():
+        lines += ["", f"![The paper's maze figure, regenerated from our runs]({figure.as_posix()})", "",
+                  "The paper's six panels drawn from the typical training seed of `main` (notebook `20_maze_main`; "
+                  "every seed's figure: `results/figures/paper_maze_seed_*.png`)."]
     for name, title in (("release_vs_paper", "Release vs paper, one difference at a time (student true success)"),
                         ("ablations", "Ablations (student true success)")):
         path = tables / f"{name}.csv"
@@ -137,8 +142,8 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
     if claims.exists():
         lines += ["", "### Claims", "", "Rules in `sitt/results/claims.py` (a verdict needs at least 3 seeds and a CI "
                   "on one side of the threshold).", "", claims_markdown(pd.read_csv(claims)).rstrip()]
-    if extra:
-        lines += ["", extra.strip()]
+    if extra.strip():
+        lines += ["", "### Findings", "", demote_headings(extra, 4).strip()]
     lines += ["", "Regenerate every table and figure from the committed run records: `make figures`; "
               "the full report with figures: `results/REPORT.md`.", END]
     return "\n".join(lines) + "\n"
