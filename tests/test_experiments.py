@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -576,6 +577,24 @@ def test_find_equivalent_prefers_originals_and_skips_unreadable_runs(tmp_path):
     (broken / "config.json").write_text("not json")
     assert find_equivalent(config, tmp_path) == original
     assert find_equivalent(tiny("sitt_release", seed=1, experiment="z"), tmp_path) is None
+
+
+def test_find_equivalent_prefers_a_clean_tree(tmp_path):
+    from sitt.experiments.run import find_equivalent
+
+    dirty = run_one(tiny("sitt_release", experiment="a"), tmp_path)  # first by path
+    clean = tmp_path / "m" / "sitt_release" / "seed_0"
+    shutil.copytree(dirty, clean)  # the same training, as if made again from a clean tree
+    for run, flag in ((dirty, True), (clean, False)):
+        prov = json.loads((run / "provenance.json").read_text())
+        prov["git"] = dict(prov.get("git") or {}, dirty=flag)
+        (run / "provenance.json").write_text(json.dumps(prov))
+    config = tiny("sitt_release", experiment="z")
+    assert find_equivalent(config, tmp_path) == clean
+    prov = json.loads((clean / "provenance.json").read_text())
+    del prov["git"]  # unknown state counts as dirty: the first by path wins again
+    (clean / "provenance.json").write_text(json.dumps(prov))
+    assert find_equivalent(config, tmp_path) == dirty
 
 
 def test_sweep_plan_puts_copies_after_their_original():

@@ -323,7 +323,9 @@ def _publish_run(tmp: Path, run_dir: Path, force: bool) -> None:
 
 def find_equivalent(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT) -> Path | None:
     """A complete run under ``root`` made from a config with ``config``'s :meth:`~ExperimentConfig.training_key` (the
-    same run under another experiment or arm name), or None. An original run is preferred to a copy of one."""
+    same run under another experiment or arm name), or None. An original run is preferred to a copy of one, and a
+    run made from a clean git tree to one whose provenance says ``dirty`` (so that a copy stays traceable to a
+    commit); then the first by path."""
     key = config.training_key()
     own = config.run_dir(root)
     found = []
@@ -336,10 +338,11 @@ def find_equivalent(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT) -
             if other.training_key() != key:
                 continue
             copied = store.read_marker(run_dir).get("reused_from") is not None
+            git = store.read_json(run_dir / store.PROVENANCE_FILE).get("git") or {}
         except (OSError, ValueError, TypeError):  # an unreadable or outdated run is never a source
             continue
-        found.append((copied, str(run_dir)))
-    return Path(min(found)[1]) if found else None
+        found.append((copied, git.get("dirty") is not False, str(run_dir)))
+    return Path(min(found)[-1]) if found else None
 
 
 def _copy_run(config: ExperimentConfig, source: Path, tmp: Path) -> None:
