@@ -8,7 +8,7 @@ PROFILE ?= default
 JOBS ?= $(shell nproc)
 
 SEEDS ?= 0-9
-ABLATION_SEEDS ?= 0-4
+ABLATION_SEEDS ?= 0-7
 # The without_alignment run's teacher IS a plain PPO teacher (no student-informed term reaches it): it gives panel (a),
 # the student of panel (e) and the teacher that BC and DAgger imitate. The `plain_teacher` arm (no student at all)
 # would cost one more training per seed for the same teacher, so the default sweep leaves it out.
