@@ -101,28 +101,42 @@ def _panel_runs(root: Path, experiment: str, sitt_arm: str) -> tuple[list, dict[
     return specs, by_arm
 
 
+def _panel_arm(arms: Sequence[str], by_arm: Mapping[str, Mapping[int, Path]], seed: int) -> str | None:
+    """The first of a panel's ``arms`` with a run at ``seed`` (the panel's fallbacks, e.g. the plain teacher)."""
+    return next((a for a in arms if seed in by_arm.get(a, {})), None)
+
+
+def _coverage(specs: Sequence, by_arm: Mapping[str, Mapping[int, Path]], seed: int) -> int:
+    """How many of the panels have a run at ``seed``."""
+    return sum(_panel_arm(arms, by_arm, seed) is not None for _, arms, _ in specs)
+
+
+def _typical_seed(specs: Sequence, by_arm: Mapping[str, Mapping[int, Path]]) -> int | None:
+    """:func:`typical_seed` on runs already listed by :func:`_panel_runs`."""
+    seeds = sorted({s for arm in by_arm.values() for s in arm})
+    if not seeds:
+        return None
+    coverage = {s: _coverage(specs, by_arm, s) for s in seeds}
+    best = [s for s in seeds if coverage[s] == max(coverage.values())]
+    success: list[dict[int, float]] = []  # per panel: seed -> true success of the panel's policy
+    for _, arms, policy in specs:
+        per_seed = {}
+        for s in seeds:
+            if (arm := _panel_arm(arms, by_arm, s)) is not None:
+                ev = pd.read_csv(by_arm[arm][s] / "eval.csv")
+                per_seed[s] = float(ev.loc[ev["policy"] == policy, "success"].mean())
+        success.append(per_seed)
+    medians = [float(np.median(list(p.values()))) if p else 0.0 for p in success]
+    distance = {s: sum(abs(p[s] - m) for p, m in zip(success, medians) if s in p) for s in best}
+    return min(best, key=lambda s: (distance[s], s))
+
+
 def typical_seed(root: str | Path, experiment: str = "main", sitt_arm: str = "sitt_release") -> int | None:
     """The training seed whose runs best stand for all seeds in the six panels: among the seeds with runs of the
     most panels, the one minimising the sum over panels of |true success of the panel's policy at that seed (share of
     the held-out mazes) - its median over seeds|; ties go to the smallest seed. ``None`` when there are no runs.
     So the headline figure shows what most seeds did, by a rule fixed before looking at the figure."""
-    specs, by_arm = _panel_runs(Path(root), experiment, sitt_arm)
-    seeds = sorted({s for arm in by_arm.values() for s in arm})
-    if not seeds:
-        return None
-    success: list[dict[int, float]] = []  # per panel: seed -> true success
-    for _, arms, policy in specs:
-        arm = next((a for a in arms if a in by_arm), None)
-        per_seed = {}
-        for s, run in (by_arm.get(arm, {}) if arm else {}).items():
-            ev = pd.read_csv(run / "eval.csv")
-            per_seed[s] = float(ev.loc[ev["policy"] == policy, "success"].mean())
-        success.append(per_seed)
-    coverage = {s: sum(s in p for p in success) for s in seeds}
-    best = [s for s in seeds if coverage[s] == max(coverage.values())]
-    medians = [float(np.median(list(p.values()))) if p else 0.0 for p in success]
-    distance = {s: sum(abs(p[s] - m) for p, m in zip(success, medians) if s in p) for s in best}
-    return min(best, key=lambda s: (distance[s], s))
+    return _typical_seed(*_panel_runs(Path(root), experiment, sitt_arm))
 
 
 def paper_maze_panels(
@@ -138,25 +152,24 @@ def paper_maze_panels(
     :func:`color_maze.render.paper_figure`, and an info dict (``seed``, ``maze``, ``arms`` used, ``missing``).
 
     Left half of a panel: the policy's first episode on held-out maze ``maze`` of run ``seed`` (default: the
-    smallest seed with runs of the most panel arms; ``"typical"``: :func:`typical_seed`). Right half: the visited cells over all held-out mazes and all
-    evaluation steps of that run (of all seeds with ``pool_seeds``). A panel without runs shows the maze with no
-    trajectory and an empty heatmap, and its caption says "no runs".
+    smallest seed with runs of the most panel arms; ``"typical"``: :func:`typical_seed`). Right half: the visited
+    cells over all held-out mazes and all evaluation steps of that run (of all seeds with ``pool_seeds``). A panel
+    without runs shows the maze with no trajectory and an empty heatmap, and its caption says "no runs".
     """
     root = Path(root)
     specs, by_arm = _panel_runs(root, experiment, sitt_arm)
     if seed == "typical":
-        seed = typical_seed(root, experiment, sitt_arm)
+        seed = _typical_seed(specs, by_arm)
     elif isinstance(seed, str):
         raise ValueError(f"seed: expected an int, None or 'typical', got {seed!r}")
     if seed is None:
         seeds = sorted({s for arm in by_arm.values() for s in arm})
-        score = lambda s: sum(any(s in by_arm.get(a, {}) for a in arms) for _, arms, _ in specs)  # noqa: E731
-        seed = max(seeds, key=lambda s: (score(s), -s)) if seeds else 0
+        seed = max(seeds, key=lambda s: (_coverage(specs, by_arm, s), -s)) if seeds else 0
     grids = None
     panels: "OrderedDict[str, tuple]" = OrderedDict()
     info = dict(seed=seed, maze=maze, arms={}, missing=[], experiment=experiment, root=str(root))
     for caption, arms, policy in specs:
-        arm = next((a for a in arms if seed in by_arm.get(a, {})), None)
+        arm = _panel_arm(arms, by_arm, seed)
         run = by_arm[arm][seed] if arm else None
         pos = io.load_positions(run, policy) if run is not None else None
         if pos is None:

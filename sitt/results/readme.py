@@ -88,7 +88,8 @@ def _seed_range(seeds: Sequence[int]) -> str:
 
 def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, extra: str = "") -> str:
     """The README's results section (markdown, between :data:`BEGIN` and :data:`END`) from ``tables`` (the CSVs the
-    notebooks wrote) and the runs under ``runs_root``. ``extra``: the findings in words (markdown), put under a "Findings" heading with its own headings demoted."""
+    notebooks wrote) and the runs under ``runs_root``. ``extra``: the findings in words (markdown), put under a
+    "Findings" heading with its own headings demoted."""
     tables = Path(tables)
     records = run_records(runs_root)
     if records.empty:
