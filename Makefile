@@ -45,8 +45,8 @@ bench: setup
 # goes seed by seed over both smaller studies; a run they share with each other or with main (sitt_release,
 # sitt_paper, without_alignment, quirks_fixed, -1.9 x KL) is trained once and copied (provenance: reused_from).
 sweep: setup
-	$(BIN)/python -m sitt.experiments.sweep --experiment main --arms $(MAIN_ARMS) --profile $(PROFILE) --seeds $(SEEDS) --jobs $(JOBS)
-	$(BIN)/python -m sitt.experiments.sweep --experiment release_vs_paper,ablations --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m study.sweep --experiment main --arms $(MAIN_ARMS) --profile $(PROFILE) --seeds $(SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m study.sweep --experiment release_vs_paper,ablations --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
 
 reproduce: sweep
 	$(MAKE) figures

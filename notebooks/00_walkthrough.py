@@ -54,8 +54,8 @@ import torch as th
 from color_maze import ColorMazeEnv
 from color_maze.render import draw_maze
 from sitt import SITT
-from sitt.results import figures, io
-from sitt.results import walkthrough as w
+from study import figures, io
+from color_maze import walkthrough as w
 
 th.set_num_threads(1)
 root, out = io.resolve_paths(profile, root, out)

@@ -27,7 +27,7 @@
 # seeds. The probes are tagged sweeps, one experiment per schedule, e.g.
 #
 # ```
-# .venv/bin/python -m sitt.experiments.sweep --experiment main --arms without_alignment,sitt_release \
+# .venv/bin/python -m study.sweep --experiment main --arms without_alignment,sitt_release \
 #     --profile default --seeds 0-4 --set ppo.n_steps=64 --set total_timesteps=6e6 --tag budget-64x1000-6M
 # ```
 #
@@ -37,7 +37,7 @@
 # **What was searched (2 CPU cores, 2026-11-28).** Recorded in the run store:
 #
 # ```
-# .venv/bin/python -m sitt.experiments.sweep --experiment main --profile default --seeds 2,3 \
+# .venv/bin/python -m study.sweep --experiment main --profile default --seeds 2,3 \
 #     --arms without_alignment,sitt_release --set ppo.n_steps=64 --set total_timesteps=20e6 --tag s64 --jobs 2
 # ```
 #
@@ -63,7 +63,7 @@ jobs = 2
 # %matplotlib inline
 import pandas as pd
 
-from sitt.results import figures, io, tables
+from study import figures, io, tables
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
@@ -150,7 +150,7 @@ elif progress is not None:
 # ## The profile the study uses now
 
 # %%
-from sitt.experiments import PROFILES
+from study import PROFILES
 
 for name, prof in PROFILES.items():
     print(f"{name:8s} {prof.description}")

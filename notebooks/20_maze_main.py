@@ -40,8 +40,8 @@ sitt_arm = "sitt_release"
 # %matplotlib inline
 import pandas as pd
 
-from sitt.results import figures, io, tables
-from sitt.results.report import main_table_markdown
+from study import figures, io, tables
+from study.report import main_table_markdown
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)

@@ -35,8 +35,8 @@ reference = "sitt_release"
 # %matplotlib inline
 import pandas as pd
 
-from sitt.results import figures, io, tables
-from sitt.results.report import comparison_markdown
+from study import figures, io, tables
+from study.report import comparison_markdown
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)

@@ -15,7 +15,7 @@
 # # 90 · The report
 #
 # Collects every experiment into `results/tables/*.csv`, `results/figures/*.png` and `results/REPORT.md` (+ HTML):
-# the claims table (claim, experiment, evidence, verdict by the CI rules of `sitt/results/claims.py`), the main,
+# the claims table (claim, experiment, evidence, verdict by the CI rules of `study/claims.py`), the main,
 # ablation and release-vs-paper tables, the figures, what was easy and what was hard, and the command behind each
 # number. Tables are recomputed from the runs (seeded, so identical to the experiment notebooks'); figures are those
 # the experiment notebooks saved.
@@ -35,8 +35,8 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown
 
-from sitt.results import claims, io, report, tables
-from sitt.stats import rliable_available, rliable_import_error
+from study import claims, io, report, tables
+from study.stats import rliable_available, rliable_import_error
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)

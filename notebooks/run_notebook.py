@@ -98,8 +98,8 @@ def run_sweep(profile: str, seeds: int, root: str, jobs: int) -> bool:
     """Train the missing runs of every experiment in one parallel sweep (for the smoke profile also the budget probes
     of :data:`SMOKE_BUDGET_PROBES`); True when none failed."""
     sys.path.insert(0, str(REPO))
-    from sitt.experiments import experiment_configs
-    from sitt.experiments.sweep import build_configs, sweep
+    from study import experiment_configs
+    from study.sweep import build_configs, sweep
 
     configs = [c for e in SWEEP_EXPERIMENTS for c in experiment_configs(e, profile, range(seeds))]
     if profile == "smoke":

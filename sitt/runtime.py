@@ -2,7 +2,7 @@
 
 :func:`configure_threads` is the single place where the project sets how many CPU threads torch (and the BLAS / OpenMP
 libraries under numpy) may use. Experiments run one torch thread per process and get their parallelism from running
-several processes (:mod:`sitt.experiments.sweep`); every entry point that trains calls this helper.
+several processes (:mod:`study.sweep`); every entry point that trains calls this helper.
 """
 
 from __future__ import annotations

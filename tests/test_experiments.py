@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 import torch
 
-import sitt.experiments as ex
+import study as ex
 from sitt.algorithm import SITT
-from sitt.experiments import store
-from sitt.experiments import sweep as sweep_mod
-from sitt.experiments.config import ExperimentConfig
-from sitt.experiments.load import mazes_sha256
-from sitt.experiments.presets import ARMS, DEFAULT_PROFILE, EXPERIMENTS, PROFILES, preset
-from sitt.experiments.run import StaleRunError, make_train_env, run_one
+from study import store
+from study import sweep as sweep_mod
+from study.config import ExperimentConfig
+from study.load import mazes_sha256
+from study.presets import ARMS, DEFAULT_PROFILE, EXPERIMENTS, PROFILES, preset
+from study.run import StaleRunError, make_train_env, run_one
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
@@ -350,7 +350,7 @@ def test_a_run_failing_half_way_leaves_no_result_and_the_next_completes_it(tmp_p
 KILL_SCRIPT = """
 import os, signal, sys
 from sitt.algorithm import SITT
-from sitt.experiments import ExperimentConfig, run_one
+from study import ExperimentConfig, run_one
 SITT.train = lambda self: os.kill(os.getpid(), signal.SIGKILL)
 run_one(ExperimentConfig.from_json(sys.argv[1]), sys.argv[2])
 """
@@ -475,7 +475,7 @@ def test_cli_exits_non_zero_when_a_run_failed(tmp_path, capsys):
     blocked.parent.mkdir(parents=True)
     blocked.write_text("blocked")
     proc = subprocess.run(
-        [sys.executable, "-m", "sitt.experiments.sweep", "--experiment", "main", "--profile", "smoke", "--seeds", "0",
+        [sys.executable, "-m", "study.sweep", "--experiment", "main", "--profile", "smoke", "--seeds", "0",
          "--arms", "plain_teacher,sitt_release", "--jobs", "2", "--root", str(tmp_path), "--no-progress"],
         env=_child_env(), capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
@@ -564,7 +564,7 @@ def test_run_one_copies_the_same_run_made_under_another_name(tmp_path, monkeypat
 
 
 def test_find_equivalent_prefers_originals_and_skips_unreadable_runs(tmp_path):
-    from sitt.experiments.run import find_equivalent
+    from study.run import find_equivalent
 
     config = tiny("sitt_release", experiment="z")
     assert find_equivalent(config, tmp_path) is None
@@ -580,7 +580,7 @@ def test_find_equivalent_prefers_originals_and_skips_unreadable_runs(tmp_path):
 
 
 def test_find_equivalent_prefers_a_clean_tree(tmp_path):
-    from sitt.experiments.run import find_equivalent
+    from study.run import find_equivalent
 
     dirty = run_one(tiny("sitt_release", experiment="a"), tmp_path)  # first by path
     clean = tmp_path / "m" / "sitt_release" / "seed_0"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sitt.results import readme
+from study import readme
 
 
 def _run(root: Path, experiment: str, arm: str, seed: int, wall: float, rate: float | None, copied: bool = False):

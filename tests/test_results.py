@@ -1,4 +1,4 @@
-"""Tests of sitt.results on synthetic eval frames and run stores (no training): table numbers on a hand-made example,
+"""Tests of study on synthetic eval frames and run stores (no training): table numbers on a hand-made example,
 seeded CIs, the verdict rules, figures saved as PNG, the report, the walkthrough helpers."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from sitt.results import claims, figures, io, report, tables, walkthrough  # noqa: E402
+from study import claims, figures, io, report, tables  # noqa: E402
+from color_maze import walkthrough  # noqa: E402
 
 N_MAZES = 4
 
@@ -262,7 +263,7 @@ def test_load_eval_missing_says_so(tmp_path):
 
 def write_store(root, arms=("without_alignment", "bc", "dagger", "sitt_release"), seeds=(0, 1)):
     """A fake run store (no training): config.json, eval.csv, positions.npz, COMPLETE per run."""
-    from sitt.experiments import eval_grids, preset
+    from study import eval_grids, preset
 
     rng = np.random.default_rng(0)
     for arm in arms:
@@ -408,7 +409,7 @@ def test_write_report(tmp_path):
     assert "| f | The student trained with alignment (SITT, release recipe) reaches the goal | main |" in text
     assert "reproduced" in text and "## What was easy, what was hard" in text
     assert "![main_success](figures/main_success.png)" in text
-    assert ("python -m sitt.experiments.sweep --profile default --jobs 2 --root results/runs --experiment main "
+    assert ("python -m study.sweep --profile default --jobs 2 --root results/runs --experiment main "
             "--arms without_alignment,bc,dagger,sitt_release,sitt_paper --seeds 0-9") in text
     assert "--experiment release_vs_paper,ablations --seeds 0-9" in text
     assert "<table>" in (tmp_path / "REPORT.html").read_text()

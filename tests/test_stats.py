@@ -1,4 +1,4 @@
-"""Tests for sitt.stats: aggregates, seeded stratified bootstrap, comparisons, rliable bridge."""
+"""Tests for study.stats: aggregates, seeded stratified bootstrap, comparisons, rliable bridge."""
 
 import pickle
 import warnings
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from sitt import stats
-from sitt.stats import (
+from study import stats
+from study.stats import (
     DegenerateIntervalWarning,
     bootstrap_ci,
     bootstrap_ci_table,

@@ -17,8 +17,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sitt.experiments.store import atomic_write_text
-from sitt.results.tables import format_ci
+from study.store import atomic_write_text
+from study.tables import format_ci
 
 __all__ = ["DEFAULT_NOTES", "NOTEBOOK_OF", "df_to_markdown", "main_table_markdown", "comparison_markdown",
            "claims_markdown", "commands", "write_report", "markdown_to_html"]
@@ -48,7 +48,7 @@ DEFAULT_NOTES = {
         "The release and the paper disagree on the reward sign (+KL bonus vs -KL penalty) and the update term "
         "(feature L1 vs KL); only measuring each difference on its own tells which produces the paper's figure.",
         "The paper reports the maze qualitatively (one figure, no numbers, no seeds): the thresholds that turn "
-        "'goes through the path' or 'fails' into a verdict are ours (documented in sitt/results/claims.py).",
+        "'goes through the path' or 'fails' into a verdict are ours (documented in study/claims.py).",
         "rliable 1.2 does not import under pandas 3 (its `arch` dependency fails at import): intervals are our "
         "own seeded stratified bootstrap, which follows rliable's definitions.",
     ],
@@ -125,7 +125,7 @@ def commands(profile: str = "default", seeds: int = 10, root: str = "results/run
     Keys name what they produce."""
     py = ".venv/bin/python"
     nb = f"{py} notebooks/run_notebook.py"
-    sweep = f"{py} -m sitt.experiments.sweep --profile {profile} --jobs {jobs} --root {root}"
+    sweep = f"{py} -m study.sweep --profile {profile} --jobs {jobs} --root {root}"
     k = seeds if ablation_seeds is None else ablation_seeds
     out = {
         "runs: main": f"{sweep} --experiment main --arms {','.join(MAIN_ARMS)} --seeds 0-{seeds - 1}",
@@ -183,7 +183,7 @@ def write_report(
     lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "not reproduced", "inconclusive")) + ".\n\n")
     lines.append(claims_markdown(claims))
     lines.append(
-        "\nVerdict rules (sitt/results/claims.py): numbers are per training seed (share of the held-out mazes), "
+        "\nVerdict rules (study/claims.py): numbers are per training seed (share of the held-out mazes), "
         "mean and seeded 95% bootstrap CI over seeds. A level claim is *reproduced* when the CI lies entirely on the "
         "claimed side of its threshold (0.5), *not reproduced* when it lies entirely on the other side, *inconclusive* "
         "otherwise or with fewer than 3 seeds. A comparison claim is *reproduced* when the probability of improvement "

@@ -1,6 +1,6 @@
 """The claims table: each claim of the paper (and of the study), the evidence from our runs, and a verdict.
 
-A claim is checked on per-seed numbers (:func:`sitt.results.tables.per_seed`: one number per training seed, e.g. the
+A claim is checked on per-seed numbers (:func:`study.tables.per_seed`: one number per training seed, e.g. the
 share of the 15 held-out mazes a student solves) with a seeded 95% bootstrap CI over seeds. Verdicts follow explicit,
 CI-based rules; the threshold and the minimum number of seeds are part of each claim:
 
@@ -31,8 +31,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sitt.results.tables import format_ci, per_seed
-from sitt.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_improvement_ci
+from study.tables import format_ci, per_seed
+from study.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_improvement_ci
 
 __all__ = ["VERDICTS", "Claim", "DEFAULT_CLAIMS", "PAPER_ABLATIONS", "ablation_claims", "level_verdict", "better_verdict",
            "evaluate_claim", "claims_table"]
@@ -56,7 +56,7 @@ class Claim:
     :param experiment: the experiment whose runs are the evidence.
     :param arm: the arm, or a tuple of alternatives (the first with runs is used).
     :param policy: ``"teacher"`` or ``"student"``.
-    :param metric: a per-seed metric of :func:`sitt.results.tables.per_seed`.
+    :param metric: a per-seed metric of :func:`study.tables.per_seed`.
     :param kind: ``"level"`` (compare the metric with ``threshold``) or ``"better"`` (beat every arm of ``others``).
     :param direction: for level claims, ``"high"`` (metric above threshold) or ``"low"`` (below).
     :param threshold: for level claims.

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from sitt.experiments import store
-from sitt.experiments.config import ExperimentConfig
+from study import store
+from study.config import ExperimentConfig
 
 #: columns joined onto every row read from a run
 RUN_COLUMNS = ["experiment", "arm", "seed", "profile", "recipe", "kind"]
@@ -129,7 +129,7 @@ def per_seed_summary(eval_df: pd.DataFrame) -> pd.DataFrame:
     """Per (experiment, profile,) arm, seed and policy: ``n_mazes``, ``success_rate`` (true success),
     ``release_success_rate`` (the release's metric), ``path_share`` and ``detour_share`` (among successes; NaN with
     none), ``lava_rate``, ``timeout_rate``, ``mean_length`` (of successful first episodes; NaN with none) and
-    ``mean_return``. The seed is the unit of the study's statistics (see :mod:`sitt.stats`)."""
+    ``mean_return``. The seed is the unit of the study's statistics (see :mod:`study.stats`)."""
     keys = [k for k in ("experiment", "profile", "arm", "seed", "policy") if k in eval_df.columns]
     if eval_df.empty:
         return pd.DataFrame(columns=keys + ["n_mazes", "success_rate", "release_success_rate", "path_share",

@@ -2,8 +2,8 @@
 
 Every function returns a ``matplotlib.figure.Figure`` built on an Agg canvas outside pyplot (no display needed, no
 global state touched; a returned Figure still renders inline in a notebook). Save with
-:func:`sitt.results.io.save_figure` or ``fig.savefig``. Intervals drawn are the tables' (seeded bootstrap over seeds,
-:mod:`sitt.results.tables`), so a figure and its table always agree.
+:func:`study.io.save_figure` or ``fig.savefig``. Intervals drawn are the tables' (seeded bootstrap over seeds,
+:mod:`study.tables`), so a figure and its table always agree.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from matplotlib.patches import Rectangle
 
 from color_maze.evaluate import trajectory_until_done
 from color_maze.render import draw_maze, paper_figure
-from sitt.results import io
-from sitt.results.tables import POLICIES, order_arms, per_seed, summarise_metric
+from study import io
+from study.tables import POLICIES, order_arms, per_seed, summarise_metric
 
 __all__ = [
     "PAPER_PANELS",
@@ -66,13 +66,13 @@ def new_figure(figsize=(6.0, 4.0)) -> Figure:
 
 
 def eval_grids_for(run_dir: str | Path) -> np.ndarray | None:
-    """The held-out maze grids ``(n_mazes, G, G)`` a run was evaluated on (``sitt.experiments.eval_grids`` of its
+    """The held-out maze grids ``(n_mazes, G, G)`` a run was evaluated on (``study.eval_grids`` of its
     config; else regenerated from config.json's ``eval`` and ``env`` sections); None without a config."""
     cfg = io.load_config(run_dir)
     if not cfg:
         return None
     try:
-        from sitt.experiments import ExperimentConfig, eval_grids  # noqa: PLC0415
+        from study import ExperimentConfig, eval_grids  # noqa: PLC0415
 
         return np.asarray(eval_grids(ExperimentConfig.from_dict(cfg)))
     except ImportError:
@@ -227,7 +227,7 @@ def metric_plot(
     seed: int = 0,
 ) -> Figure:
     """Per arm (x) and policy (colour): each seed's value as a dot, the mean over seeds as a diamond with its 95%
-    bootstrap CI (the tables' interval). ``data``: eval rows or :func:`sitt.results.tables.per_seed` output."""
+    bootstrap CI (the tables' interval). ``data``: eval rows or :func:`study.tables.per_seed` output."""
     seeds_df = _seeds_frame(data)
     seeds_df = seeds_df[seeds_df["policy"].isin(list(policies))]
     arm_order = order_arms(seeds_df["arm"]) if arms is None else [a for a in arms if a in set(seeds_df["arm"])]
@@ -279,7 +279,7 @@ def metric_plot(
 
 def route_share_plot(route_table: pd.DataFrame, *, title: str | None = None, labels: Mapping[str, str] | None = None,
                      group_col: str = "arm") -> Figure:
-    """Stacked horizontal bars per row of :func:`sitt.results.tables.route_share_table`: share of held-out mazes
+    """Stacked horizontal bars per row of :func:`study.tables.route_share_table`: share of held-out mazes
     solved through the path, by the detour, or not solved (means over seeds), with the 95% CI of the path and detour
     shares as whiskers at the end of their segments."""
     n = len(route_table)
@@ -313,7 +313,7 @@ def route_share_plot(route_table: pd.DataFrame, *, title: str | None = None, lab
 
 def comparison_plot(comp: pd.DataFrame, *, value: str = "diff", title: str | None = None,
                     label_col: str = "arm") -> Figure:
-    """Forest plot of :func:`sitt.results.tables.comparison_table` rows: ``value="diff"`` (mean difference to the
+    """Forest plot of :func:`study.tables.comparison_table` rows: ``value="diff"`` (mean difference to the
     reference, 0 line) or ``"poi"`` (probability of improvement over the reference, 0.5 line), with 95% CIs."""
     rows = comp.reset_index(drop=True)
     n = len(rows)
@@ -346,7 +346,7 @@ def comparison_plot(comp: pd.DataFrame, *, value: str = "diff", title: str | Non
 
 
 def lambda1_plot(table: pd.DataFrame, *, title: str | None = None, ylabel: str = "student true success") -> Figure:
-    """The lambda1 sweep (:func:`sitt.results.tables.lambda1_table`): mean and 95% CI against the coefficient (log
+    """The lambda1 sweep (:func:`study.tables.lambda1_table`): mean and 95% CI against the coefficient (log
     axis), one line for the release's sign (bonus) and one for the paper's (penalty)."""
     fig = new_figure((5.5, 3.6))
     ax = fig.add_subplot(1, 1, 1)
@@ -403,7 +403,7 @@ def training_curves(
     title: str | None = None,
     seed: int = 0,
 ) -> Figure:
-    """Training curves from progress.csv rows (:func:`sitt.results.io.load_progress`): one panel per column of
+    """Training curves from progress.csv rows (:func:`study.io.load_progress`): one panel per column of
     ``ys`` (default: :func:`available_curves`), mean over seeds per ``hue`` with a seeded 95% bootstrap band."""
     ys = available_curves(progress) if ys is None else ([ys] if isinstance(ys, str) else list(ys))
     missing = [c for c in [x, *ys] if c not in progress.columns]

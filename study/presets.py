@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sitt.experiments.config import EnvConfig, EvalConfig, ExperimentConfig, ImitationConfig, PPOConfig
+from study.config import EnvConfig, EvalConfig, ExperimentConfig, ImitationConfig, PPOConfig
 
 # ---------------------------------------------------------------------------------------------------------- arms
 

@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 import scipy.stats
 
-from sitt.stats.aggregates import as_scores
-from sitt.stats.bootstrap import (
+from study.stats.aggregates import as_scores
+from study.stats.bootstrap import (
     DegenerateIntervalWarning,
     Interval,
     Statistic,
@@ -125,10 +125,10 @@ def probability_of_improvement_ci(
     Args:
         x: scores of method X, shape (n_x,) or (n_x, n_tasks); NaN runs dropped.
         y: scores of method Y, shape (n_y,) or (n_y, n_tasks); NaN runs dropped.
-        n_boot, confidence, seed, method: as in :func:`sitt.stats.bootstrap_ci`.
+        n_boot, confidence, seed, method: as in :func:`study.stats.bootstrap_ci`.
 
     Returns:
-        :class:`~sitt.stats.Interval` ``(point, lo, hi)`` with ``.n == (n_x, n_y)``
+        :class:`~study.stats.Interval` ``(point, lo, hi)`` with ``.n == (n_x, n_y)``
         and ``.n_dropped == (dropped_x, dropped_y)``.
     """
     point = lambda ax, ay: _poi_batch(ax[None], ay[None])[0]  # noqa: E731
@@ -151,15 +151,15 @@ def difference_ci(
         x: scores of method X, shape (n_x,) or (n_x, n_tasks_x); NaN runs dropped.
         y: scores of method Y, shape (n_y,) or (n_y, n_tasks_y); NaN runs dropped.
             Task counts may differ unless ``paired``.
-        statistic: as in :func:`sitt.stats.bootstrap_ci` (name or callable).
-        n_boot, confidence, seed, method: as in :func:`sitt.stats.bootstrap_ci`.
+        statistic: as in :func:`study.stats.bootstrap_ci` (name or callable).
+        n_boot, confidence, seed, method: as in :func:`study.stats.bootstrap_ci`.
         paired: if True, run ``i`` of x and of y belong together (same seed /
             environment instance): x and y must have the same shape, a run is
             dropped from both if either has NaN, and both are resampled with the
             same indices, which removes the shared variability from the interval.
 
     Returns:
-        :class:`~sitt.stats.Interval` ``(point, lo, hi)``; ``.n`` is an int when paired,
+        :class:`~study.stats.Interval` ``(point, lo, hi)``; ``.n`` is an int when paired,
         else ``(n_x, n_y)``.
     """
     scalar, batch, _ = resolve_statistic(statistic)
@@ -197,7 +197,7 @@ def proportion_ci(k: int, n: int, confidence: float = 0.95) -> Interval:
         confidence: interval coverage, strictly between 0 and 1.
 
     Returns:
-        :class:`~sitt.stats.Interval` ``(k / n, lo, hi)`` with ``.n == n`` and
+        :class:`~study.stats.Interval` ``(k / n, lo, hi)`` with ``.n == n`` and
         ``.method == "wilson"``; 0 <= lo <= k/n <= hi <= 1.
     """
     k = _check_count(k, "k")

@@ -6,7 +6,7 @@ between them (atomically) and leaves the rest of the file alone. Every number in
 
 Command line::
 
-    python -m sitt.results.readme [--readme README.md] [--tables results/tables] [--runs results/runs] [--jobs 2]
+    python -m study.readme [--readme README.md] [--tables results/tables] [--runs results/runs] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from sitt.results.report import claims_markdown, comparison_markdown, demote_headings, main_table_markdown
+from study.report import claims_markdown, comparison_markdown, demote_headings, main_table_markdown
 
-BEGIN = "<!-- results:begin (written by `python -m sitt.results.readme`; edits between these lines are lost) -->"
+BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between these lines are lost) -->"
 END = "<!-- results:end -->"
 STUDIES = ("main", "release_vs_paper", "ablations")
 
@@ -141,7 +141,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
             lines += ["", f"### {title}", "", comparison_markdown(pd.read_csv(path)).rstrip()]
     claims = tables / "claims.csv"
     if claims.exists():
-        lines += ["", "### Claims", "", "Rules in `sitt/results/claims.py` (a verdict needs at least 3 seeds and a CI "
+        lines += ["", "### Claims", "", "Rules in `study/claims.py` (a verdict needs at least 3 seeds and a CI "
                   "on one side of the threshold).", "", claims_markdown(pd.read_csv(claims)).rstrip()]
     if extra.strip():
         lines += ["", "### Findings", "", demote_headings(extra, 4).strip()]
@@ -153,7 +153,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
 def update_readme(readme: str | Path, section: str) -> Path:
     """Replace the text from :data:`BEGIN` to :data:`END` in ``readme`` with ``section`` (atomic write); raise
     ``ValueError`` when the markers are missing, leaving the file untouched."""
-    from sitt.experiments.store import atomic_write_text
+    from study.store import atomic_write_text
 
     path = Path(readme)
     text = path.read_text()
@@ -168,7 +168,7 @@ def update_readme(readme: str | Path, section: str) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitt.results.readme", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m study.readme", description=__doc__.split("\n\n")[0])
     parser.add_argument("--readme", default="README.md")
     parser.add_argument("--tables", default="results/tables")
     parser.add_argument("--runs", default="results/runs")

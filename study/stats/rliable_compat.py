@@ -1,6 +1,6 @@
 """Optional bridge to rliable (``rliable.library.get_interval_estimates``).
 
-Nothing else in :mod:`sitt.stats` depends on rliable; this module exists to
+Nothing else in :mod:`study.stats` depends on rliable; this module exists to
 cross-check our numbers against the reference implementation. Importing
 ``rliable.library`` pulls in ``arch``, which can fail with errors other than
 ``ImportError`` (e.g. arch 7.2 under pandas 3 raises ``TypeError`` at import),
@@ -20,8 +20,8 @@ from typing import Callable, Mapping, Union
 
 import numpy as np
 
-from sitt.stats.aggregates import as_scores
-from sitt.stats.bootstrap import Interval, check_confidence, check_n_boot
+from study.stats.aggregates import as_scores
+from study.stats.bootstrap import Interval, check_confidence, check_n_boot
 
 __all__ = ["rliable_available", "rliable_import_error", "rliable_interval_estimates"]
 
@@ -75,7 +75,7 @@ def rliable_interval_estimates(
         task_bootstrap: also resample tasks (rliable option).
 
     Returns:
-        dict method name -> :class:`~sitt.stats.Interval` ``(point, lo, hi)``.
+        dict method name -> :class:`~study.stats.Interval` ``(point, lo, hi)``.
 
     Raises:
         ImportError: rliable is not importable (see :func:`rliable_import_error`).

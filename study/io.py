@@ -73,14 +73,14 @@ def list_experiments(root: str | Path, prefix: str = "") -> list[str]:
 
 def _experiments_module():
     try:
-        import sitt.experiments as ex  # noqa: PLC0415
+        import study as ex  # noqa: PLC0415
     except Exception as err:  # noqa: BLE001 - report any import problem, the notebook goes on
-        return None, f"sitt.experiments is not importable ({type(err).__name__}: {err})"
+        return None, f"study is not importable ({type(err).__name__}: {err})"
     return ex, ""
 
 
 def load_eval(root: str | Path, experiment: str, profile: str | None = None) -> tuple[pd.DataFrame | None, str]:
-    """``(eval_df, message)``: the eval rows of every complete run of ``experiment`` (``sitt.experiments.load_eval``:
+    """``(eval_df, message)``: the eval rows of every complete run of ``experiment`` (``study.load_eval``:
     eval.csv rows plus ``arm, seed, profile, recipe``), restricted to ``profile`` when given and the column exists.
     ``eval_df`` is None when there are no runs; ``message`` says what was loaded or why nothing was."""
     runs = find_runs(root, experiment)
@@ -109,7 +109,7 @@ def load_eval(root: str | Path, experiment: str, profile: str | None = None) -> 
 
 def budget_experiments(root: str | Path) -> list[str]:
     """Experiments under ``root`` that belong to the budget search: ``budget_search*`` and tagged copies of a study
-    (``<experiment>-<tag>``, written by ``python -m sitt.experiments.sweep --tag``)."""
+    (``<experiment>-<tag>``, written by ``python -m study.sweep --tag``)."""
     return [e for e in list_experiments(root) if e.startswith("budget") or "-" in e]
 
 
@@ -121,7 +121,7 @@ def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd
     if not names:
         return None, pd.DataFrame(), (
             f"NO RUNS: no budget-search experiments under {root} (expected 'budget_search*' or tagged sweeps "
-            "'<experiment>-<tag>' from `python -m sitt.experiments.sweep --tag ...`)"
+            "'<experiment>-<tag>' from `python -m study.sweep --tag ...`)"
         )
     frames, scheds, msgs = [], [], []
     for name in names:
@@ -144,7 +144,7 @@ def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd
 
 
 def _load_eval_files(runs: Iterable[Path]) -> pd.DataFrame:
-    """Fallback reader (same columns as ``sitt.experiments.load_eval``) used when that module is unavailable."""
+    """Fallback reader (same columns as ``study.load_eval``) used when that module is unavailable."""
     frames = []
     for run in runs:
         df = pd.read_csv(run / "eval.csv")
@@ -228,12 +228,12 @@ def run_configs_table(root: str | Path, experiment: str) -> pd.DataFrame:
 
 
 def arm_labels() -> dict[str, str]:
-    """arm -> its one-line description from ``sitt.experiments`` ({} when unavailable)."""
+    """arm -> its one-line description from ``study`` ({} when unavailable)."""
     ex, _ = _experiments_module()
     arms = getattr(ex, "ARMS", None) if ex is not None else None
     if arms is None:
         try:
-            from sitt.experiments.presets import ARMS as arms  # noqa: PLC0415
+            from study.presets import ARMS as arms  # noqa: PLC0415
         except Exception:  # noqa: BLE001
             return {}
     return {name: getattr(spec, "description", "") or name for name, spec in arms.items()}
@@ -242,7 +242,7 @@ def arm_labels() -> dict[str, str]:
 def sweep_experiment(
     experiment: str, profile: str, seeds: int | Iterable[int], root: str | Path, jobs: int = 1
 ) -> str:
-    """Train the missing runs of ``experiment`` (``sitt.experiments.sweep.sweep``; complete runs are kept). Returns a
+    """Train the missing runs of ``experiment`` (``study.sweep.sweep``; complete runs are kept). Returns a
     one-line message; never raises for an unknown experiment or failed runs (the message says so)."""
     ex, err = _experiments_module()
     if ex is None:
@@ -252,7 +252,7 @@ def sweep_experiment(
         configs = ex.experiment_configs(experiment, profile, seeds)
     except ValueError as exc:
         return f"cannot sweep '{experiment}': {exc}"
-    from sitt.experiments.sweep import sweep  # noqa: PLC0415
+    from study.sweep import sweep  # noqa: PLC0415
 
     report = sweep(configs, root, jobs=jobs, progress=False)
     summary = report.summary() if hasattr(report, "summary") else str(report)

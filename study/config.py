@@ -2,7 +2,7 @@
 
 An :class:`ExperimentConfig` is everything that decides what one run computes: which arm (a SITT variant or an
 imitation baseline), the SITT recipe and switches, the env, PPO's hyper-parameters, the budget, the seed, the held-out
-evaluation and the imitation settings. :mod:`sitt.experiments.presets` builds them by name; :func:`sitt.experiments.run_one`
+evaluation and the imitation settings. :mod:`study.presets` builds them by name; :func:`study.run_one`
 executes one; its run directory is ``<root>/<experiment>/<arm>/seed_<k>`` (:attr:`ExperimentConfig.run_id`).
 
 Validation (:meth:`ExperimentConfig.validate`) runs before any work and raises ``ValueError`` whose message starts
@@ -297,7 +297,7 @@ class ExperimentConfig:
         :class:`SITTConfig` less its recipe label (``{"reward_sign": -1}`` and ``{"reward_sign": -1, "reward_coef":
         1.9}`` on the release recipe are one run); a BC/DAgger run enters with its teacher run's key instead of the
         teacher's arm name. Two configs with one key are the same run under two names (``sitt_release`` of the
-        main study and of the ablations), which :func:`sitt.experiments.run.run_one` copies instead of retraining.
+        main study and of the ablations), which :func:`study.run.run_one` copies instead of retraining.
         """
         data = self.to_dict()
         for name in ("experiment", "arm", "profile", "tensorboard", "recipe", "switches", "teacher_from"):

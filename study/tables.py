@@ -1,4 +1,4 @@
-"""Tables of the study, computed from the evaluation rows of the runs (``sitt.experiments.load_eval``).
+"""Tables of the study, computed from the evaluation rows of the runs (``study.load_eval``).
 
 Input: a long ``eval_df`` with one row per (run, policy, eval maze) and at least the columns
 ``arm, seed, policy, success, release_success, route`` (``route`` in {"path", "detour", "failed"});
@@ -6,7 +6,7 @@ Input: a long ``eval_df`` with one row per (run, policy, eval maze) and at least
 
 Unit of replication: the training seed. Every statistic is first reduced to ONE number per run
 (:func:`per_seed`: e.g. the share of the 15 held-out mazes solved), then summarised over seeds:
-mean and a seeded percentile bootstrap 95% CI over seeds (:func:`sitt.stats.bootstrap_ci_table`,
+mean and a seeded percentile bootstrap 95% CI over seeds (:func:`study.stats.bootstrap_ci_table`,
 2000 resamples, seed 0 unless told), the IQM (rliable's definition) with its CI, and, for
 comparisons, the probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs with its
 bootstrap CI. rliable's own interval estimates are used for the IQM when ``rliable.library``
@@ -26,7 +26,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sitt.stats import (
+from study.stats import (
     DegenerateIntervalWarning,
     bootstrap_ci,
     bootstrap_ci_table,
@@ -90,9 +90,9 @@ def _check(eval_df: pd.DataFrame, required: Iterable[str] = REQUIRED) -> None:
 
 
 def _study_order() -> tuple[str, ...]:
-    """MAIN_ARMS, then the arms of the study's other experiments in their listed order (``sitt.experiments``)."""
+    """MAIN_ARMS, then the arms of the study's other experiments in their listed order (``study``)."""
     try:
-        from sitt.experiments.presets import EXPERIMENTS  # noqa: PLC0415
+        from study.presets import EXPERIMENTS  # noqa: PLC0415
     except Exception:  # noqa: BLE001 - ordering only
         return MAIN_ARMS
     return tuple(dict.fromkeys([*MAIN_ARMS, *(a for arms in EXPERIMENTS.values() for a in arms)]))
@@ -100,7 +100,7 @@ def _study_order() -> tuple[str, ...]:
 
 def order_arms(arms: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
     """``arms`` (deduplicated) with those in ``order`` first, in that order, then the rest sorted. Default order: the
-    main experiment's arms (:data:`MAIN_ARMS`), then those of the other experiments as ``sitt.experiments`` lists
+    main experiment's arms (:data:`MAIN_ARMS`), then those of the other experiments as ``study`` lists
     them; ``"<experiment> / <arm>"`` names (budget search) sort by experiment, then by that order."""
     order = _study_order() if order is None else tuple(order)
     arms = list(dict.fromkeys(arms))
@@ -453,7 +453,7 @@ def settle_steps(
     or above ``frac`` x its final level (the mean of the last ``tail`` iterations).
 
     :param progress: SB3 progress rows with ``arm, seed, time/total_timesteps`` and ``column``
-        (:func:`sitt.results.io.load_progress`); NaN (no episode finished that iteration) counts as 0.
+        (:func:`study.io.load_progress`); NaN (no episode finished that iteration) counts as 0.
     :return: one row per (arm, seed): ``final`` (the final level), ``settle_step`` (NaN when the final level is below
         ``min_final``: nothing learned to settle on), ``budget`` (the run's last step) and ``settle_share`` =
         settle_step / budget.

@@ -26,7 +26,7 @@ from typing import Callable, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from sitt.stats.aggregates import STATISTICS, as_scores
+from study.stats.aggregates import STATISTICS, as_scores
 
 __all__ = ["Interval", "DegenerateIntervalWarning", "bootstrap_ci", "bootstrap_ci_table"]
 
@@ -47,7 +47,7 @@ class Interval(tuple):
     Unpacks and compares like a plain 3-tuple of floats. Extra attributes:
 
     * ``n``: runs used (int), or ``(n_x, n_y)`` for two-sample statistics
-      (for :func:`~sitt.stats.comparison.proportion_ci`: trials).
+      (for :func:`~study.stats.comparison.proportion_ci`: trials).
     * ``n_dropped``: runs dropped because they contained NaN (int, or a pair).
     * ``confidence``, ``method``: how the interval was built.
     * ``note``: empty, or a human-readable caveat (e.g. collapsed interval).
@@ -205,7 +205,7 @@ def bootstrap_ci(
     Args:
         scores: array of shape (n_runs,) or (n_runs, n_tasks). Runs with NaN are dropped.
         statistic: ``"mean"``, ``"median"``, ``"iqm"``, ``"optimality_gap"`` (gamma=1), one of
-            those functions from :mod:`sitt.stats.aggregates`, or any callable mapping an
+            those functions from :mod:`study.stats.aggregates`, or any callable mapping an
             array shaped like ``scores`` to a scalar.
         n_boot: number of bootstrap resamples (>= 1).
         confidence: interval coverage, strictly between 0 and 1.

@@ -17,7 +17,7 @@ published rliable plots:
 
 These point-estimate functions reject NaN (``ValueError``): a NaN is usually a
 crashed or missing run and should be dropped knowingly. The interval functions
-in :mod:`sitt.stats.bootstrap` and :mod:`sitt.stats.comparison` drop NaN runs
+in :mod:`study.stats.bootstrap` and :mod:`study.stats.comparison` drop NaN runs
 themselves and report how many remain.
 """
 
@@ -58,7 +58,7 @@ def as_scores(scores, name: str = "scores", *, allow_nan: bool = False) -> np.nd
     if not allow_nan and np.isnan(arr).any():
         raise ValueError(
             f"{name} contains NaN ({int(np.isnan(arr).sum())} values); drop missing runs first, "
-            "or use the sitt.stats interval functions, which drop NaN runs and report n"
+            "or use the study.stats interval functions, which drop NaN runs and report n"
         )
     return arr
 

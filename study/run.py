@@ -35,9 +35,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sitt.experiments import store
-from sitt.experiments.config import ExperimentConfig
-from sitt.experiments.load import eval_grids, mazes_sha256
+from study import store
+from study.config import ExperimentConfig
+from study.load import eval_grids, mazes_sha256
 from sitt.runtime import configure_threads
 
 DEFAULT_ROOT = "results/runs"

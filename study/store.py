@@ -2,7 +2,7 @@
 
 A run directory is complete when it holds the marker file :data:`MARKER` (``COMPLETE``), which is written last and
 contains a JSON summary of the run. Every file is written to a temporary name in its own directory and then renamed
-into place (``os.replace``, atomic on POSIX), and :func:`sitt.experiments.run.run_one` builds a whole run in a
+into place (``os.replace``, atomic on POSIX), and :func:`study.run.run_one` builds a whole run in a
 temporary sibling directory that is renamed to the final name only after the marker is in, so a reader never sees a
 half-written file or a run directory without its marker.
 """

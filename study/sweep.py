@@ -1,18 +1,18 @@
 """Run many experiment configs in parallel processes, skipping complete runs and continuing past failures.
 
-:func:`sweep` runs each config with :func:`sitt.experiments.run.run_one` in a pool of spawned processes (one torch
+:func:`sweep` runs each config with :func:`study.run.run_one` in a pool of spawned processes (one torch
 thread each; ``jobs`` processes, default: the number of cores). Complete runs are skipped without launching anything.
 A run that fails is recorded (its traceback in ``<run_dir>.failed.txt``, beside the run directory) and the sweep goes
 on; the :class:`SweepReport` lists it at the end. Work is ordered in two waves: ``kind="sitt"`` runs first (among them
 the teachers, e.g. ``without_alignment``), then the BC/DAgger runs that reuse those teachers; a teacher that is
 neither complete nor in the sweep is added to the first wave, and a BC/DAgger run whose teacher failed is reported
-failed without being launched. A run with the same :meth:`~sitt.experiments.config.ExperimentConfig.training_key` as
+failed without being launched. A run with the same :meth:`~study.config.ExperimentConfig.training_key` as
 an earlier run of the sweep (the same run under another experiment or arm name) goes to the second wave, where
-:func:`~sitt.experiments.run.run_one` copies the finished original instead of training it again.
+:func:`~study.run.run_one` copies the finished original instead of training it again.
 
 Command line (exit status 1 when any run failed)::
 
-    python -m sitt.experiments.sweep --experiment main --profile default --seeds 0-9 --jobs 2 \\
+    python -m study.sweep --experiment main --profile default --seeds 0-9 --jobs 2 \\
         [--root results/runs] [--arms a,b] [--force] [--dry-run] [--set ppo.n_steps=64 ...] [--tag NAME]
 """
 
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sitt.experiments import store
-from sitt.experiments.config import ExperimentConfig
-from sitt.experiments.run import DEFAULT_ROOT, StaleRunError, check_stored_config, find_equivalent, run_one
+from study import store
+from study.config import ExperimentConfig
+from study.run import DEFAULT_ROOT, StaleRunError, check_stored_config, find_equivalent, run_one
 from sitt.runtime import configure_threads
 
 
@@ -340,7 +340,7 @@ def build_configs(
 ) -> list[ExperimentConfig]:
     """The configs the CLI runs: the experiment's presets, with dotted ``overrides`` and an optional ``tag``
     (the runs then go to ``<root>/<experiment>-<tag>/``, beside the untagged study)."""
-    from sitt.experiments.presets import experiment_configs
+    from study.presets import experiment_configs
 
     configs = experiment_configs(experiment, profile, list(seeds), arms)
     out = []
@@ -354,9 +354,9 @@ def build_configs(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitt.experiments.sweep", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m study.sweep", description=__doc__.split("\n\n")[0])
     parser.add_argument("--experiment", required=True,
-                        help="a study of sitt.experiments.presets.EXPERIMENTS, or several, comma-separated (run seed by seed)")
+                        help="a study of study.presets.EXPERIMENTS, or several, comma-separated (run seed by seed)")
     parser.add_argument("--profile", default="default", help="smoke, default or release")
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9, 3 or 0,2,5 (default 0-9)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: cores)")
@@ -379,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for experiment in experiments:
             wanted = None
             if arms is not None:
-                from sitt.experiments.presets import experiment_arms
+                from study.presets import experiment_arms
 
                 wanted = [a for a in arms if a in experiment_arms(experiment)] if len(experiments) > 1 else arms
                 if not wanted:
@@ -411,6 +411,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from sitt.experiments.sweep import main as _main  # the importable module, so workers unpickle its functions
+    from study.sweep import main as _main  # the importable module, so workers unpickle its functions
 
     sys.exit(_main())
