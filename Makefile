@@ -7,16 +7,16 @@ STAMP := $(VENV)/.installed-stamp
 PROFILE ?= default
 JOBS ?= $(shell nproc)
 
-SEEDS ?= 0-9
-ABLATION_SEEDS ?= 0-7
-# The without_alignment run's teacher IS a plain PPO teacher (no student-informed term reaches it): it gives panel (a),
-# the student of panel (e) and the teacher that BC and DAgger imitate. The `plain_teacher` arm (no student at all)
-# would cost one more training per seed for the same teacher, so the default sweep leaves it out.
-MAIN_ARMS ?= without_alignment,bc,dagger,sitt_release,sitt_paper
+# What `make sweep` trains is each task's sweep plan (study.task.Task.sweeps: experiments, arms, seeds), defined once
+# in the task's package (the maze: color_maze/task.py). TASK=color_maze restricts it to one task.
+TASK ?= all
 
-.PHONY: setup test unit reproduce sweep lab bench
+.PHONY: help setup test unit reproduce sweep lab bench
 
-setup: $(STAMP)
+help: ## this list
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | sort | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv and install the pinned packages (first use of any target does it)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
@@ -27,28 +27,28 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Every notebook executed on the smoke profile, then the test suite (CI runs this; pytest's summary closes it).
-test: setup
+test: setup ## smoke-execute every notebook, then the whole test suite (what CI runs)
 	$(MAKE) smoke
 	$(BIN)/python -m pytest -q
 
-unit: setup
+unit: setup ## the test suite only
 	$(BIN)/python -m pytest -q
 
-lab: setup
-	$(BIN)/jupyter lab notebooks/
+# notebooks find the committed runs wherever the kernel starts (study.paths); root may run it (containers)
+lab: setup ## JupyterLab on notebooks/
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-bench: setup
+bench: setup ## env and training throughput figures
 	$(BIN)/python benchmarks/env_throughput.py
 	$(BIN)/python benchmarks/throughput.py
 
-# The study: every run of the PROFILE (resumable: complete runs are skipped), then every notebook. The second sweep
-# goes seed by seed over both smaller studies; a run they share with each other or with main (sitt_release,
-# sitt_paper, without_alignment, quirks_fixed, -1.9 x KL) is trained once and copied (provenance: reused_from).
-sweep: setup
-	$(BIN)/python -m study.sweep --experiment main --arms $(MAIN_ARMS) --profile $(PROFILE) --seeds $(SEEDS) --jobs $(JOBS)
-	$(BIN)/python -m study.sweep --experiment release_vs_paper,ablations --profile $(PROFILE) --seeds $(ABLATION_SEEDS) --jobs $(JOBS)
+# The study: every run of every task's sweep plan for the PROFILE (resumable: complete runs are skipped), then every
+# notebook. A run two studies share (sitt_release of main and of the ablations) is trained once and copied
+# (provenance: reused_from).
+sweep: setup ## train the missing runs of every task's sweep plan (PROFILE=default, JOBS=cores, TASK=all)
+	$(BIN)/python -m study.sweep --plan $(TASK) --profile $(PROFILE) --jobs $(JOBS)
 
-reproduce: sweep
+reproduce: sweep ## train what is missing, then make figures
 	$(MAKE) figures
 
 include notebooks/Makefile.inc

@@ -37,7 +37,7 @@
 profile = "default"
 root = "results/runs"
 out = "results"
-seeds = 10
+seeds = "0-9"
 run = False
 jobs = 2
 seed = 0
@@ -55,6 +55,7 @@ from color_maze import ColorMazeEnv
 from color_maze.render import draw_maze
 from sitt import SITT
 from study import figures, io
+from color_maze import figures as maze_figures
 from color_maze import walkthrough as w
 
 th.set_num_threads(1)
@@ -148,7 +149,7 @@ display(pd.Series(w.logged(model, clear=True), name="roll-out logs").to_frame())
 
 # %%
 kl_rollout, visits = w.rollout_kl_by_cell(model, size)
-fig = figures.value_map_figure(grid, {"KL(teacher || proxy), maze 0": kl_before,
+fig = maze_figures.value_map_figure(grid, {"KL(teacher || proxy), maze 0": kl_before,
                                       "mean KL over the roll-out (all mazes)": kl_rollout},
                                colorbar_label="KL (nats)", title="the roll-out's KL term")
 print("saved", io.save_figure(fig, out, "walkthrough_kl_map"))
@@ -177,7 +178,7 @@ model.align()
 display(pd.Series(w.logged(model, clear=True), name="alignment logs").to_frame())
 kl_after = w.kl_map(model, grid)
 kl_student = w.kl_map(model, grid, against="student")
-fig = figures.value_map_figure(grid, {"KL(teacher || proxy) before": kl_before, "... after alignment": kl_after,
+fig = maze_figures.value_map_figure(grid, {"KL(teacher || proxy) before": kl_before, "... after alignment": kl_after,
                                       "KL(teacher || student) after": kl_student},
                                colorbar_label="KL (nats)", title="what one alignment phase changes")
 print("saved", io.save_figure(fig, out, "walkthrough_alignment"))

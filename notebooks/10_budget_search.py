@@ -41,21 +41,17 @@
 #     --arms without_alignment,sitt_release --set ppo.n_steps=64 --set total_timesteps=20e6 --tag s64 --jobs 2
 # ```
 #
-# 1000 envs x 64 steps, full batch, 10 epochs, 20M steps: the plain teacher (the `without_alignment` run's teacher)
-# found the path by 5-6M steps and succeeded through it from 8-10M (training success 0.9+), 15/15 held-out mazes by
-# the path on both seeds; `sitt_release` gave a detour on one seed (teacher and student 15/15 by the detour) and a
-# teacher that dwells on the path and never finishes on the other. Two exploratory probes ran outside the run store
-# (a scratch script, not recorded, so they carry no weight here): 1000 x 16 full batch, seed 1, 6M steps: the plain
-# teacher never entered the path and never reached the target; 1000 x 64, seed 1 with other training mazes, 20M
-# steps: the same. The default profile therefore keeps 1000 x 64 full batch at 20M steps (about 6-9 minutes a run
-# here), the cheapest schedule seen that reproduces panel (a) on most seeds; the main experiment's seeds then say how
-# often it does.
+# What those probes found is in the tables below (`budget_plain_teacher_routes`, `budget_teacher_routes`), read
+# from their runs. Two exploratory probes ran outside the run store (a scratch script, not recorded, so they carry no
+# weight here): 1000 x 16 full batch and 1000 x 64 on other training mazes, in which the plain teacher never entered
+# the path. The default profile therefore keeps 1000 x 64 full batch at 20M steps, the cheapest schedule seen that
+# reproduces panel (a) on most seeds; the main experiment's seeds then say how often it does.
 
 # %% tags=["parameters"]
 profile = "default"
 root = "results/runs"
 out = "results"
-seeds = 10
+seeds = "0-9"
 run = False
 jobs = 2
 
@@ -64,6 +60,7 @@ jobs = 2
 import pandas as pd
 
 from study import figures, io, tables
+from color_maze import figures as maze_figures, tables as maze_tables
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
@@ -91,12 +88,12 @@ if eval_df is not None:
 if eval_df is not None:
     plain = eval_df[eval_df["arm"].str.endswith(("/ plain_teacher", "/ without_alignment"))]
     if len(plain):
-        routes = tables.route_share_table(plain, "teacher")
+        routes = maze_tables.route_share_table(plain, "teacher")
         routes = routes.merge(schedules[["arm", "schedule"]], on="arm", how="left") if len(schedules) else routes
         print("saved", io.save_table(routes, out, "budget_plain_teacher_routes"))
         display(routes)
         schedule_of = dict(zip(schedules["arm"], schedules["schedule"])) if len(schedules) else {}
-        fig = figures.route_share_plot(routes, title="plain teacher's route per schedule",
+        fig = maze_figures.route_share_plot(routes, title="plain teacher's route per schedule",
                                        labels={a: f"{a}\n{schedule_of.get(a, '')}" for a in routes["arm"]})
         print("saved", io.save_figure(fig, out, "budget_plain_teacher_routes"))
         display(fig)
@@ -108,9 +105,9 @@ if eval_df is not None:
 
 # %%
 if eval_df is not None:
-    routes_all = tables.route_share_table(eval_df, "teacher")
+    routes_all = maze_tables.route_share_table(eval_df, "teacher")
     print("saved", io.save_table(routes_all, out, "budget_teacher_routes"))
-    fig = figures.route_share_plot(routes_all, title="teacher's route, every arm and schedule")
+    fig = maze_figures.route_share_plot(routes_all, title="teacher's route, every arm and schedule")
     print("saved", io.save_figure(fig, out, "budget_teacher_routes"))
     display(fig)
     fig = figures.metric_plot(eval_df, "success", title="budget search: true success", ylabel="true success")
@@ -120,12 +117,10 @@ if eval_df is not None:
 # %% [markdown]
 # ## How much of the 20M-step budget the main runs need
 #
-# The target was the main result (4+ arms x 10 seeds) in 30 minutes on 2 cores. A default-profile training
-# takes 4-5 minutes here (60-95k env-steps/s, two runs at a time), so 10 seeds of the three trained arms
-# (`without_alignment`, `sitt_release`, `sitt_paper`; BC and DAgger reuse the first's teacher) need about 75 minutes
-# of wall time with two runs at a time (the sweep of seeds 8-9 took 15.5 minutes), and 45-55 minutes without
-# `sitt_paper`. Halving the budget would meet the target only if the runs learn their route well before 10M steps. The table says when each main run's training
-# success rate settled: the first step from which it stays at >= 80% of its final level (NaN: nothing learned).
+# The target was the main result (4+ arms x 10 seeds) in 30 minutes on 2 cores. What a run costs here is in
+# each run's provenance (the README's timing table, generated from it). Halving the budget would meet the target only
+# if the runs learn their route well before half of it. The table says when each main run's training success rate
+# settled: the first step from which it stays at >= 80% of its final level (NaN: nothing learned).
 
 # %%
 progress, message = io.load_progress(root, "main", profile)
@@ -141,16 +136,15 @@ elif progress is not None:
     display(summary)
 
 # %% [markdown]
-# In the main experiment (seeds 0-9), the plain teacher's success settled between 8M and 19M steps and SITT
-# (release recipe) settled between 11M and 18M steps on the seeds where it learned the detour. A 10M-step budget
-# would therefore lose most of SITT's successes: 20M is close to the smallest budget of this schedule that shows the
-# paper's effect, and the 30-minute target is not reachable with it on 2 cores (see the README's timing table).
+# Read the summary above: when the settle steps of SITT's successful seeds lie in the second half of the budget, a
+# halved budget would lose them, and the 30-minute target is not reachable with this schedule on 2 cores (see the
+# README's timing table).
 
 # %% [markdown]
 # ## The profile the study uses now
 
 # %%
-from study import PROFILES
+from color_maze.task import PROFILES
 
 for name, prof in PROFILES.items():
     print(f"{name:8s} {prof.description}")

@@ -30,7 +30,7 @@
 profile = "default"
 root = "results/runs"
 out = "results"
-seeds = 10
+seeds = "0-9"
 run = False
 jobs = 2
 maze = 0
@@ -41,6 +41,7 @@ sitt_arm = "sitt_release"
 import pandas as pd
 
 from study import figures, io, tables
+from color_maze import figures as maze_figures, tables as maze_tables
 from study.report import main_table_markdown
 
 pd.set_option("display.width", 200)
@@ -58,7 +59,7 @@ root, out, eval_df = io.open_experiment("main", profile, root, out, run=run, see
 
 # %%
 if eval_df is not None:
-    fig = figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, seed="typical")
+    fig = maze_figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, seed="typical")
     print("seed", fig.sitt_info["seed"], "maze", fig.sitt_info["maze"], "arms", fig.sitt_info["arms"])
     if fig.sitt_info["missing"]:
         print("panels without runs:", fig.sitt_info["missing"])
@@ -71,11 +72,11 @@ if eval_df is not None:
 
 # %%
 if eval_df is not None:
-    fig = figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, pool_seeds=True)
+    fig = maze_figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, pool_seeds=True)
     print("saved", io.save_figure(fig, out, "paper_maze_pooled"))
     display(fig)
     for run_seed in sorted(eval_df["seed"].unique()):
-        fig = figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, seed=int(run_seed))
+        fig = maze_figures.paper_maze_figure(root, "main", maze=maze, sitt_arm=sitt_arm, seed=int(run_seed))
         print("saved", io.save_figure(fig, out, f"paper_maze_seed_{int(run_seed)}"))
 
 # %% [markdown]
@@ -118,9 +119,9 @@ if eval_df is not None:
 
 # %%
 if eval_df is not None:
-    routes = tables.route_share_table(eval_df, "teacher")
+    routes = maze_tables.route_share_table(eval_df, "teacher")
     print("saved", io.save_table(routes, out, "main_teacher_routes"))
-    fig = figures.route_share_plot(routes, title="teacher's route on the held-out mazes")
+    fig = maze_figures.route_share_plot(routes, title="teacher's route on the held-out mazes")
     print("saved", io.save_figure(fig, out, "main_teacher_routes"))
     display(fig)
 

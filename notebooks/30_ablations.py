@@ -26,7 +26,7 @@
 profile = "default"
 root = "results/runs"
 out = "results"
-seeds = 10
+seeds = "0-9"
 run = False
 jobs = 2
 reference = "sitt_release"
@@ -36,6 +36,7 @@ reference = "sitt_release"
 import pandas as pd
 
 from study import figures, io, tables
+from color_maze import figures as maze_figures, tables as maze_tables
 from study.report import comparison_markdown
 
 pd.set_option("display.width", 200)
@@ -45,7 +46,7 @@ labels = io.arm_labels()
 
 # %%
 if eval_df is not None:
-    ablations = tables.ablation_table(eval_df, reference, labels=labels)
+    ablations = maze_tables.ablation_table(eval_df, reference, labels=labels)
     print("saved", io.save_table(ablations, out, "ablations"))
     from IPython.display import Markdown
 
@@ -68,9 +69,9 @@ if eval_df is not None:
     fig = figures.metric_plot(eval_df, "success", title="ablations: true success", ylabel="true success")
     print("saved", io.save_figure(fig, out, "ablations_success"))
     display(fig)
-    routes = tables.route_share_table(eval_df, "teacher")
+    routes = maze_tables.route_share_table(eval_df, "teacher")
     print("saved", io.save_table(routes, out, "ablations_teacher_routes"))
-    fig = figures.route_share_plot(routes, title="ablations: the teacher's route")
+    fig = maze_figures.route_share_plot(routes, title="ablations: the teacher's route")
     print("saved", io.save_figure(fig, out, "ablations_teacher_routes"))
     display(fig)
 
@@ -79,7 +80,7 @@ if eval_df is not None:
 
 # %%
 if eval_df is not None:
-    sweep_table = tables.lambda1_table(eval_df)
+    sweep_table = maze_tables.lambda1_table(eval_df)
     print("saved", io.save_table(sweep_table, out, "ablations_lambda1"))
     display(sweep_table)
     fig = figures.lambda1_plot(sweep_table, title="lambda1 sweep (student)")

@@ -32,7 +32,7 @@
 profile = "default"
 root = "results/runs"
 out = "results"
-seeds = 10
+seeds = "0-9"
 run = False
 jobs = 2
 reference = "sitt_release"
@@ -42,6 +42,7 @@ reference = "sitt_release"
 import pandas as pd
 
 from study import figures, io, tables
+from color_maze import figures as maze_figures, tables as maze_tables
 from study.report import comparison_markdown
 
 pd.set_option("display.width", 200)
@@ -51,7 +52,7 @@ labels = io.arm_labels()
 
 # %%
 if eval_df is not None:
-    rvp = tables.release_vs_paper_table(eval_df, reference, labels=labels)
+    rvp = maze_tables.release_vs_paper_table(eval_df, reference, labels=labels)
     print("saved", io.save_table(rvp, out, "release_vs_paper"))
     from IPython.display import Markdown
 
@@ -77,9 +78,9 @@ if eval_df is not None:
     fig = figures.metric_plot(eval_df, "success", title="release vs paper: true success", ylabel="true success")
     print("saved", io.save_figure(fig, out, "release_vs_paper_success"))
     display(fig)
-    routes = tables.route_share_table(eval_df, "teacher")
+    routes = maze_tables.route_share_table(eval_df, "teacher")
     print("saved", io.save_table(routes, out, "release_vs_paper_teacher_routes"))
-    fig = figures.route_share_plot(routes, title="release vs paper: the teacher's route")
+    fig = maze_figures.route_share_plot(routes, title="release vs paper: the teacher's route")
     print("saved", io.save_figure(fig, out, "release_vs_paper_teacher_routes"))
     display(fig)
 

@@ -9,15 +9,21 @@ For each notebook ``notebooks/<name>.py`` (jupytext py:percent, the source of tr
    (``results/smoke/notebooks/`` for the smoke profile);
 3. ``nbconvert`` exports the executed notebook to ``<same name>.html``.
 
-The smoke profile also sets ``root=results/smoke/runs``, ``out=results/smoke`` and ``seeds=2`` (unless given), so a
-smoke execution never writes over the committed results. ``--sweep`` first trains the missing runs of the
-experiments (main, ablations, release_vs_paper) for the profile and seeds, all in one parallel sweep.
+Parameters (``-p NAME VALUE``) are checked against the notebook's ``parameters`` cell before anything runs
+(:func:`study.params.check_notebook_parameters`): an unknown name, a wrong type, an unknown profile, experiment or
+arm, or a bad ``seeds`` spec exits with status 2 and a message naming the parameter. ``seeds`` is a seed spec as on
+the sweep's command line (``0-9``, ``3``, ``0,2,5``). The executed notebook goes to ``<out>/notebooks/`` (``out``:
+the notebook's parameter, default ``results``), never over the committed results when ``out`` is changed.
+
+The smoke profile also sets ``root=results/smoke/runs``, ``out=results/smoke`` and ``seeds=0-1`` (unless given), so a
+smoke execution never writes over the committed results. ``--sweep`` first trains the missing runs of every
+registered task's experiments for the profile and seeds, all in one parallel sweep.
 
 Examples::
 
     .venv/bin/python notebooks/run_notebook.py 20_maze_main                    # default profile, existing runs
     .venv/bin/python notebooks/run_notebook.py all --profile smoke --sweep     # what `make smoke` does
-    .venv/bin/python notebooks/run_notebook.py 30_ablations -p run True -p seeds 10 -p jobs 2
+    .venv/bin/python notebooks/run_notebook.py 30_ablations -p run True -p seeds 0-9 -p jobs 2
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
-ORDER = ("00_walkthrough", "10_budget_search", "20_maze_main", "30_ablations", "40_release_vs_paper", "90_report")
-SWEEP_EXPERIMENTS = ("main", "ablations", "release_vs_paper")
+#: every notebook, in the order of its number prefix (the file names are the list)
+ORDER = tuple(sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.py")))
 KERNEL = "python3"
+sys.path.insert(0, str(REPO))
 
 
 def notebook_names(names: list[str]) -> list[str]:
@@ -46,7 +53,7 @@ def notebook_names(names: list[str]) -> list[str]:
             out.extend(n for n in ORDER if n not in out)
             continue
         stem = Path(name).name.removesuffix(".py").removesuffix(".ipynb")
-        if not (NOTEBOOK_DIR / f"{stem}.py").is_file():
+        if stem not in ORDER:
             raise SystemExit(f"unknown notebook {name!r}; allowed: all, {', '.join(ORDER)}")
         if stem not in out:
             out.append(stem)
@@ -61,16 +68,36 @@ def parse_value(text: str):
         return text
 
 
+SMOKE_PARAMETERS = {"root": "results/smoke/runs", "out": "results/smoke", "seeds": "0-1"}
+
+
 def parameters_for(profile: str, given: list[tuple[str, str]]) -> dict:
+    """The parameters handed to papermill: ``profile``, the smoke profile's paths and seeds, then ``-p`` values
+    (``seeds`` stays a string spec)."""
     params = {"profile": profile}
     if profile == "smoke":
-        params.update(root="results/smoke/runs", out="results/smoke", seeds=2)
-    params.update({k: parse_value(v) for k, v in given})
+        params.update(SMOKE_PARAMETERS)
+    params.update({k: (v if k == "seeds" else parse_value(v)) for k, v in given})
     return params
 
 
-def output_dir(profile: str) -> Path:
-    return REPO / ("results/smoke/notebooks" if profile == "smoke" else "results/notebooks")
+def parameters_of(name: str, params: dict) -> dict:
+    """``params`` restricted to what notebook ``name`` declares, checked (``ValueError`` naming the parameter).
+    ``profile`` and the smoke defaults go to every notebook that declares them; a ``-p`` name must be declared by
+    every notebook it is given to."""
+    from study.params import check_notebook_parameters, notebook_defaults
+
+    defaults = notebook_defaults(NOTEBOOK_DIR / f"{name}.py")
+    given = {k: v for k, v in params.items() if k in defaults or k not in ("profile", *SMOKE_PARAMETERS)}
+    check_notebook_parameters(name, defaults, given)
+    return given
+
+
+def output_dir(params: dict) -> Path:
+    """``<out>/notebooks`` (``out`` resolved against the repository root)."""
+    from study.paths import DEFAULT_OUT, resolve
+
+    return resolve(params.get("out", DEFAULT_OUT)) / "notebooks"
 
 
 def ensure_kernel() -> None:
@@ -94,17 +121,20 @@ SMOKE_BUDGET_PROBES = (
 )
 
 
-def run_sweep(profile: str, seeds: int, root: str, jobs: int) -> bool:
-    """Train the missing runs of every experiment in one parallel sweep (for the smoke profile also the budget probes
-    of :data:`SMOKE_BUDGET_PROBES`); True when none failed."""
-    sys.path.insert(0, str(REPO))
-    from study import experiment_configs
+def run_sweep(profile: str, seeds: str, root: str, jobs: int) -> bool:
+    """Train the missing runs of every registered task's experiments in one parallel sweep (for the smoke profile
+    also the budget probes of :data:`SMOKE_BUDGET_PROBES`); True when none failed."""
+    from study import experiment_configs, experiments
+    from study.params import seed_list
+    from study.paths import resolve
     from study.sweep import build_configs, sweep
 
-    configs = [c for e in SWEEP_EXPERIMENTS for c in experiment_configs(e, profile, range(seeds))]
+    chosen = seed_list(seeds)
+    configs = [c for e in experiments() for c in experiment_configs(e, profile, chosen)]
     if profile == "smoke":
         for experiment, arms, overrides, tag in SMOKE_BUDGET_PROBES:
-            configs += build_configs(experiment, profile, range(seeds), arms, overrides, tag)
+            configs += build_configs(experiment, profile, chosen, arms, overrides, tag)
+    root = str(resolve(root))
     t0 = time.perf_counter()
     report = sweep(configs, root, jobs=jobs, progress=False)
     print(f"[sweep] {report.summary()} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
@@ -149,22 +179,27 @@ def main(argv: list[str] | None = None) -> int:
 
     names = notebook_names(args.names)
     params = parameters_for(args.profile, args.parameter)
-    out_dir = output_dir(args.profile)
+    try:  # every notebook's parameters, checked before any work
+        per_notebook = {name: parameters_of(name, params) for name in names}
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out_dir = output_dir(params)
     t_all = time.perf_counter()
     ok = True
     if args.sweep:
-        ok = run_sweep(args.profile, int(params.get("seeds", 10)), str(params.get("root", "results/runs")), args.jobs)
+        ok = run_sweep(args.profile, str(params.get("seeds", "0-9")), str(params.get("root", "results/runs")), args.jobs)
     ensure_kernel()
 
     def one(name: str) -> bool:
         t0 = time.perf_counter()
         try:
-            target = execute(name, params, out_dir, html=not args.no_html)
+            target = execute(name, per_notebook[name], out_dir, html=not args.no_html)
         except Exception as exc:  # noqa: BLE001 - report, go on with the others, fail at the end
             last = str(exc).strip().splitlines()[-1:] or [""]
             print(f"[notebook] {name}: FAILED ({type(exc).__name__}: {last[0]})", file=sys.stderr)
             return False
-        print(f"[notebook] {name}: {target.relative_to(REPO)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        print(f"[notebook] {name}: {target} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         return True
 
     # the report collects what the others wrote: it runs after them; the others may run side by side

@@ -77,6 +77,9 @@ class SITT(PPO):
     :param dedup: run the networks once per distinct observation of a roll-out when observations repeat (integer
         valued and at most half distinct; see :mod:`sitt.dedup`). Same results up to float summation order; False
         runs them once per sample.
+    :param info_keywords: keys of the env's per-episode info entries (those SB3 keeps in ``ep_info_buffer``) whose
+        mean over the last episodes is logged as ``rollout/<key>_mean`` each iteration, as SB3's ``Monitor`` does with
+        its ``info_keywords`` (the study's maze passes ``("n_paths",)``). Default: none.
     :param switches: any :class:`SITTConfig` field (``reward_coef=0.5``, ``update_term="kl"``, ``align=False``, ...);
         every other keyword goes to SB3's ``PPO`` (``n_steps``, ``batch_size``, ``n_epochs``, ``ent_coef``,
         ``seed``, ``device``, ``verbose``, ``tensorboard_log``, ...).
@@ -92,6 +95,7 @@ class SITT(PPO):
         student_obs_fn: StudentObsFn | None = None,
         kl_groups_fn: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
         dedup: bool = True,
+        info_keywords: tuple[str, ...] = (),
         _init_setup_model: bool = True,
         **kwargs: Any,
     ):
@@ -110,6 +114,7 @@ class SITT(PPO):
         self.student_obs_fn = student_obs_fn or getattr(self.env, "student_obs", None)
         self.kl_groups_fn = kl_groups_fn or getattr(self.env, "kl_groups", None)
         self.dedup = dedup
+        self.info_keywords = tuple(info_keywords)
         self._iteration: dict[str, Any] = {}
         if not _init_setup_model:
             return  # SB3's load(): attributes come from the saved file, then _setup_model() is called
@@ -220,9 +225,10 @@ class SITT(PPO):
         callback.update_locals(locals())
         callback.on_rollout_end()
 
-        n_paths = [info["n_paths"] for info in self.ep_info_buffer if "n_paths" in info]
-        if n_paths:
-            self.logger.record("rollout/n_paths_mean", safe_mean(n_paths))
+        for key in self.info_keywords:  # the env's own episode statistics, e.g. the maze's n_paths
+            values = [info[key] for info in self.ep_info_buffer if key in info]
+            if values:
+                self.logger.record(f"rollout/{key}_mean", safe_mean(values))
         self.rollout_reward_term(rollout_buffer)
         return True
 

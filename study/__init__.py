@@ -1,21 +1,23 @@
-"""The experiment layer: experiments as data, a run store, sweeps.
+"""The study: experiments as data, a run store, sweeps, statistics, tables, claims, figures and the report, generic
+over tasks (environments) through :class:`study.task.Task`.
 
-* :mod:`~study.config`: :class:`ExperimentConfig` (arm, recipe and switches, env, PPO, budget, seed,
-  evaluation, imitation), validated and JSON round-trippable;
-* :mod:`~study.presets`: :data:`ARMS`, :data:`PROFILES` (smoke, default, release), :data:`EXPERIMENTS`,
-  :func:`preset`, :func:`experiment_configs`;
-* :mod:`~study.run`: :func:`run_one` trains, evaluates on the fixed held-out mazes and writes a complete
-  run directory atomically (marker last);
-* :mod:`~study.store`: atomic writes, the marker, provenance;
-* :mod:`~study.sweep`: ``sweep`` (exported here as :func:`run_sweep`) runs many configs in parallel
-  processes (CLI: ``python -m study.sweep``);
-* :mod:`~study.load`: :func:`load_eval`, :func:`load_progress`, :func:`load_positions`, :func:`eval_grids`,
-  :func:`per_seed_summary`.
+* :mod:`~study.task` the task protocol; :mod:`~study.registry` the task and training-kind registries;
+* :mod:`~study.config`: :class:`ExperimentConfig` (task, arm, kind, recipe and switches, the task's env and eval
+  configs, PPO, budget, seed, imitation), validated and JSON round-trippable;
+* :mod:`~study.presets`: :class:`ArmSpec`, :class:`Profile`, :func:`preset`, :func:`experiment_configs` over every
+  task's arms, profiles and experiments;
+* :mod:`~study.run`: :func:`run_one` trains (the config's kind, :mod:`study.kinds`), evaluates on the task's fixed
+  held-out set and writes a complete run directory atomically (marker last);
+* :mod:`~study.store`: file names, atomic writes, the marker, provenance; :mod:`~study.load`: the one reader;
+* :mod:`~study.sweep`: many configs in parallel processes (CLI: ``python -m study.sweep``);
+* :mod:`~study.stats`, :mod:`~study.tables`, :mod:`~study.claims`, :mod:`~study.figures`, :mod:`~study.report`,
+  :mod:`~study.readme`: from evaluation rows to the report; :mod:`~study.io`, :mod:`~study.params`,
+  :mod:`~study.paths`: what notebooks use.
 """
 
-from study.config import EnvConfig, EvalConfig, ExperimentConfig, ImitationConfig, PPOConfig
+from study.config import ExperimentConfig, ImitationConfig, PPOConfig
 from study.load import (
-    eval_grids,
+    complete_runs,
     load_config,
     load_configs,
     load_eval,
@@ -23,23 +25,14 @@ from study.load import (
     load_positions,
     load_progress,
     load_student,
-    per_seed_summary,
 )
-from study.presets import (
-    ARMS,
-    DEFAULT_PROFILE,
-    EXPERIMENTS,
-    PROFILES,
-    ArmSpec,
-    Profile,
-    experiment_configs,
-    preset,
-)
+from study.presets import COMMON_ARMS, ArmSpec, Profile, experiment_arms, experiment_configs, experiments, preset, task_of
+from study.registry import get_kind, get_task, register_task
 from study.run import StaleRunError, run_one
 from study.store import MARKER, atomic_write_bytes, atomic_write_json, atomic_write_text, is_complete, provenance
+from study.task import HeldOut, Metric, TableMetric, Task
 
 # The sweep module is imported on first use (``python -m study.sweep`` must not find it loaded already).
-# ``study.sweep`` is that module; its function is exported here as ``run_sweep``.
 _LAZY = {"run_sweep": "sweep", "SweepReport": "SweepReport"}
 
 
@@ -52,36 +45,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ARMS",
-    "ArmSpec",
-    "DEFAULT_PROFILE",
-    "EXPERIMENTS",
-    "EnvConfig",
-    "EvalConfig",
-    "ExperimentConfig",
-    "ImitationConfig",
-    "MARKER",
-    "PPOConfig",
-    "PROFILES",
-    "Profile",
-    "StaleRunError",
-    "SweepReport",
-    "atomic_write_bytes",
-    "atomic_write_json",
-    "atomic_write_text",
-    "eval_grids",
-    "experiment_configs",
-    "is_complete",
-    "load_config",
-    "load_configs",
-    "load_eval",
-    "load_model",
-    "load_positions",
-    "load_progress",
-    "load_student",
-    "per_seed_summary",
-    "preset",
-    "provenance",
-    "run_one",
-    "run_sweep",
+    "COMMON_ARMS", "ArmSpec", "ExperimentConfig", "HeldOut", "ImitationConfig", "MARKER", "Metric", "PPOConfig",
+    "Profile", "StaleRunError", "SweepReport", "TableMetric", "Task", "atomic_write_bytes", "atomic_write_json",
+    "atomic_write_text", "complete_runs", "experiment_arms", "experiment_configs", "experiments", "get_kind",
+    "get_task", "is_complete", "load_config", "load_configs", "load_eval", "load_model", "load_positions",
+    "load_progress", "load_student", "preset", "provenance", "register_task", "run_one", "run_sweep", "task_of",
 ]

@@ -31,22 +31,13 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from study.tables import format_ci, per_seed
+from study.tables import format_ci, per_seed, resolve_task
 from study.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_improvement_ci
 
-__all__ = ["VERDICTS", "Claim", "DEFAULT_CLAIMS", "PAPER_ABLATIONS", "ablation_claims", "level_verdict", "better_verdict",
+__all__ = ["VERDICTS", "Claim", "all_claims", "ablation_claims", "level_verdict", "better_verdict",
            "evaluate_claim", "claims_table"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
-METRIC_NAMES = {
-    "success": "true success",
-    "release_success": "release metric (any termination)",
-    "path_share": "share of mazes solved through the path",
-    "detour_share": "share of mazes solved by the detour",
-    "failed_share": "share of mazes not solved",
-}
-
-
 @dataclass(frozen=True)
 class Claim:
     """One checkable claim.
@@ -80,54 +71,23 @@ class Claim:
         return (self.arm,) if isinstance(self.arm, str) else tuple(self.arm)
 
 
-DEFAULT_CLAIMS: tuple[Claim, ...] = (
-    Claim("a", "The teacher trained without alignment reaches the goal through the hidden path",
-          "main", ("without_alignment", "plain_teacher"), "teacher", "path_share", source="paper Fig. (maze) a"),
-    Claim("b", "The behaviour-cloning student fails", "main", "bc", "student", "success", direction="low",
-          source="paper Fig. (maze) b"),
-    Claim("c", "The DAgger student fails", "main", "dagger", "student", "success", direction="low",
-          source="paper Fig. (maze) c"),
-    Claim("d", "The teacher trained with alignment (SITT, release recipe) detours round the maze",
-          "main", "sitt_release", "teacher", "detour_share", source="paper Fig. (maze) d"),
-    Claim("d'", "The teacher trained with alignment (SITT, paper recipe) detours round the maze",
-          "main", "sitt_paper", "teacher", "detour_share", source="paper Fig. (maze) d"),
-    Claim("e", "The student of the teacher trained without alignment fails", "main", "without_alignment", "student",
-          "success", direction="low", source="paper Fig. (maze) e"),
-    Claim("f", "The student trained with alignment (SITT, release recipe) reaches the goal",
-          "main", "sitt_release", "student", "success", source="paper Fig. (maze) f"),
-    Claim("f'", "The student trained with alignment (SITT, paper recipe) reaches the goal",
-          "main", "sitt_paper", "student", "success", source="paper Fig. (maze) f"),
-    Claim("g", "SITT's student (release recipe) beats the BC, DAgger and without-alignment students",
-          "main", "sitt_release", "student", "success", kind="better", others=("bc", "dagger", "without_alignment"),
-          source="paper Sec. 5 (baselines)"),
-    Claim("g'", "SITT's student (paper recipe) beats the BC, DAgger and without-alignment students",
-          "main", "sitt_paper", "student", "success", kind="better", others=("bc", "dagger", "without_alignment"),
-          source="paper Sec. 5 (baselines)"),
-    Claim("r1", "With only the reward sign switched to the paper's penalty (release recipe otherwise), the student "
-          "reaches the goal", "release_vs_paper", "release_paper_sign", "student", "success",
-          source="study: release vs paper (reward sign)"),
-    Claim("r2", "The release's evaluation metric (any termination) overstates the plain teacher's true success",
-          "main", ("without_alignment", "plain_teacher"), "teacher", "release_success", kind="better_metric",
-          others=("success",), source="study: release quirk 3"),
-    Claim("r3", "The release's evaluation metric (any termination) overstates the behaviour-cloning student's true "
-          "success", "main", "bc", "student", "release_success", kind="better_metric", others=("success",),
-          source="study: release quirk 3"),
-)
+def all_claims() -> tuple[Claim, ...]:
+    """The claims of every registered task (:attr:`study.task.Task.claims`), in registry order."""
+    from study.registry import get_task, task_names  # noqa: PLC0415
 
-
-#: the arms that remove one component of SITT, as the paper's ablation does (manipulation task)
-PAPER_ABLATIONS = ("penalty_only", "kl_gradient_only", "no_shared_head")
+    return tuple(c for name in task_names() for c in get_task(name).claims)
 
 
 def ablation_claims(
-    arms: Sequence[str] = PAPER_ABLATIONS, reference: str = "sitt_release", labels: Mapping[str, str] | None = None,
-    experiment: str = "ablations",
+    arms: Sequence[str], reference: str = "sitt_release", labels: Mapping[str, str] | None = None,
+    experiment: str = "ablations", paper_ablations: Sequence[str] | None = None,
 ) -> tuple[Claim, ...]:
     """One comparison claim per ablation arm: "full SITT's student beats <arm>'s" (the paper's manipulation ablation:
-    every component helps). Only arms in :data:`PAPER_ABLATIONS` make claims (the lambda1 sweep and the quirk arms
-    are measurements, not claims of the paper)."""
+    every component helps). With ``paper_ablations``, only those arms make claims (e.g. the maze's lambda1 sweep and
+    quirk arms are measurements, not claims of the paper)."""
     labels = dict(labels or {})
-    arms = [a for a in arms if a in PAPER_ABLATIONS]
+    if paper_ablations is not None:
+        arms = [a for a in arms if a in paper_ablations]
     return tuple(
         Claim(f"abl:{arm}", f"Full SITT ({reference}) beats the ablation '{arm}' ({labels.get(arm, arm)})",
               experiment, reference, "student", "success", kind="better", others=(arm,),
@@ -174,7 +134,8 @@ def evaluate_claim(
                arm=claim.arms()[0], n_seeds=0, mean=np.nan, ci_low=np.nan, ci_high=np.nan)
     if eval_df is None or len(eval_df) == 0:
         return dict(row, evidence=f"no runs of experiment '{claim.experiment}'", verdict="inconclusive")
-    seeds_df = per_seed(eval_df)
+    task = resolve_task(eval_df)
+    seeds_df = per_seed(eval_df, task)
     arm = next((a for a in claim.arms() if len(_values(seeds_df, a, claim.policy, claim.metric))), None)
     if arm is None:
         have = ", ".join(sorted(set(seeds_df["arm"])))
@@ -185,7 +146,7 @@ def evaluate_claim(
         warnings.simplefilter("ignore", DegenerateIntervalWarning)
         ci = bootstrap_ci(x, "mean", n_boot=n_boot, seed=seed)
     row.update(arm=arm, n_seeds=len(x), mean=ci[0], ci_low=ci[1], ci_high=ci[2])
-    what = f"{arm} {claim.policy} {METRIC_NAMES.get(claim.metric, claim.metric)} {format_ci(*ci)}"
+    what = f"{arm} {claim.policy} {task.metric_label(claim.metric)} {format_ci(*ci)}"
     few = f"; only {len(x)} seed(s), rule needs {min_seeds}" if len(x) < min_seeds else ""
 
     if claim.kind == "level":
@@ -202,7 +163,7 @@ def evaluate_claim(
             p = probability_of_improvement_ci(x, y, n_boot=n_boot, seed=seed)
             cy = bootstrap_ci(y, "mean", n_boot=n_boot, seed=seed)
         verdict = better_verdict([(p[1], p[2])], [(len(x), len(y))], min_seeds)
-        evidence = (f"{what} vs {METRIC_NAMES.get(other, other)} {format_ci(*cy)} over {len(x)} seeds; "
+        evidence = (f"{what} vs {task.metric_label(other)} {format_ci(*cy)} over {len(x)} seeds; "
                     f"PoI {format_ci(*p)}{few}")
         return dict(row, evidence=evidence, verdict=verdict)
 
@@ -231,7 +192,7 @@ def evaluate_claim(
 
 def claims_table(
     evals: Mapping[str, pd.DataFrame | None],
-    claims: Sequence[Claim] = DEFAULT_CLAIMS,
+    claims: Sequence[Claim] | None = None,
     *,
     min_seeds: int = 3,
     n_boot: int = 2000,
@@ -239,6 +200,7 @@ def claims_table(
 ) -> pd.DataFrame:
     """The claims table: one row per claim with ``id, claim, experiment, evidence, verdict, source, arm, n_seeds,
     mean, ci_low, ci_high``. ``evals`` maps an experiment name to its eval rows (None or missing: no runs)."""
+    claims = all_claims() if claims is None else claims
     rows = [evaluate_claim(c, evals.get(c.experiment), min_seeds=min_seeds, n_boot=n_boot, seed=seed) for c in claims]
     cols = ["id", "claim", "experiment", "evidence", "verdict", "source", "arm", "n_seeds", "mean", "ci_low", "ci_high"]
     return pd.DataFrame(rows, columns=cols)

@@ -1,16 +1,16 @@
 """Experiments as data: a typed, validated, JSON-serialisable description of one training run.
 
-An :class:`ExperimentConfig` is everything that decides what one run computes: which arm (a SITT variant or an
-imitation baseline), the SITT recipe and switches, the env, PPO's hyper-parameters, the budget, the seed, the held-out
-evaluation and the imitation settings. :mod:`study.presets` builds them by name; :func:`study.run_one`
+An :class:`ExperimentConfig` is everything that decides what one run computes: which task (environment, see
+:mod:`study.task`), which arm (a SITT variant or a baseline), its training kind, the SITT recipe and switches, the
+task's env and evaluation configs, PPO's hyper-parameters, the budget, the seed and the imitation settings. :mod:`study.presets` builds them by name; :func:`study.run_one`
 executes one; its run directory is ``<root>/<experiment>/<arm>/seed_<k>`` (:attr:`ExperimentConfig.run_id`).
 
 Validation (:meth:`ExperimentConfig.validate`) runs before any work and raises ``ValueError`` whose message starts
 with the dotted name of the offending field (``"ppo.batch_size: ..."``, ``"switches.reward_coef: ..."``).
 
-Seeds: ``seed`` seeds PPO (network initialisation, action sampling, minibatch order) and draws the run's TRAINING
-mazes (``ColorMazeEnv(n_envs, ..., seed=seed)``); the held-out evaluation mazes come from ``eval.maze_seed``, a seed of
-their own that is the same for every arm and seed of a study and may never equal a training seed.
+Seeds: ``seed`` seeds PPO (network initialisation, action sampling, minibatch order) and the run's training env
+(for the maze: its training mazes); the held-out set comes from the evaluation config's own seed, the same for every
+arm and seed of a study, which the task checks never equals a training seed.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from sitt.config import RECIPES, SITTConfig
+from study.registry import DEFAULT_TASK, get_kind, get_task, kind_names
 
-KINDS = ("sitt", "bc", "dagger")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
 
 
@@ -37,26 +37,26 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _fail(name: str, value: Any, allowed: str) -> None:
+def fail(name: str, value: Any, allowed: str) -> None:
     raise ValueError(f"{name}: got {value!r}; allowed: {allowed}")
 
 
-def _check_int(name: str, value: Any, lo: int) -> None:
+def check_int(name: str, value: Any, lo: int) -> None:
     if not _is_int(value) or value < lo:
-        _fail(name, value, f"an integer >= {lo}")
+        fail(name, value, f"an integer >= {lo}")
 
 
-def _check_number(name: str, value: Any, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
+def check_number(name: str, value: Any, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
     if (
         not _is_number(value)
         or (value <= lo if lo_open else value < lo)
         or (hi is not None and value > hi)
     ):
         lo_txt = f"> {lo}" if lo_open else f">= {lo}"
-        _fail(name, value, f"a finite number {lo_txt}" + (f" and <= {hi}" if hi is not None else ""))
+        fail(name, value, f"a finite number {lo_txt}" + (f" and <= {hi}" if hi is not None else ""))
 
 
-def _from_mapping(cls: type, data: Any, prefix: str) -> Any:
+def from_mapping(cls: type, data: Any, prefix: str) -> Any:
     """Build dataclass ``cls`` from a mapping, naming unknown keys by their dotted path."""
     if isinstance(data, cls):
         return data
@@ -67,44 +67,6 @@ def _from_mapping(cls: type, data: Any, prefix: str) -> Any:
     if unknown:
         raise ValueError(f"{prefix}{unknown[0]}: unknown field; allowed: {', '.join(sorted(names))}")
     return cls(**data)
-
-
-@dataclass
-class EnvConfig:
-    """The training env: ``ColorMazeEnv(n_envs, grid_size, margin_size, seed=<run seed>, quirks=quirks)``.
-
-    ``quirks``: ``"release"`` (every quirk of the authors' release on), ``"fixed"`` (all corrected) or a dict of
-    single overrides on top of the release (see :mod:`color_maze.quirks`). The evaluation env uses the same quirks.
-    """
-
-    n_envs: int = 1000
-    grid_size: int = 21
-    margin_size: int = 3
-    quirks: Any = "release"
-
-    def validate(self) -> "EnvConfig":
-        from color_maze.generation import validate_sizes
-        from color_maze.quirks import resolve_quirks
-
-        _check_int("env.n_envs", self.n_envs, 1)
-        if not _is_int(self.grid_size):
-            _fail("env.grid_size", self.grid_size, "an integer >= 4")
-        try:
-            validate_sizes(self.grid_size, 1)
-        except ValueError as exc:
-            raise ValueError(f"env.grid_size: {exc}") from None
-        try:
-            validate_sizes(self.grid_size, self.margin_size)
-        except ValueError as exc:
-            raise ValueError(f"env.margin_size: {exc}") from None
-        if isinstance(self.quirks, dict) or isinstance(self.quirks, str):
-            try:
-                resolve_quirks(self.quirks)
-            except ValueError as exc:
-                raise ValueError(f"env.quirks: {exc}") from None
-        else:
-            _fail("env.quirks", self.quirks, '"release", "fixed" or a dict of quirk switches (JSON-serialisable)')
-        return self
 
 
 @dataclass
@@ -123,20 +85,20 @@ class PPOConfig:
     max_grad_norm: float = 0.5
 
     def validate(self, n_envs: int) -> "PPOConfig":
-        _check_int("ppo.n_steps", self.n_steps, 1)
+        check_int("ppo.n_steps", self.n_steps, 1)
         rollout = n_envs * self.n_steps
         if rollout < 2:
-            _fail("ppo.n_steps", self.n_steps, "n_steps * env.n_envs >= 2 (SB3 needs two samples per roll-out)")
+            fail("ppo.n_steps", self.n_steps, "n_steps * env.n_envs >= 2 (SB3 needs two samples per roll-out)")
         if self.batch_size is not None and (not _is_int(self.batch_size) or not 2 <= self.batch_size <= rollout):
-            _fail("ppo.batch_size", self.batch_size, f"None (full batch) or an integer in [2, n_steps * n_envs = {rollout}]")
-        _check_int("ppo.n_epochs", self.n_epochs, 1)
-        _check_number("ppo.learning_rate", self.learning_rate, 0.0, lo_open=True)
-        _check_number("ppo.gamma", self.gamma, 0.0, 1.0)
-        _check_number("ppo.gae_lambda", self.gae_lambda, 0.0, 1.0)
-        _check_number("ppo.clip_range", self.clip_range, 0.0, lo_open=True)
-        _check_number("ppo.ent_coef", self.ent_coef, 0.0)
-        _check_number("ppo.vf_coef", self.vf_coef, 0.0)
-        _check_number("ppo.max_grad_norm", self.max_grad_norm, 0.0, lo_open=True)
+            fail("ppo.batch_size", self.batch_size, f"None (full batch) or an integer in [2, n_steps * n_envs = {rollout}]")
+        check_int("ppo.n_epochs", self.n_epochs, 1)
+        check_number("ppo.learning_rate", self.learning_rate, 0.0, lo_open=True)
+        check_number("ppo.gamma", self.gamma, 0.0, 1.0)
+        check_number("ppo.gae_lambda", self.gae_lambda, 0.0, 1.0)
+        check_number("ppo.clip_range", self.clip_range, 0.0, lo_open=True)
+        check_number("ppo.ent_coef", self.ent_coef, 0.0)
+        check_number("ppo.vf_coef", self.vf_coef, 0.0)
+        check_number("ppo.max_grad_norm", self.max_grad_norm, 0.0, lo_open=True)
         return self
 
     def full_batch_size(self, n_envs: int) -> int:
@@ -147,25 +109,6 @@ class PPOConfig:
         kwargs = dataclasses.asdict(self)
         kwargs["batch_size"] = self.full_batch_size(n_envs)
         return kwargs
-
-
-@dataclass
-class EvalConfig:
-    """The held-out evaluation: ``make_mazes(n_mazes, grid_size, margin_size, seed=maze_seed)``, deterministic actions
-    for exactly ``n_steps`` steps (the release's protocol, see :func:`color_maze.evaluate.evaluate`).
-
-    ``maze_seed`` is a seed of its own, the same for every arm and seed of a study, and never a training seed.
-    """
-
-    n_mazes: int = 15
-    maze_seed: int = 20250101
-    n_steps: int = 100
-
-    def validate(self) -> "EvalConfig":
-        _check_int("eval.n_mazes", self.n_mazes, 1)
-        _check_int("eval.maze_seed", self.maze_seed, 0)
-        _check_int("eval.n_steps", self.n_steps, 1)
-        return self
 
 
 @dataclass
@@ -191,21 +134,21 @@ class ImitationConfig:
     deterministic_teacher: bool = False
 
     def validate(self) -> "ImitationConfig":
-        _check_int("imitation.bc_n_steps_per_env", self.bc_n_steps_per_env, 1)
-        _check_int("imitation.bc_epochs", self.bc_epochs, 1)
+        check_int("imitation.bc_n_steps_per_env", self.bc_n_steps_per_env, 1)
+        check_int("imitation.bc_epochs", self.bc_epochs, 1)
         if self.bc_batch_size is not None:
-            _check_int("imitation.bc_batch_size", self.bc_batch_size, 1)
-        _check_number("imitation.bc_lr", self.bc_lr, 0.0, lo_open=True)
-        _check_int("imitation.dagger_iterations", self.dagger_iterations, 1)
-        _check_int("imitation.dagger_n_steps_per_env", self.dagger_n_steps_per_env, 1)
-        _check_number("imitation.dagger_beta0", self.dagger_beta0, 0.0, 1.0)
-        _check_number("imitation.dagger_beta_decay", self.dagger_beta_decay, 0.0, 1.0)
-        _check_int("imitation.dagger_epochs", self.dagger_epochs, 1)
+            check_int("imitation.bc_batch_size", self.bc_batch_size, 1)
+        check_number("imitation.bc_lr", self.bc_lr, 0.0, lo_open=True)
+        check_int("imitation.dagger_iterations", self.dagger_iterations, 1)
+        check_int("imitation.dagger_n_steps_per_env", self.dagger_n_steps_per_env, 1)
+        check_number("imitation.dagger_beta0", self.dagger_beta0, 0.0, 1.0)
+        check_number("imitation.dagger_beta_decay", self.dagger_beta_decay, 0.0, 1.0)
+        check_int("imitation.dagger_epochs", self.dagger_epochs, 1)
         if self.dagger_batch_size is not None:
-            _check_int("imitation.dagger_batch_size", self.dagger_batch_size, 1)
-        _check_number("imitation.dagger_lr", self.dagger_lr, 0.0, lo_open=True)
+            check_int("imitation.dagger_batch_size", self.dagger_batch_size, 1)
+        check_number("imitation.dagger_lr", self.dagger_lr, 0.0, lo_open=True)
         if not isinstance(self.deterministic_teacher, bool):
-            _fail("imitation.deterministic_teacher", self.deterministic_teacher, "True or False")
+            fail("imitation.deterministic_teacher", self.deterministic_teacher, "True or False")
         return self
 
     def bc_kwargs(self) -> dict[str, Any]:
@@ -232,18 +175,25 @@ class ImitationConfig:
 
 @dataclass
 class ExperimentConfig:
-    """One run: arm, recipe and switches, env, PPO, budget, seed, evaluation and imitation settings.
+    """One run: task, arm, training kind, recipe and switches, env, PPO, budget, seed, evaluation and imitation.
 
     :param experiment: name of the study the run belongs to (a directory name, e.g. ``"main"``).
     :param arm: name of the arm (a directory name, e.g. ``"sitt_release"``).
-    :param seed: training seed (PPO and the training mazes), an integer >= 0 different from ``eval.maze_seed``.
+    :param seed: training seed (PPO and the training env), an integer >= 0 that the task checks against the held-out
+        set's seed.
     :param profile: name of the budget profile it was built from (``smoke``, ``default``, ``release``); recorded only.
-    :param kind: ``"sitt"`` (a SITT model is trained: SITT, its ablations, the plain and without-alignment teachers),
-        ``"bc"`` or ``"dagger"`` (a student imitates the teacher of the run ``teacher_from``).
-    :param recipe: the SITT recipe (``"release"`` or ``"paper"``); for BC/DAgger, that of the teacher run.
+    :param task: the task (environment) of :data:`study.registry.TASKS`; configs written before this field existed
+        are the maze's (:data:`study.registry.DEFAULT_TASK`).
+    :param kind: the training kind of :data:`study.registry.KINDS`: ``"sitt"`` (a SITT model is trained: SITT, its
+        ablations, the plain and without-alignment teachers), ``"bc"`` or ``"dagger"`` (a student imitates the teacher
+        of the run ``teacher_from``), and the other baselines.
+    :param recipe: the SITT recipe (``"release"`` or ``"paper"``); for a kind with a teacher run, that run's.
     :param switches: :class:`sitt.config.SITTConfig` fields overriding the recipe; for BC/DAgger, those of the teacher.
+    :param env: the task's env config (``task.env_config``; a dict is converted); None: the task's defaults.
+    :param eval: the task's evaluation config (``task.eval_config``); None: the task's defaults.
     :param total_timesteps: PPO's budget in env steps (for BC/DAgger: the teacher's).
-    :param teacher_from: for BC/DAgger, the arm whose teacher they imitate (same experiment, seed and settings).
+    :param teacher_from: for kinds that imitate a teacher, the arm whose teacher they use (same experiment, seed and
+        settings).
     :param device: torch device (``"cpu"``: the study's MLPs are fastest there).
     :param tensorboard: also write SB3's tensorboard logs into ``<run_dir>/tensorboard``.
     """
@@ -252,17 +202,34 @@ class ExperimentConfig:
     arm: str
     seed: int = 0
     profile: str = "custom"
+    task: str = DEFAULT_TASK
     kind: str = "sitt"
     recipe: str = "release"
     switches: dict[str, Any] = field(default_factory=dict)
-    env: EnvConfig = field(default_factory=EnvConfig)
+    env: Any = None
     ppo: PPOConfig = field(default_factory=PPOConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
+    eval: Any = None
     imitation: ImitationConfig = field(default_factory=ImitationConfig)
     total_timesteps: int = 3_000_000
     teacher_from: str | None = None
     device: str = "cpu"
     tensorboard: bool = False
+
+    def __post_init__(self) -> None:
+        # the task's own configs: defaults for None, dataclasses from dicts (unknown keys named); an unknown task is
+        # left for validate() to report
+        try:
+            task = get_task(self.task)
+        except ValueError:
+            return
+        if self.env is None:
+            self.env = task.env_config()
+        elif isinstance(self.env, dict):
+            self.env = from_mapping(task.env_config, self.env, "env.")
+        if self.eval is None:
+            self.eval = task.eval_config()
+        elif isinstance(self.eval, dict):
+            self.eval = from_mapping(task.eval_config, self.eval, "eval.")
 
     # ------------------------------------------------------------------ identity
 
@@ -281,22 +248,31 @@ class ExperimentConfig:
 
     # ------------------------------------------------------------------ derived
 
+    def task_object(self):
+        """The registered :class:`study.task.Task` of this config."""
+        return get_task(self.task)
+
+    def kind_object(self):
+        """The registered :class:`study.kinds.Kind` of this config."""
+        return get_kind(self.kind)
+
     def sitt_config(self) -> SITTConfig:
         """The resolved :class:`SITTConfig` (recipe defaults overridden by ``switches``), validated."""
         return SITTConfig.from_recipe(self.recipe, **self.switches)
 
     def teacher_config(self) -> "ExperimentConfig":
-        """For BC/DAgger: the config of the run whose teacher is imitated (same everything, arm ``teacher_from``)."""
-        if self.kind == "sitt":
-            raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only bc/dagger runs have a teacher run")
+        """For a kind that imitates a teacher: the config of the run whose teacher it uses (same everything, arm
+        ``teacher_from``, kind ``"sitt"``)."""
+        if not self.kind_object().needs_teacher:
+            raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only runs of kinds with a teacher run have one")
         return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None)
 
     def training_key(self) -> str:
         """What decides the trained model and its evaluation, as canonical JSON: every field except the names
         (``experiment``, ``arm``, ``profile``) and ``tensorboard``; the recipe and switches enter as the resolved
         :class:`SITTConfig` less its recipe label (``{"reward_sign": -1}`` and ``{"reward_sign": -1, "reward_coef":
-        1.9}`` on the release recipe are one run); a BC/DAgger run enters with its teacher run's key instead of the
-        teacher's arm name. Two configs with one key are the same run under two names (``sitt_release`` of the
+        1.9}`` on the release recipe are one run); a run with a teacher run enters with that run's key instead of
+        the teacher's arm name. Two configs with one key are the same run under two names (``sitt_release`` of the
         main study and of the ablations), which :func:`study.run.run_one` copies instead of retraining.
         """
         data = self.to_dict()
@@ -305,7 +281,7 @@ class ExperimentConfig:
         sitt = dataclasses.asdict(self.sitt_config())
         sitt.pop("recipe")
         data["sitt"] = sitt
-        if self.kind != "sitt":
+        if self.kind_object().needs_teacher:
             data["teacher"] = json.loads(self.teacher_config().training_key())
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
@@ -320,45 +296,46 @@ class ExperimentConfig:
         for name in ("experiment", "arm", "profile"):
             value = getattr(self, name)
             if not isinstance(value, str) or not _NAME.match(value) or ".." in value:
-                _fail(name, value, "a non-empty name of letters, digits and _ . + = - (a directory name)")
-        _check_int("seed", self.seed, 0)
-        if self.kind not in KINDS:
-            _fail("kind", self.kind, ", ".join(KINDS))
-        for name, cls in (("env", EnvConfig), ("ppo", PPOConfig), ("eval", EvalConfig), ("imitation", ImitationConfig)):
+                fail(name, value, "a non-empty name of letters, digits and _ . + = - (a directory name)")
+        check_int("seed", self.seed, 0)
+        task = get_task(self.task)
+        if self.kind not in kind_names():
+            fail("kind", self.kind, ", ".join(kind_names()))
+        kind = get_kind(self.kind)
+        for name, cls in (("env", task.env_config), ("ppo", PPOConfig), ("eval", task.eval_config),
+                          ("imitation", ImitationConfig)):
             if not isinstance(getattr(self, name), cls):
-                _fail(name, getattr(self, name), f"an {cls.__name__}")
+                fail(name, getattr(self, name), f"a {cls.__name__} (task {self.task!r})")
         self.env.validate()
         self.ppo.validate(self.env.n_envs)
         self.eval.validate()
         self.imitation.validate()
-        if self.seed == self.eval.maze_seed:
-            _fail("seed", self.seed, f"any integer >= 0 except eval.maze_seed ({self.eval.maze_seed}): "
-                  "the held-out mazes must never be a training set")
+        task.validate(self)
         if not _is_int(self.total_timesteps) or self.total_timesteps < self.rollout_size:
-            _fail("total_timesteps", self.total_timesteps,
-                  f"an integer >= one roll-out (env.n_envs * ppo.n_steps = {self.rollout_size})")
+            fail("total_timesteps", self.total_timesteps,
+                 f"an integer >= one roll-out (env.n_envs * ppo.n_steps = {self.rollout_size})")
         if self.recipe not in RECIPES:
-            _fail("recipe", self.recipe, ", ".join(RECIPES))
+            fail("recipe", self.recipe, ", ".join(RECIPES))
         if not isinstance(self.switches, dict):
-            _fail("switches", self.switches, "a dict of SITTConfig fields")
+            fail("switches", self.switches, "a dict of SITTConfig fields")
         if "recipe" in self.switches:
-            _fail("switches.recipe", self.switches["recipe"], "no such switch: set the recipe with the `recipe` field")
+            fail("switches.recipe", self.switches["recipe"], "no such switch: set the recipe with the `recipe` field")
         try:
             SITTConfig.from_recipe(self.recipe, **self.switches)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"switches.{exc}") from None
-        if self.kind == "sitt":
+        if not kind.needs_teacher:
             if self.teacher_from is not None:
-                _fail("teacher_from", self.teacher_from, "None for a sitt run (only bc/dagger runs reuse a teacher)")
+                fail("teacher_from", self.teacher_from, f"None for a {self.kind} run (it trains its own teacher)")
         else:
             if not isinstance(self.teacher_from, str) or not _NAME.match(self.teacher_from) or ".." in self.teacher_from:
-                _fail("teacher_from", self.teacher_from, f"the arm name of the teacher run a {self.kind} run imitates")
+                fail("teacher_from", self.teacher_from, f"the arm name of the teacher run a {self.kind} run imitates")
             if self.teacher_from == self.arm:
-                _fail("teacher_from", self.teacher_from, "an arm other than the run's own")
+                fail("teacher_from", self.teacher_from, "an arm other than the run's own")
         if not isinstance(self.device, str) or not self.device:
-            _fail("device", self.device, 'a torch device name ("cpu", "cuda", "auto")')
+            fail("device", self.device, 'a torch device name ("cpu", "cuda", "auto")')
         if not isinstance(self.tensorboard, bool):
-            _fail("tensorboard", self.tensorboard, "True or False")
+            fail("tensorboard", self.tensorboard, "True or False")
         try:
             json.dumps(self.to_dict(), allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -374,7 +351,8 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them. Not validated (call
-        :meth:`validate`); missing keys take their defaults (so configs written before a field was added still load)."""
+        :meth:`validate`); missing keys take their defaults (so configs written before a field was added still load:
+        a config without ``task`` is the maze's)."""
         if not isinstance(data, dict):
             raise ValueError(f"config: got {type(data).__name__}; allowed: a mapping")
         top = {f.name for f in dataclasses.fields(cls)}
@@ -382,14 +360,16 @@ class ExperimentConfig:
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown field; allowed: {', '.join(sorted(top))}")
         values = dict(data)
-        for name, sub in (("env", EnvConfig), ("ppo", PPOConfig), ("eval", EvalConfig), ("imitation", ImitationConfig)):
+        for name, sub in (("ppo", PPOConfig), ("imitation", ImitationConfig)):
             if name in values:
-                values[name] = _from_mapping(sub, values[name], f"{name}.")
+                values[name] = from_mapping(sub, values[name], f"{name}.")
         for name in ("experiment", "arm"):
             if name not in values:
                 raise ValueError(f"{name}: missing; allowed: a name")
         if "switches" in values and isinstance(values["switches"], dict):
             values["switches"] = dict(values["switches"])
+        values.setdefault("task", DEFAULT_TASK)
+        get_task(values["task"])  # an unknown task is named here, before its env/eval dicts are read
         return cls(**values)
 
     def to_json(self, indent: int = 2) -> str:
@@ -404,10 +384,23 @@ class ExperimentConfig:
         fresh = ExperimentConfig.from_dict(self.to_dict())
         return dataclasses.replace(fresh, **changes)
 
+    def dotted_fields(self) -> list[str]:
+        """Every field name :meth:`override` accepts, dotted (``ppo.n_steps``, ``env.n_envs``, ``switches.<name>``)."""
+        out = []
+        for key, value in self.to_dict().items():
+            if key == "switches":
+                out += [f"switches.{name}" for name in SITTConfig.field_names() if name != "recipe"]
+            elif isinstance(value, dict):
+                out += [f"{key}.{sub}" for sub in value]
+            else:
+                out.append(key)
+        return out
+
     def override(self, dotted: dict[str, Any]) -> "ExperimentConfig":
         """A copy with fields set by dotted name: ``{"ppo.n_steps": 64, "switches.reward_coef": 0.5, "seed": 3}``.
 
-        Unknown names raise ``ValueError`` naming them; the result is not validated (call :meth:`validate`).
+        Unknown names raise ``ValueError`` naming them and listing the valid ones; the result is not validated (call
+        :meth:`validate`).
         """
         data = self.to_dict()
         for key, value in dotted.items():
@@ -418,9 +411,9 @@ class ExperimentConfig:
             node = data
             for part in parts[:-1]:
                 if not isinstance(node.get(part), dict):
-                    raise ValueError(f"{key}: unknown field")
+                    raise ValueError(f"{key}: unknown field; allowed: {', '.join(self.dotted_fields())}")
                 node = node[part]
-            if parts[-1] not in node:
-                raise ValueError(f"{key}: unknown field")
+            if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+                raise ValueError(f"{key}: unknown field; allowed: {', '.join(self.dotted_fields())}")
             node[parts[-1]] = value
         return ExperimentConfig.from_dict(data)

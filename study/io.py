@@ -4,18 +4,21 @@ The notebooks hold no logic; they call these. Loaders never raise because runs a
 (or an empty frame) and a one-line reason, which the notebook prints, so a notebook executed before the sweep still
 runs to the end and says what is missing.
 
-Paths: the committed results live under ``results/`` (runs in ``results/runs``); the smoke profile always writes under
+Paths: the committed results live under ``results/`` (runs in ``results/runs``); relative paths resolve against the
+repository root wherever the kernel was started (:mod:`study.paths`); the smoke profile always writes under
 ``results/smoke/`` (gitignored), never over the committed results (:func:`resolve_paths`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
+
+from study import load, paths, store
+from study.params import seed_list
 
 __all__ = [
     "SMOKE_OUT",
@@ -36,16 +39,17 @@ __all__ = [
     "save_figure",
 ]
 
-SMOKE_OUT = Path("results/smoke")
+SMOKE_OUT = paths.resolve(paths.SMOKE_OUT)
 
 
 def resolve_paths(profile: str, root: str | Path, out: str | Path) -> tuple[Path, Path]:
     """``(root, out)`` for a profile: unchanged, except that the smoke profile is confined to ``results/smoke``.
 
+    Relative paths resolve against the repository root (:func:`study.paths.resolve`).
     With ``profile == "smoke"``, an ``out`` outside ``results/smoke`` becomes ``results/smoke`` and a ``root`` outside
     it becomes ``results/smoke/runs``: a smoke execution can never overwrite committed tables, figures or runs.
     """
-    root, out = Path(root), Path(out)
+    root, out = paths.resolve(root), paths.resolve(out)
     if profile == "smoke":
         inside = lambda p: SMOKE_OUT in (p, *p.parents)  # noqa: E731
         if not inside(out):
@@ -56,42 +60,22 @@ def resolve_paths(profile: str, root: str | Path, out: str | Path) -> tuple[Path
 
 
 def find_runs(root: str | Path, experiment: str) -> list[Path]:
-    """Complete run directories ``<root>/<experiment>/<arm>/seed_<k>`` (holding ``COMPLETE``), sorted."""
-    base = Path(root) / experiment
-    if not base.is_dir():
-        return []
-    return sorted(p.parent for p in base.glob("*/seed_*/COMPLETE") if p.is_file())
+    """Complete run directories of ``experiment`` (:func:`study.load.complete_run_dirs`)."""
+    return load.complete_run_dirs(root, experiment)
 
 
-def list_experiments(root: str | Path, prefix: str = "") -> list[str]:
-    """Names of the experiments under ``root`` with at least one complete run, optionally filtered by prefix."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix) and find_runs(root, p.name))
-
-
-def _experiments_module():
-    try:
-        import study as ex  # noqa: PLC0415
-    except Exception as err:  # noqa: BLE001 - report any import problem, the notebook goes on
-        return None, f"study is not importable ({type(err).__name__}: {err})"
-    return ex, ""
+list_experiments = load.list_experiments
 
 
 def load_eval(root: str | Path, experiment: str, profile: str | None = None) -> tuple[pd.DataFrame | None, str]:
-    """``(eval_df, message)``: the eval rows of every complete run of ``experiment`` (``study.load_eval``:
-    eval.csv rows plus ``arm, seed, profile, recipe``), restricted to ``profile`` when given and the column exists.
-    ``eval_df`` is None when there are no runs; ``message`` says what was loaded or why nothing was."""
+    """``(eval_df, message)``: the eval rows of every complete run of ``experiment`` (:func:`study.load.load_eval`),
+    restricted to ``profile`` when given. ``eval_df`` is None when there are no runs; ``message`` says what was
+    loaded or why nothing was."""
     runs = find_runs(root, experiment)
     if not runs:
         return None, f"NO RUNS: no complete runs of experiment '{experiment}' under {root} (run the sweep first)"
-    ex, err = _experiments_module()
     try:
-        if ex is not None and hasattr(ex, "load_eval"):
-            df = ex.load_eval(root, experiment)
-        else:
-            df = _load_eval_files(runs)
+        df = load.load_eval(root, experiment)
     except Exception as exc:  # noqa: BLE001
         return None, f"NO RUNS: could not read experiment '{experiment}' under {root}: {type(exc).__name__}: {exc}"
     if df is None or len(df) == 0:
@@ -143,58 +127,32 @@ def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd
     return pd.concat(frames, ignore_index=True), schedules, "; ".join(msgs)
 
 
-def _load_eval_files(runs: Iterable[Path]) -> pd.DataFrame:
-    """Fallback reader (same columns as ``study.load_eval``) used when that module is unavailable."""
-    frames = []
-    for run in runs:
-        df = pd.read_csv(run / "eval.csv")
-        cfg = load_config(run)
-        df["arm"] = cfg.get("arm", run.parent.name)
-        df["seed"] = cfg.get("seed", int(run.name.split("_")[-1]))
-        df["profile"] = cfg.get("profile")
-        df["recipe"] = cfg.get("recipe")
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
 def load_progress(root: str | Path, experiment: str, profile: str | None = None) -> tuple[pd.DataFrame | None, str]:
-    """``(progress_df, message)``: SB3's progress.csv rows of every complete run with ``arm, seed`` columns."""
-    runs = find_runs(root, experiment)
-    if not runs:
+    """``(progress_df, message)``: SB3's progress.csv rows of every complete run (:func:`study.load.load_progress`),
+    restricted to ``profile`` when given."""
+    if not find_runs(root, experiment):
         return None, f"NO RUNS: no complete runs of experiment '{experiment}' under {root}"
-    frames = []
-    for run in runs:
-        path = run / "progress.csv"
-        if not path.is_file() or path.stat().st_size == 0:
-            continue
-        try:
-            df = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            continue
-        cfg = load_config(run)
-        if profile is not None and cfg.get("profile") not in (None, profile):
-            continue
-        df["arm"] = cfg.get("arm", run.parent.name)
-        df["seed"] = cfg.get("seed", int(run.name.split("_")[-1]))
-        frames.append(df)
-    if not frames:
+    df = load.load_progress(root, experiment)
+    if profile is not None and "profile" in df:
+        df = df[df["profile"].astype(str) == profile]
+    if len(df) == 0:
         return None, f"NO PROGRESS: the runs of '{experiment}' under {root} have no progress.csv rows"
-    return pd.concat(frames, ignore_index=True), f"loaded training curves of {len(frames)} runs of '{experiment}'"
+    n = df[["arm", "seed"]].drop_duplicates().shape[0]
+    return df.reset_index(drop=True), f"loaded training curves of {n} runs of '{experiment}'"
 
 
 def load_positions(run_dir: str | Path, policy: str) -> np.ndarray | None:
-    """Positions ``(n_mazes, n_steps + 1, 2)`` of ``policy`` in a run's evaluation, or None when absent."""
-    path = Path(run_dir) / "positions.npz"
-    if not path.is_file():
+    """:func:`study.load.load_positions`, or None when the run has no such array."""
+    try:
+        return load.load_positions(run_dir, policy)
+    except (OSError, ValueError):
         return None
-    with np.load(path) as data:
-        return np.asarray(data[policy]) if policy in data.files else None
 
 
 def load_config(run_dir: str | Path) -> dict[str, Any]:
     """The run's config.json as a dict ({} when absent)."""
-    path = Path(run_dir) / "config.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    path = Path(run_dir) / store.CONFIG_FILE
+    return store.read_json(path) if path.is_file() else {}
 
 
 def steps_label(n: float) -> str:
@@ -227,29 +185,30 @@ def run_configs_table(root: str | Path, experiment: str) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def arm_labels() -> dict[str, str]:
-    """arm -> its one-line description from ``study`` ({} when unavailable)."""
-    ex, _ = _experiments_module()
-    arms = getattr(ex, "ARMS", None) if ex is not None else None
-    if arms is None:
-        try:
-            from study.presets import ARMS as arms  # noqa: PLC0415
-        except Exception:  # noqa: BLE001
-            return {}
-    return {name: getattr(spec, "description", "") or name for name, spec in arms.items()}
+def arm_labels(experiment: str | None = None) -> dict[str, str]:
+    """arm -> its one-line description: of the experiment's task, or of every task (the first task naming an arm
+    gives its words)."""
+    from study.presets import task_of  # noqa: PLC0415
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
+    names = [task_of(experiment)] if experiment is not None else list(task_names())
+    out: dict[str, str] = {}
+    for name in names:
+        for arm, spec in get_task(name).arms.items():
+            out.setdefault(arm, getattr(spec, "description", "") or arm)
+    return out
 
 
 def sweep_experiment(
-    experiment: str, profile: str, seeds: int | Iterable[int], root: str | Path, jobs: int = 1
+    experiment: str, profile: str, seeds: str | int | Iterable[int], root: str | Path, jobs: int = 1
 ) -> str:
     """Train the missing runs of ``experiment`` (``study.sweep.sweep``; complete runs are kept). Returns a
     one-line message; never raises for an unknown experiment or failed runs (the message says so)."""
-    ex, err = _experiments_module()
-    if ex is None:
-        return f"cannot sweep: {err}"
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    from study.presets import experiment_configs  # noqa: PLC0415
+
+    seeds = seed_list(seeds)
     try:
-        configs = ex.experiment_configs(experiment, profile, seeds)
+        configs = experiment_configs(experiment, profile, seeds)
     except ValueError as exc:
         return f"cannot sweep '{experiment}': {exc}"
     from study.sweep import sweep  # noqa: PLC0415
@@ -266,7 +225,7 @@ def open_experiment(
     out: str | Path,
     *,
     run: bool = False,
-    seeds: int | Iterable[int] = 10,
+    seeds: str | int | Iterable[int] = "0-9",
     jobs: int = 1,
 ) -> tuple[Path, Path, pd.DataFrame | None]:
     """A notebook's set-up: resolve the run store and output folders for ``profile`` (:func:`resolve_paths`),

@@ -24,14 +24,20 @@ from study.report import claims_markdown, comparison_markdown, demote_headings, 
 
 BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between these lines are lost) -->"
 END = "<!-- results:end -->"
-STUDIES = ("main", "release_vs_paper", "ablations")
 
 
-def run_records(runs_root: str | Path, experiments: Sequence[str] = STUDIES) -> pd.DataFrame:
+def studies() -> tuple[str, ...]:
+    """The experiments of every task's sweep plans (:attr:`study.task.Task.sweeps`), in plan order."""
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
+    return tuple(dict.fromkeys(e for t in task_names() for plan in get_task(t).sweeps for e in plan.experiments))
+
+
+def run_records(runs_root: str | Path, experiments: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per complete run of ``experiments``: experiment, arm, seed, copied (a copy of the same run made under
     another name), wall_s, train_s, env_steps_per_s, started_at, finished_at, cpu, cpu_count, commit, dirty."""
     rows: list[dict[str, Any]] = []
-    for experiment in experiments:
+    for experiment in studies() if experiments is None else experiments:
         for marker in sorted(Path(runs_root).glob(f"{experiment}/*/seed_*/COMPLETE")):
             prov = json.loads((marker.parent / "provenance.json").read_text())
             rows.append(dict(
@@ -86,6 +92,22 @@ def _seed_range(seeds: Sequence[int]) -> str:
     return ",".join(map(str, seeds))
 
 
+def _profile_lines() -> list[str]:
+    """One line per task: its default profile's description and its held-out evaluation config."""
+    import dataclasses  # noqa: PLC0415
+
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
+    out = []
+    for name in task_names():
+        task = get_task(name)
+        prof = task.profiles["default"]
+        ev = prof.eval if prof.eval is not None else task.eval_config()
+        held = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(ev).items())
+        out.append(f"Default profile of `{name}`: {prof.description}; held-out evaluation: {held}.")
+    return out
+
+
 def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, extra: str = "") -> str:
     """The README's results section (markdown, between :data:`BEGIN` and :data:`END`) from ``tables`` (the CSVs the
     notebooks wrote) and the runs under ``runs_root``. ``extra``: the findings in words (markdown), put under a
@@ -93,7 +115,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
     tables = Path(tables)
     records = run_records(runs_root)
     if records.empty:
-        raise ValueError(f"runs_root: no complete run of {', '.join(STUDIES)} under {runs_root}")
+        raise ValueError(f"runs_root: no complete run of {', '.join(studies())} under {runs_root}")
     timing = timing_summary(records, jobs=jobs).set_index("experiment")
     trained = records[~records["copied"]]
     machine = f"{trained['cpu_count'].iloc[0]} cores ({trained['cpu'].iloc[0]})"
@@ -101,8 +123,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
     seeds = {e: _seed_range(records.loc[records["experiment"] == e, "seed"]) for e in records["experiment"].unique()}
     lines = [BEGIN, "## Results of the study", ""]
     lines += [
-        "Default profile: 1000 envs x 64 steps, full batch, 10 epochs, 20 alignment epochs, 2e7 env steps per training;",
-        "held-out evaluation on 15 mazes (maze seed 20250101), 100 deterministic steps.",
+        *_profile_lines(),
         f"Machine: {machine}, one torch thread per run, {jobs} runs at a time.",
         "",
         "| study | seeds | runs | trained | copied | run-minutes | wall minutes on "

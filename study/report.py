@@ -12,7 +12,7 @@ import html
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,29 +20,35 @@ import pandas as pd
 from study.store import atomic_write_text
 from study.tables import format_ci
 
-__all__ = ["DEFAULT_NOTES", "NOTEBOOK_OF", "df_to_markdown", "main_table_markdown", "comparison_markdown",
+__all__ = ["DEFAULT_NOTES", "REPORT_NOTEBOOK", "notebook_of", "df_to_markdown", "main_table_markdown", "comparison_markdown",
            "claims_markdown", "commands", "write_report", "markdown_to_html"]
 
-#: which notebook writes which experiment's tables and figures
-NOTEBOOK_OF = {
-    "budget_search": "10_budget_search",
-    "main": "20_maze_main",
-    "ablations": "30_ablations",
-    "release_vs_paper": "40_release_vs_paper",
-    "report": "90_report",
-}
+def notebook_of() -> dict[str, str]:
+    """experiment -> the notebook that writes its tables and figures (every task's :attr:`~study.task.Task.notebooks`),
+    plus ``"report"`` -> the report notebook."""
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
+    out: dict[str, str] = {}
+    for name in task_names():
+        out.update(get_task(name).notebooks)
+    out["report"] = REPORT_NOTEBOOK
+    return out
+
+
+#: the notebook that writes this report
+REPORT_NOTEBOOK = "90_report"
 
 DEFAULT_NOTES = {
     "easy": [
-        "The color maze: a vectorised numpy env reproduces the release transition for transition and steps "
-        "1.5-2.4M env-steps/s at 1000 envs, so the environment never limits the study.",
+        "The color maze: a vectorised numpy env reproduces the release transition for transition and steps far "
+        "faster than the networks train (`make bench`), so the environment never limits the study.",
         "SITT as an SB3 PPO subclass: the roll-out reward term, the policy-update term and the alignment phase are "
         "each one method, switchable field by field (recipe `release` or `paper`, every ablation).",
         "Separating the release's evaluation metric (any termination) from true success: both come from the same "
         "roll-outs, so every table reports both.",
     ],
     "hard": [
-        "Budget: the release trains 1e8 steps per run (4.5-7.5 h for SITT on 2 CPU cores); a multi-seed study needs "
+        "Budget: the release trains 1e8 steps per run (hours for SITT on 2 CPU cores); a multi-seed study needs "
         "a reduced profile, and the schedule (roll-out length, minibatching) decides which route the plain teacher "
         "learns. The default profile's schedule is itself a finding (see the budget search).",
         "The release and the paper disagree on the reward sign (+KL bonus vs -KL penalty) and the update term "
@@ -114,27 +120,32 @@ def claims_markdown(claims: pd.DataFrame) -> str:
     return df_to_markdown(claims, columns=["id", "claim", "experiment", "evidence", "verdict"])
 
 
-MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")  # the Makefile's MAIN_ARMS
-
-
-def commands(profile: str = "default", seeds: int = 10, root: str = "results/runs", jobs: int = 2,
-             ablation_seeds: int | None = None) -> dict[str, str]:
+def commands(profile: str = "default", root: str = "results/runs", jobs: int = 2,
+             seeds: Mapping[tuple[str, ...], str] | None = None) -> dict[str, str]:
     """Command lines (run from the repository root) that regenerate each number, as ``make reproduce`` runs them:
-    the main sweep (``seeds`` seeds, the Makefile's ``MAIN_ARMS``), the release-vs-paper and ablation sweep (seed by
-    seed over both studies, ``ablation_seeds`` seeds, default ``seeds``), the notebook of each study, the report.
-    Keys name what they produce."""
+    one sweep per sweep plan of every task (:attr:`study.task.Task.sweeps`: its experiments, arms and seeds;
+    ``seeds`` maps a plan's experiments to the seeds actually in the store when they differ), the notebook of each
+    experiment, the report. Keys name what they produce."""
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
     py = ".venv/bin/python"
     nb = f"{py} notebooks/run_notebook.py"
     sweep = f"{py} -m study.sweep --profile {profile} --jobs {jobs} --root {root}"
-    k = seeds if ablation_seeds is None else ablation_seeds
-    out = {
-        "runs: main": f"{sweep} --experiment main --arms {','.join(MAIN_ARMS)} --seeds 0-{seeds - 1}",
-        "runs: release_vs_paper, ablations": f"{sweep} --experiment release_vs_paper,ablations --seeds 0-{k - 1}",
-    }
-    for exp in ("main", "ablations", "release_vs_paper"):
-        out[f"tables + figures: {exp}"] = f"{nb} {NOTEBOOK_OF[exp]} --profile {profile}"
+    out = {}
+    for name in task_names():
+        for plan in get_task(name).sweeps:
+            spec = (seeds or {}).get(plan.experiments, plan.seeds)
+            arms = f" --arms {','.join(plan.arms)}" if plan.arms else ""
+            out[f"runs: {', '.join(plan.experiments)}"] = (
+                f"{sweep} --experiment {','.join(plan.experiments)}{arms} --seeds {spec}")
+    notebooks = notebook_of()
+    for name in task_names():
+        for plan in get_task(name).sweeps:
+            for exp in plan.experiments:
+                if exp in notebooks:
+                    out[f"tables + figures: {exp}"] = f"{nb} {notebooks[exp]} --profile {profile}"
     out["everything from existing runs (tables, figures, this report, the README's results)"] = "make figures"
-    out["this report"] = f"{nb} 90_report --profile {profile}"
+    out["this report"] = f"{nb} {REPORT_NOTEBOOK} --profile {profile}"
     return out
 
 
@@ -240,3 +251,64 @@ def markdown_to_html(text: str, title: str = "report") -> str:
              "img{max-width:100%}code,pre{background:#f4f4f4}")
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def seed_spec(seeds) -> str:
+    """Sorted seeds -> the shortest spec :func:`study.params.parse_seeds` reads back (``"0-9"``, ``"0,2,5"``)."""
+    seeds = sorted(int(s) for s in set(seeds))
+    if not seeds:
+        return ""
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ",".join(map(str, seeds))
+
+
+def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2, findings_file: str | Path | None = None,
+                 notes: Mapping[str, Sequence[str]] | None = None) -> dict:
+    """Everything the report notebook shows, from the runs: every task's evaluation rows, its tables
+    (:meth:`study.task.Task.report_tables`, saved under ``<out>/tables``), the claims table of every task's claims
+    (:meth:`study.task.Task.report_claims`, saved as ``claims.csv``) and ``<out>/REPORT.md`` / ``.html`` with the
+    figures found under ``<out>/figures`` and the hand-written findings (``findings_file``, default
+    ``<out>/FINDINGS.md``). Returns ``{"evals", "main", "tables", "claims", "path"}``."""
+    from study import claims as claims_mod  # noqa: PLC0415
+    from study import io  # noqa: PLC0415
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
+    out = Path(out)
+    evals, tables, claim_list, main = {}, {}, [], None
+    labels = io.arm_labels()
+    for name in task_names():
+        task = get_task(name)
+        task_evals = {}
+        for experiment in task.experiments:
+            task_evals[experiment], message = io.load_eval(root, experiment, profile)
+            print(message)
+        evals.update(task_evals)
+        task_main, task_tables = task.report_tables(task_evals, labels)
+        if task_main is not None:
+            io.save_table(task_main, out, "main" if main is None else f"{name}_main")
+            main = task_main if main is None else main
+        for title, (file, table) in task_tables.items():
+            io.save_table(table, out, file)
+            tables[title] = table
+        claim_list += list(task.report_claims(task_evals, labels))
+    claims_df = claims_mod.claims_table(evals, claim_list)
+    io.save_table(claims_df, out, "claims")
+    figure_dir = out / "figures"
+    found = sorted(figure_dir.glob("*.png")) if figure_dir.is_dir() else []
+    first = [p for p in found if p.stem == "paper_maze"]
+    figures = first + [p for p in found if p not in first]
+    plan_seeds = {}
+    for name in task_names():
+        for plan in get_task(name).sweeps:
+            present = [s for e in plan.experiments if evals.get(e) is not None for s in evals[e]["seed"].unique()]
+            if present:
+                plan_seeds[plan.experiments] = seed_spec(present)
+    findings_file = Path(findings_file) if findings_file is not None else out / "FINDINGS.md"
+    findings = findings_file.read_text(encoding="utf-8") if findings_file.is_file() else ""
+    path = write_report(
+        out, claims=claims_df, main=main, comparisons=tables, figures=figures,
+        command_lines=commands(profile, str(root), jobs, plan_seeds), notes=notes, profile=profile,
+        provenance={"runs": str(root)}, findings=findings,
+    )
+    return dict(evals=evals, main=main, tables=tables, claims=claims_df, path=path)

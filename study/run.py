@@ -1,22 +1,27 @@
-"""Run one experiment config into the run store: train, evaluate on the held-out mazes, write every file, mark done.
+"""Run one experiment config into the run store: train, evaluate on the task's held-out set, write every file, mark
+done.
 
 :func:`run_one` is idempotent: a complete run is returned at once without any work. It builds the run in a temporary
 sibling directory ``<run_dir>.tmp-<pid>``, writes the marker file last, and renames the directory into place, so a
 killed run leaves only a ``.tmp-*`` directory (removed by the next ``run_one`` of that run) and never a half result.
+The training itself is the config's kind (:mod:`study.kinds`); the evaluation is the config's task
+(:meth:`study.task.Task.evaluate`).
 
-Files of a complete run (``<root>/<experiment>/<arm>/seed_<k>/``):
+Files of a complete run (``<root>/<experiment>/<arm>/seed_<k>/``; names in :mod:`study.store`):
 
 =================  ==========================================================================================
 ``config.json``    the resolved :class:`ExperimentConfig` (``to_dict``)
 ``provenance.json`` git commit and dirty flag, package versions, Python, CPU, torch threads, wall time, env-steps/s,
-                   hashes of the training and held-out mazes (and, for BC/DAgger, the teacher run it used)
+                   the held-out set's fingerprint ``eval_set_sha256`` and the task's own fields (the maze: hashes of
+                   the training and held-out mazes), and for kinds with a teacher, the teacher run it used
 ``progress.csv``   SB3's progress log, one row per iteration (``kind="sitt"`` runs)
 ``imitation.csv``  BC/DAgger: per iteration and epoch, the loss and the iteration's statistics; ``imitation.json``
                    the rest of their ``info``
-``eval.csv``       one row per (policy, maze): policy in {teacher, student}, maze, success (true), release_success
-                   (the release's metric), ep_return, ep_length, n_paths, through_path, route, outcome, n_done,
-                   n_success
-``positions.npz``  per policy an int16 array (n_mazes, eval.n_steps + 1, 2) of visited (x, y)
+``eval.csv``       one row per (policy, held-out episode): ``policy`` in {teacher, student}, then the task's columns
+                   (the maze: maze, success (true), release_success (the release's metric), ep_return, ep_length,
+                   n_paths, through_path, route, outcome, n_done, n_success)
+``positions.npz``  the task's evaluation arrays per policy (the maze: an int16 array (n_mazes, eval.n_steps + 1, 2)
+                   of visited (x, y))
 ``model.zip``      the SITT model (``SITT.save``; for BC/DAgger a copy of the teacher run's)
 ``student.pt``     BC/DAgger: the student (``StudentPolicy.save``)
 ``COMPLETE``       the marker, written last: a JSON summary (success rates etc. per policy)
@@ -35,16 +40,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from sitt.runtime import configure_threads
 from study import store
 from study.config import ExperimentConfig
-from study.load import eval_grids, mazes_sha256
-from sitt.runtime import configure_threads
-
-DEFAULT_ROOT = "results/runs"
-EVAL_COLUMNS = [
-    "policy", "maze", "success", "release_success", "ep_return", "ep_length", "n_paths", "through_path", "route",
-    "outcome", "n_done", "n_success",
-]
+from study.paths import DEFAULT_ROOT
+from study.task import check_rows
 
 
 class StaleRunError(ValueError):
@@ -78,162 +78,28 @@ def check_stored_config(config: ExperimentConfig, run_dir: Path) -> None:
         )
 
 
-def make_train_env(config: ExperimentConfig):
-    """The run's training env: ``config.env.n_envs`` mazes drawn from the run's seed."""
-    from color_maze import ColorMazeEnv
+def evaluate_policies(config: ExperimentConfig, policies: dict[str, Callable[[np.ndarray], np.ndarray]], task=None):
+    """Evaluate each act function (teacher observations -> actions) on the task's held-out set.
 
-    e = config.env
-    return ColorMazeEnv(e.n_envs, e.grid_size, e.margin_size, seed=config.seed, quirks=e.quirks)
-
-
-def make_eval_env(config: ExperimentConfig):
-    """The held-out evaluation env: :func:`eval_grids` (the same for every arm and seed) with the run's quirks."""
-    from color_maze import ColorMazeEnv
-
-    return ColorMazeEnv.from_grids(eval_grids(config), margin_size=config.env.margin_size, quirks=config.env.quirks)
-
-
-def make_sitt(config: ExperimentConfig, env):
-    """The untrained SITT model of a ``kind="sitt"`` config on ``env``."""
-    from sitt.algorithm import SITT
-
-    return SITT(
-        "MlpPolicy",
-        env,
-        recipe=config.recipe,
-        **config.switches,
-        **config.ppo.sb3_kwargs(config.env.n_envs),
-        seed=config.seed,
-        device=config.device,
-        verbose=0,
-    )
-
-
-def _sb3_logger(log_dir: Path, tensorboard_dir: Path | None):
-    from stable_baselines3.common.logger import Logger, make_output_format
-
-    formats = [make_output_format("csv", str(log_dir))]
-    if tensorboard_dir is not None:
-        formats.append(make_output_format("tensorboard", str(tensorboard_dir)))
-    return Logger(folder=str(log_dir), output_formats=formats)
-
-
-def evaluate_policies(config: ExperimentConfig, policies: dict[str, Callable[[np.ndarray], np.ndarray]]):
-    """Evaluate each act function (teacher observations -> actions) on the held-out mazes.
-
-    Returns ``(eval_df, positions, summaries)``: the rows of every policy (``EVAL_COLUMNS``), ``{policy: int16 array
-    (n_mazes, n_steps + 1, 2)}`` and ``{policy: color_maze.evaluate.summarise(rows)}``.
+    Returns ``(eval_df, arrays, summaries)``: the rows of every policy (``policy`` first, then the task's columns),
+    ``{name: ndarray}`` for ``positions.npz`` (the task's arrays under the policy's name, or ``<policy>_<name>``) and
+    ``{policy: task.summary(rows)}``.
     """
-    from color_maze.evaluate import stack_positions, summarise
-    from color_maze.evaluate import evaluate as evaluate_on_mazes
-
-    frames, positions, summaries = [], {}, {}
+    task = task or config.task_object()
+    frames, arrays, summaries = [], {}, {}
     for name, act in policies.items():
-        env = make_eval_env(config)
-        df = evaluate_on_mazes(act, env, n_steps=config.eval.n_steps)
-        positions[name] = stack_positions(df).astype(np.int16)
-        summaries[name] = summarise(df)
-        df = df.drop(columns=["positions"])
+        df, extra = task.evaluate(config, act)
+        check_rows(task, df)
+        if isinstance(extra, dict):
+            arrays.update({f"{name}_{key}": np.asarray(value) for key, value in extra.items()})
+        elif extra is not None:
+            arrays[name] = np.asarray(extra)
+        summaries[name] = task.summary(df)
+        df = df.reset_index(drop=True)
         df.insert(0, "policy", name)
         frames.append(df)
-    eval_df = pd.concat(frames, ignore_index=True)[EVAL_COLUMNS]
-    return eval_df, positions, summaries
-
-
-def _teacher_act(model) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda obs: model.predict(obs, deterministic=True)[0]
-
-
-def _sitt_student_act(model, student_obs_fn) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda obs: model.predict_student(student_obs_fn(obs), deterministic=True)[0]
-
-
-# --------------------------------------------------------------------------------------------- the two run kinds
-
-
-def _train_sitt(config: ExperimentConfig, tmp: Path) -> dict[str, Any]:
-    """Train a SITT model in ``tmp``; write progress.csv and model.zip; return what evaluation and records need."""
-    env = make_train_env(config)
-    model = make_sitt(config, env)
-    log_dir = tmp / "_log"
-    logger = _sb3_logger(log_dir, tmp / "tensorboard" if config.tensorboard else None)
-    model.set_logger(logger)
-    t0 = time.perf_counter()
-    model.learn(total_timesteps=config.total_timesteps, progress_bar=False)
-    train_s = time.perf_counter() - t0
-    logger.close()
-    progress = log_dir / "progress.csv"
-    if not progress.exists():  # no iteration was logged (cannot happen with a validated budget); keep the schema
-        progress.write_text("")
-    store.publish_file(progress, tmp / store.PROGRESS_FILE)
-    shutil.rmtree(log_dir, ignore_errors=True)
-    store.atomic_write_with(tmp / store.MODEL_FILE, lambda p: model.save(p), suffix=".zip")
-    policies = {"teacher": _teacher_act(model)}
-    if model.nets is not None:
-        policies["student"] = _sitt_student_act(model, env.student_obs)
-    return dict(
-        policies=policies,
-        train_s=train_s,
-        env_steps=int(model.num_timesteps),
-        train_grids=env.grids,
-    )
-
-
-def _imitation_tables(kind: str, info: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """BC/DAgger ``info`` -> (rows per iteration and epoch, the JSON-able rest)."""
-    rows = []
-    if kind == "bc":
-        for epoch, loss in enumerate(info["losses"]):
-            rows.append(dict(iteration=0, epoch=epoch, loss=float(loss), dataset_size=info["dataset_size"]))
-        rest = {k: v for k, v in info.items() if k != "losses"}
-    else:
-        per_iter = ("betas", "dataset_sizes", "student_share", "new_state_agreement", "final_loss", "agreement",
-                    "mean_reward")
-        for i, losses in enumerate(info["losses"]):
-            extra = {k: info[k][i] for k in per_iter if k in info}
-            for epoch, loss in enumerate(losses):
-                rows.append(dict(iteration=i, epoch=epoch, loss=float(loss), **extra))
-        arrays = ("teacher_obs", "iteration", "student_acted")
-        rest = {k: v for k, v in info.items() if k not in arrays}
-        if "student_acted" in info:
-            rest["student_acted_share"] = float(np.mean(info["student_acted"]))
-    return pd.DataFrame(rows), store.jsonable(rest)
-
-
-def _train_imitation(config: ExperimentConfig, tmp: Path, teacher_dir: Path) -> dict[str, Any]:
-    """BC or DAgger against the teacher of the run at ``teacher_dir``; write model.zip (a copy of the teacher's),
-    student.pt, imitation.csv and imitation.json."""
-    from sitt.algorithm import SITT
-    from sitt.baselines import behaviour_cloning, dagger
-
-    teacher = SITT.load(teacher_dir / store.MODEL_FILE, device=config.device)
-    env = make_train_env(config)
-    t0 = time.perf_counter()
-    if config.kind == "bc":
-        student, info = behaviour_cloning(teacher, env, env.student_obs, seed=config.seed, **config.imitation.bc_kwargs())
-        env_steps = int(config.imitation.bc_n_steps_per_env * config.env.n_envs)
-    else:
-        student, info = dagger(teacher, env, env.student_obs, seed=config.seed, **config.imitation.dagger_kwargs())
-        env_steps = int(config.imitation.dagger_iterations * config.imitation.dagger_n_steps_per_env * config.env.n_envs)
-    train_s = time.perf_counter() - t0
-    table, rest = _imitation_tables(config.kind, info)
-    store.atomic_write_with(
-        tmp / store.MODEL_FILE, lambda p: shutil.copyfile(teacher_dir / store.MODEL_FILE, p), suffix=".zip"
-    )
-    store.atomic_write_with(tmp / store.STUDENT_FILE, lambda p: student.save(p), suffix=".pt")
-    store.atomic_write_text(tmp / store.IMITATION_CSV, table.to_csv(index=False))
-    store.atomic_write_json(tmp / store.IMITATION_JSON, rest)
-    student_obs_fn = env.student_obs
-    policies = {
-        "teacher": _teacher_act(teacher),
-        "student": lambda obs: student.predict(student_obs_fn(obs), deterministic=True)[0],
-    }
-    teacher_record = {
-        "run_dir": str(teacher_dir),
-        "run_id": config.teacher_config().run_id,
-        "marker": store.read_marker(teacher_dir),
-    }
-    return dict(policies=policies, train_s=train_s, env_steps=env_steps, train_grids=env.grids, teacher_run=teacher_record)
+    eval_df = pd.concat(frames, ignore_index=True)
+    return eval_df, arrays, summaries
 
 
 # --------------------------------------------------------------------------------------------------------- run_one
@@ -248,39 +114,35 @@ def _remove_tree(path: Path) -> None:
 
 def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, started: float, started_at: str) -> None:
     """Everything of one run, into ``tmp``; the marker last."""
+    task = config.task_object()
     store.atomic_write_json(tmp / store.CONFIG_FILE, config.to_dict())
-    if config.kind == "sitt":
-        result = _train_sitt(config, tmp)
-    else:
-        result = _train_imitation(config, tmp, teacher_dir)
+    result = config.kind_object().train(config, task, tmp, teacher_dir)
     t0 = time.perf_counter()
-    eval_df, positions, summaries = evaluate_policies(config, result["policies"])
+    eval_df, arrays, summaries = evaluate_policies(config, result.policies, task)
     eval_s = time.perf_counter() - t0
     store.atomic_write_text(tmp / store.EVAL_FILE, eval_df.to_csv(index=False))
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **positions)
-    store.atomic_write_bytes(tmp / store.POSITIONS_FILE, buf.getvalue())
+    if arrays:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        store.atomic_write_bytes(tmp / store.POSITIONS_FILE, buf.getvalue())
 
-    held_out = eval_grids(config)
-    train_grids = np.asarray(result["train_grids"])
-    train_set = {g.tobytes() for g in train_grids}
+    held_out = task.held_out(config)
     wall_s = time.perf_counter() - started
     record = dict(
         store.provenance(),
         run_id=config.run_id,
+        task=config.task,
         started_at=started_at,
         finished_at=_now(),
         wall_s=wall_s,
-        train_s=result["train_s"],
+        train_s=result.train_s,
         eval_s=eval_s,
-        env_steps=result["env_steps"],
-        env_steps_per_s=result["env_steps"] / result["train_s"] if result["train_s"] > 0 else None,
-        train_mazes_sha256=mazes_sha256(train_grids),
-        eval_mazes_sha256=mazes_sha256(held_out),
-        eval_mazes_in_training=int(sum(g.tobytes() in train_set for g in held_out)),
+        env_steps=result.env_steps,
+        env_steps_per_s=result.env_steps / result.train_s if result.train_s > 0 else None,
+        eval_set_sha256=held_out.sha256,
+        **task.provenance(config, result.train_env, held_out),
+        **result.record,
     )
-    if "teacher_run" in result:
-        record["teacher_run"] = {k: v for k, v in result["teacher_run"].items() if k != "marker"}
     store.atomic_write_json(tmp / store.PROVENANCE_FILE, record)
     summary = dict(
         run_id=config.run_id,
@@ -288,12 +150,13 @@ def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, starte
         arm=config.arm,
         seed=config.seed,
         profile=config.profile,
+        task=config.task,
         kind=config.kind,
         finished_at=record["finished_at"],
         wall_s=wall_s,
-        env_steps=result["env_steps"],
+        env_steps=result.env_steps,
         env_steps_per_s=record["env_steps_per_s"],
-        eval_mazes_sha256=record["eval_mazes_sha256"],
+        eval_set_sha256=held_out.sha256,
         policies=summaries,
         files=sorted(p.name for p in tmp.iterdir()),
     )
@@ -392,7 +255,7 @@ def run_one(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT, force: bo
         return run_dir
     configure_threads(threads)
     teacher_dir = None
-    if config.kind != "sitt":
+    if config.kind_object().needs_teacher:
         teacher_dir = run_one(config.teacher_config(), root, force=False, threads=threads, reuse=reuse)
     started, started_at = time.perf_counter(), _now()
     run_dir.parent.mkdir(parents=True, exist_ok=True)

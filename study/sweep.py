@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from study import store
+from study.params import parse_seeds  # noqa: F401 - the CLI's --seeds (re-exported)
 from study.config import ExperimentConfig
 from study.run import DEFAULT_ROOT, StaleRunError, check_stored_config, find_equivalent, run_one
 from sitt.runtime import configure_threads
@@ -286,28 +287,6 @@ def sweep(
 # ------------------------------------------------------------------------------------------------------------ CLI
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``"0-9"``, ``"3"``, ``"0,2,5"`` or ``"0-4,10-14"`` -> sorted unique seeds."""
-    seeds: set[int] = set()
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-", 1))
-                if hi < lo:
-                    raise ValueError
-                seeds.update(range(lo, hi + 1))
-            else:
-                seeds.add(int(part))
-    except ValueError:
-        raise ValueError(f"seeds: got {text!r}; allowed: e.g. 0-9, 3, 0,2,5 or 0-4,10-14") from None
-    if not seeds or min(seeds) < 0:
-        raise ValueError(f"seeds: got {text!r}; allowed: non-negative integers, e.g. 0-9")
-    return sorted(seeds)
-
-
 def _parse_value(text: str) -> Any:
     try:
         value = json.loads(text)
@@ -355,10 +334,15 @@ def build_configs(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m study.sweep", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--experiment", required=True,
-                        help="a study of study.presets.EXPERIMENTS, or several, comma-separated (run seed by seed)")
+    parser.add_argument("--experiment", default=None,
+                        help="an experiment of a registered task (study.presets.experiments()), or several, "
+                             "comma-separated (run seed by seed)")
+    parser.add_argument("--plan", default=None, metavar="TASK",
+                        help="instead of --experiment: the sweep plans of a task (study.task.Task.sweeps), "
+                             "comma-separated, or 'all' (what make sweep runs); --seeds then replaces the plans' seeds "
+                             "only when given")
     parser.add_argument("--profile", default="default", help="smoke, default or release")
-    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9, 3 or 0,2,5 (default 0-9)")
+    parser.add_argument("--seeds", default=None, help="e.g. 0-9, 3 or 0,2,5 (default 0-9)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: cores)")
     parser.add_argument("--root", default=DEFAULT_ROOT, help=f"run store (default {DEFAULT_ROOT})")
     parser.add_argument("--arms", default=None, help="comma-separated subset of the experiment's arms")
@@ -371,6 +355,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
+        if args.plan is not None:
+            if args.experiment is not None or arms is not None:
+                raise ValueError("plan: got --plan with --experiment/--arms; allowed: one of --plan or --experiment")
+            from study.registry import task_names
+            from study.task import plan_configs
+
+            names = list(task_names()) if args.plan == "all" else [t.strip() for t in args.plan.split(",")]
+            for name in names:
+                if name not in task_names():
+                    raise ValueError(f"plan: got {name!r}; allowed: all, {', '.join(task_names())}")
+            configs = plan_configs(names, args.profile, args.seeds)
+            configs = [c.override(parse_overrides(args.overrides)).validate() if args.overrides else c for c in configs]
+            report = sweep(configs, args.root, jobs=args.jobs, progress=not args.no_progress, force=args.force)
+            print(report.summary(), file=sys.stderr)
+            return 0 if report.ok else 1
+        if args.experiment is None:
+            raise ValueError("experiment: missing; allowed: --experiment NAME[,NAME] or --plan TASK|all")
+        args.seeds = args.seeds or "0-9"
         experiments = [e.strip() for e in args.experiment.split(",") if e.strip()]
         if not experiments:
             raise ValueError(f"experiment: got {args.experiment!r}; allowed: one or more comma-separated study names")

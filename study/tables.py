@@ -1,11 +1,11 @@
-"""Tables of the study, computed from the evaluation rows of the runs (``study.load_eval``).
+"""Tables of the study, computed from the evaluation rows of the runs (:func:`study.load.load_eval`).
 
-Input: a long ``eval_df`` with one row per (run, policy, eval maze) and at least the columns
-``arm, seed, policy, success, release_success, route`` (``route`` in {"path", "detour", "failed"});
-``outcome``, ``n_paths``, ``ep_length``, ``ep_return`` are used when present.
+Input: a long ``eval_df`` with one row per (run, policy, held-out episode) and at least the columns
+``arm, seed, policy, success``; the task's own columns (the maze: ``release_success, route, outcome, n_paths,
+ep_length``) become per-episode metrics through the task's :meth:`study.task.Task.episode_metrics`.
 
 Unit of replication: the training seed. Every statistic is first reduced to ONE number per run
-(:func:`per_seed`: e.g. the share of the 15 held-out mazes solved), then summarised over seeds:
+(:func:`per_seed`: e.g. the share of the held-out episodes solved), then summarised over seeds:
 mean and a seeded percentile bootstrap 95% CI over seeds (:func:`study.stats.bootstrap_ci_table`,
 2000 resamples, seed 0 unless told), the IQM (rliable's definition) with its CI, and, for
 comparisons, the probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs with its
@@ -13,9 +13,8 @@ bootstrap CI. rliable's own interval estimates are used for the IQM when ``rliab
 imports cleanly (column ``ci_source``); otherwise our seeded bootstrap, which follows rliable's
 definitions. Same inputs and ``seed`` always give the same numbers.
 
-Route shares are over ALL held-out mazes of a run: ``path_share`` + ``detour_share`` +
-``failed_share`` = 1 (path = reached the target having stepped on path cells, detour = reached it
-without any path cell, failed = did not reach it within the evaluation horizon).
+The task of the rows is read from their ``task`` column (every row a run's loader returns has one; runs written
+before configs named their task are the maze's), or given with ``task=``.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import pandas as pd
 
 from study.stats import (
     DegenerateIntervalWarning,
-    bootstrap_ci,
     bootstrap_ci_table,
     difference_ci,
     probability_of_improvement_ci,
@@ -39,41 +37,28 @@ from study.stats import (
 __all__ = [
     "MAIN_ARMS",
     "POLICIES",
-    "PER_SEED_METRICS",
     "per_seed",
+    "per_seed_metrics",
+    "resolve_task",
     "summarise_metric",
     "main_table",
-    "route_share_table",
     "comparison_table",
     "ablation_table",
-    "release_vs_paper_table",
     "order_arms",
-    "lambda1_table",
     "settle_steps",
     "format_ci",
+    "as_float",
 ]
 
-#: arms of the "main" experiment, in the order of the paper's figure and tables
+#: the arms every task's main experiment shares, in the order of the paper's figure and tables
 MAIN_ARMS = ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")
 POLICIES = ("teacher", "student")
-#: per-seed metrics computed by :func:`per_seed`
-PER_SEED_METRICS = (
-    "success",
-    "release_success",
-    "path_share",
-    "detour_share",
-    "failed_share",
-    "lava_share",
-    "timeout_share",
-    "n_paths",
-    "success_length",
-)
 N_BOOT = 2000
 CONFIDENCE = 0.95
-REQUIRED = ("arm", "seed", "policy", "success", "release_success", "route")
+REQUIRED = ("arm", "seed", "policy", "success")
 
 
-def _as_float(col: pd.Series) -> pd.Series:
+def as_float(col: pd.Series) -> pd.Series:
     """Booleans stored as bool, 0/1 or "True"/"False" strings -> float 0/1."""
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         return col.astype(float)
@@ -91,11 +76,9 @@ def _check(eval_df: pd.DataFrame, required: Iterable[str] = REQUIRED) -> None:
 
 def _study_order() -> tuple[str, ...]:
     """MAIN_ARMS, then the arms of the study's other experiments in their listed order (``study``)."""
-    try:
-        from study.presets import EXPERIMENTS  # noqa: PLC0415
-    except Exception:  # noqa: BLE001 - ordering only
-        return MAIN_ARMS
-    return tuple(dict.fromkeys([*MAIN_ARMS, *(a for arms in EXPERIMENTS.values() for a in arms)]))
+    from study.presets import experiments  # noqa: PLC0415
+
+    return tuple(dict.fromkeys([*MAIN_ARMS, *(a for _, arms in experiments().values() for a in arms)]))
 
 
 def order_arms(arms: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
@@ -112,39 +95,46 @@ def order_arms(arms: Iterable[str], order: Sequence[str] | None = None) -> list[
     return known + sorted(a for a in arms if a not in order)
 
 
-def per_seed(eval_df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (arm, policy, seed): the run's metrics over its held-out mazes.
+def resolve_task(eval_df: pd.DataFrame, task=None):
+    """The :class:`study.task.Task` of eval rows: ``task`` (an object or a registered name) when given, else the
+    rows' single ``task`` value, else the default task (rows of runs written before configs named their task)."""
+    from study.registry import DEFAULT_TASK, get_task  # noqa: PLC0415
 
-    Columns: ``arm, policy, seed, n_mazes`` and :data:`PER_SEED_METRICS`:
-    ``success`` (share of mazes whose first episode reached the target: true success),
-    ``release_success`` (share that terminated in any way within the horizon: the release's metric),
-    ``path_share`` / ``detour_share`` / ``failed_share`` (route of each maze, shares of all mazes),
-    ``lava_share`` / ``timeout_share`` (first episode ended on lava / by the env's time limit; NaN
-    without an ``outcome`` column), ``n_paths`` (mean path-cell visits per maze), ``success_length``
-    (mean length of the successful first episodes; NaN when none succeeded).
+    if task is not None:
+        return get_task(task) if isinstance(task, str) else task
+    if "task" in eval_df and len(eval_df):
+        names = sorted(set(eval_df["task"].dropna().astype(str)))
+        if len(names) > 1:
+            raise ValueError(f"eval_df: rows of several tasks {names}; allowed: the rows of one task (or pass task=)")
+        if names:
+            return get_task(names[0])
+    return get_task(DEFAULT_TASK)
+
+
+def per_seed_metrics(task) -> tuple[str, ...]:
+    """The per-seed metric columns :func:`per_seed` returns for ``task``: ``success`` and the task's metrics."""
+    return task.metric_names()
+
+
+def per_seed(eval_df: pd.DataFrame, task=None) -> pd.DataFrame:
+    """One row per (arm, policy, seed): the run's metrics over its held-out episodes.
+
+    Columns: ``arm, policy, seed, n_mazes`` (the number of held-out episodes; the maze's name for it) and
+    :func:`per_seed_metrics`: ``success`` (share of held-out episodes that succeeded) and each metric of the task
+    (:attr:`study.task.Task.metrics`; the maze: ``release_success``, ``path_share`` / ``detour_share`` /
+    ``failed_share``, ``lava_share`` / ``timeout_share``, ``n_paths``, ``success_length``), the mean of the task's
+    per-episode column over the run's episodes (NaN is skipped).
     With an ``experiment`` column, runs of different experiments stay apart (and the column is kept, last);
     ``profile`` and ``recipe`` are kept when present.
     """
     _check(eval_df)
+    task = resolve_task(eval_df, task)
     df = eval_df.copy()
-    df["success"] = _as_float(df["success"])
-    df["release_success"] = _as_float(df["release_success"])
-    route = df["route"].astype(str)
-    df["path_share"] = (route == "path").astype(float)
-    df["detour_share"] = (route == "detour").astype(float)
-    df["failed_share"] = (route == "failed").astype(float)
-    if "outcome" in df:
-        outcome = df["outcome"].astype(str)
-        df["lava_share"] = (outcome == "lava").astype(float)
-        df["timeout_share"] = (outcome == "timeout").astype(float)
-    else:
-        df["lava_share"] = np.nan
-        df["timeout_share"] = np.nan
-    df["n_paths"] = _as_float(df["n_paths"]) if "n_paths" in df else np.nan
-    length = _as_float(df["ep_length"]) if "ep_length" in df else pd.Series(np.nan, index=df.index)
-    df["success_length"] = length.where(df["success"] > 0.5)
+    df["success"] = as_float(df["success"])
+    df = task.episode_metrics(df)
+    metrics = per_seed_metrics(task)
     keys = (["experiment"] if "experiment" in df else []) + ["arm", "policy", "seed"]
-    agg = {m: (m, "mean") for m in PER_SEED_METRICS}
+    agg = {m: (m, "mean") for m in metrics}
     out = df.groupby(keys, sort=True, dropna=False).agg(n_mazes=("success", "size"), **agg).reset_index()
     for extra in ("profile", "recipe"):
         if extra in df:
@@ -209,17 +199,19 @@ def main_table(
     confidence: float = CONFIDENCE,
     seed: int = 0,
     arms: Sequence[str] | None = None,
+    task=None,
 ) -> pd.DataFrame:
     """The main table: per arm x policy, statistics over seeds of the per-seed metrics.
 
     Columns: ``arm, policy, n_seeds``; ``success_mean, success_ci_low, success_ci_high`` (true success,
-    mean over seeds and its bootstrap CI); ``success_iqm, success_iqm_ci_low, success_iqm_ci_high``;
-    ``detour_mean, detour_ci_low, detour_ci_high`` and ``path_mean, path_ci_low, path_ci_high`` (route
-    shares over all held-out mazes); ``release_success_mean, release_success_ci_low,
-    release_success_ci_high`` (the release's any-termination metric); ``lava_mean``; ``ci_source``.
+    mean over seeds and its bootstrap CI); ``success_iqm, success_iqm_ci_low, success_iqm_ci_high``; then for each
+    of the task's :attr:`~study.task.Task.table_metrics` ``<prefix>_mean`` (and ``<prefix>_ci_low``,
+    ``<prefix>_ci_high``) (the maze: ``detour``, ``path`` route shares over all held-out mazes, ``release_success``
+    the release's any-termination metric, ``lava`` mean only); ``ci_source``.
     Rows in :data:`MAIN_ARMS` order (then other arms), teacher before student; ``arms`` restricts them.
     """
-    seeds_df = per_seed(eval_df)
+    task = resolve_task(eval_df, task)
+    seeds_df = per_seed(eval_df, task)
     if arms is not None:
         seeds_df = seeds_df[seeds_df["arm"].isin(list(arms))]
     keys = ["arm", "policy"]
@@ -229,11 +221,10 @@ def main_table(
     out["n_seeds"] = succ["n"].astype("int64")
     for col in ("mean", "ci_low", "ci_high", "iqm", "iqm_ci_low", "iqm_ci_high"):
         out[f"success_{col}"] = succ[col]
-    for metric, prefix in (("detour_share", "detour"), ("path_share", "path"), ("release_success", "release_success")):
-        t = summarise_metric(seeds_df, metric, keys, **kw)
-        for col in ("mean", "ci_low", "ci_high"):
-            out[f"{prefix}_{col}"] = t[col].to_numpy()
-    out["lava_mean"] = summarise_metric(seeds_df, "lava_share", keys, **kw)["mean"].to_numpy()
+    for tm in task.table_metrics:
+        t = summarise_metric(seeds_df, tm.metric, keys, **kw)
+        for col in ("mean", "ci_low", "ci_high") if tm.ci else ("mean",):
+            out[f"{tm.prefix}_{col}"] = t[col].to_numpy()
     out["ci_source"] = f"seeded percentile bootstrap over seeds (n_boot={n_boot}, seed={seed})"
     riq = _rliable_iqm(seeds_df, "success", keys, n_boot, confidence, seed)
     for i, key in enumerate(zip(out["arm"], out["policy"])):
@@ -241,31 +232,6 @@ def main_table(
             out.loc[i, ["success_iqm", "success_iqm_ci_low", "success_iqm_ci_high"]] = list(riq[key])
             out.loc[i, "ci_source"] = f"rliable (IQM) + seeded bootstrap (n_boot={n_boot}, seed={seed})"
     return out.reset_index(drop=True)
-
-
-def route_share_table(
-    eval_df: pd.DataFrame,
-    policy: str = "teacher",
-    *,
-    n_boot: int = N_BOOT,
-    confidence: float = CONFIDENCE,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Which route a policy takes, per arm: ``arm, n_seeds`` and for each of ``path``, ``detour``,
-    ``failed``: ``<route>_mean, <route>_ci_low, <route>_ci_high`` (shares of held-out mazes, over seeds),
-    plus ``success_mean``. The key table of the budget search (the plain teacher's route)."""
-    seeds_df = per_seed(eval_df)
-    seeds_df = seeds_df[seeds_df["policy"] == policy]
-    if seeds_df.empty:
-        return pd.DataFrame(columns=["arm", "n_seeds"])
-    kw = dict(n_boot=n_boot, confidence=confidence, seed=seed)
-    base = summarise_metric(seeds_df, "success", ["arm"], **kw)
-    out = pd.DataFrame({"arm": base["arm"], "n_seeds": base["n"].astype("int64"), "success_mean": base["mean"]})
-    for route in ("path", "detour", "failed"):
-        t = summarise_metric(seeds_df, f"{route}_share", ["arm"], **kw)
-        for col in ("mean", "ci_low", "ci_high"):
-            out[f"{route}_{col}"] = t[col].to_numpy()
-    return out
 
 
 def comparison_table(
@@ -278,6 +244,7 @@ def comparison_table(
     n_boot: int = N_BOOT,
     confidence: float = CONFIDENCE,
     seed: int = 0,
+    task=None,
 ) -> pd.DataFrame:
     """Each arm against a reference arm on one per-seed metric of one policy.
 
@@ -287,7 +254,7 @@ def comparison_table(
     difference). The reference row has diff 0 and PoI 0.5 by definition (CIs NaN). Raises when the
     reference arm has no runs for ``policy``.
     """
-    seeds_df = per_seed(eval_df)
+    seeds_df = per_seed(eval_df, task)
     seeds_df = seeds_df[seeds_df["policy"] == policy]
     if reference not in set(seeds_df["arm"]):
         raise ValueError(f"reference arm {reference!r} has no {policy} runs; arms: {sorted(set(seeds_df['arm']))}")
@@ -326,111 +293,30 @@ def ablation_table(
     policy: str = "student",
     metric: str = "success",
     labels: Mapping[str, str] | None = None,
+    teacher_metric: str | None = None,
+    teacher_column: str | None = None,
     n_boot: int = N_BOOT,
     confidence: float = CONFIDENCE,
     seed: int = 0,
+    task=None,
 ) -> pd.DataFrame:
     """The ablation table: every ablation arm against the full method (``reference``; default: the
     first arm whose name contains "full", else the first arm) on the student's true success; columns
-    as :func:`comparison_table`, plus the teacher's detour share (``teacher_detour_mean``) when
-    teacher rows exist."""
+    as :func:`comparison_table`, plus, with ``teacher_metric``, the teacher's mean of that per-seed metric per arm in
+    the column ``teacher_column`` (default ``teacher_<metric>_mean``; the maze: ``detour_share`` as
+    ``teacher_detour_mean``) when teacher rows exist."""
     arms = order_arms(eval_df["arm"])
     if reference is None:
         reference = next((a for a in arms if "full" in a), arms[0] if arms else None)
     out = comparison_table(
-        eval_df, reference, policy=policy, metric=metric, labels=labels, n_boot=n_boot, confidence=confidence, seed=seed
+        eval_df, reference, policy=policy, metric=metric, labels=labels, n_boot=n_boot, confidence=confidence, seed=seed,
+        task=task,
     )
-    seeds_df = per_seed(eval_df)
-    teacher = seeds_df[seeds_df["policy"] == "teacher"].groupby("arm")["detour_share"].mean()
-    out["teacher_detour_mean"] = out["arm"].map(teacher)
+    if teacher_metric is not None:
+        seeds_df = per_seed(eval_df, task)
+        teacher = seeds_df[seeds_df["policy"] == "teacher"].groupby("arm")[teacher_metric].mean()
+        out[teacher_column or f"teacher_{teacher_metric}_mean"] = out["arm"].map(teacher)
     return out
-
-
-def release_vs_paper_table(
-    eval_df: pd.DataFrame,
-    reference: str = "release",
-    *,
-    policy: str = "student",
-    labels: Mapping[str, str] | None = None,
-    n_boot: int = N_BOOT,
-    confidence: float = CONFIDENCE,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """The release/paper differences one at a time: each arm (one difference switched from the release
-    to the paper's choice, or the env's quirks fixed) against the reference arm on the student's true
-    success (columns of :func:`comparison_table`, ``kind = "arm"``), plus, for every arm, one row with
-    ``kind = "metric"`` comparing the release's any-termination metric with true success on the SAME
-    runs (``diff`` = release metric minus true success, a paired bootstrap over seeds; PoI of
-    release metric over true success)."""
-    out = comparison_table(
-        eval_df, reference, policy=policy, metric="success", labels=labels, n_boot=n_boot, confidence=confidence,
-        seed=seed,
-    )
-    out.insert(1, "kind", "arm")
-    seeds_df = per_seed(eval_df)
-    seeds_df = seeds_df[seeds_df["policy"] == policy]
-    rows = []
-    for arm, sub in seeds_df.groupby("arm", sort=False):
-        sub = sub.dropna(subset=["success", "release_success"])
-        x = sub["release_success"].to_numpy(dtype=float)
-        y = sub["success"].to_numpy(dtype=float)
-        if len(x) == 0:
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DegenerateIntervalWarning)
-            d = difference_ci(x, y, "mean", n_boot=n_boot, confidence=confidence, seed=seed, paired=True)
-            p = probability_of_improvement_ci(x, y, n_boot=n_boot, confidence=confidence, seed=seed)
-            m = bootstrap_ci(x, "mean", n_boot=n_boot, confidence=confidence, seed=seed)
-        name = (labels or {}).get(arm, arm)
-        rows.append(dict(
-            arm=arm, kind="metric", label=f"{name}: release metric (any termination) vs true success",
-            n_seeds=len(x), mean=m[0], ci_low=m[1], ci_high=m[2], iqm=np.nan,
-            diff=d[0], diff_ci_low=d[1], diff_ci_high=d[2], poi=p[0], poi_ci_low=p[1], poi_ci_high=p[2],
-        ))
-    if rows:
-        out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
-    out.attrs.update(reference=reference, policy=policy)
-    return out
-
-
-def lambda1_table(
-    eval_df: pd.DataFrame,
-    *,
-    policy: str = "student",
-    metric: str = "success",
-    release_arm: str = "sitt_release",
-    release_coef: float = 1.9,
-    n_boot: int = N_BOOT,
-    confidence: float = CONFIDENCE,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """The lambda1 sweep: arms ``lambda1_bonus_<c>`` (reward += c x KL) and ``lambda1_penalty_<c>`` (reward -= c x
-    KL), plus ``release_arm`` as the bonus at ``release_coef``. Columns ``arm, sign`` ("bonus" | "penalty"), ``coef,
-    n_seeds, mean, ci_low, ci_high`` of ``metric`` for ``policy``, sorted by sign then coefficient."""
-    seeds_df = per_seed(eval_df)
-    seeds_df = seeds_df[seeds_df["policy"] == policy]
-    rows = []
-    for arm in dict.fromkeys(seeds_df["arm"]):
-        parts = arm.split("_")
-        if arm == release_arm:
-            sign, coef = "bonus", release_coef
-        elif len(parts) == 3 and parts[0] == "lambda1" and parts[1] in ("bonus", "penalty"):
-            try:
-                sign, coef = parts[1], float(parts[2])
-            except ValueError:
-                continue
-        else:
-            continue
-        rows.append((arm, sign, coef))
-    if not rows:
-        return pd.DataFrame(columns=["arm", "sign", "coef", "n_seeds", "mean", "ci_low", "ci_high"])
-    sel = seeds_df[seeds_df["arm"].isin([r[0] for r in rows])]
-    summ = summarise_metric(sel, metric, ["arm"], n_boot=n_boot, confidence=confidence, seed=seed).set_index("arm")
-    out = pd.DataFrame([
-        dict(arm=a, sign=s, coef=c, n_seeds=int(summ.loc[a, "n"]), mean=summ.loc[a, "mean"],
-             ci_low=summ.loc[a, "ci_low"], ci_high=summ.loc[a, "ci_high"]) for a, s, c in rows
-    ])
-    return out.sort_values(["sign", "coef"]).reset_index(drop=True)
 
 
 def format_ci(mean: float, lo: float, hi: float, digits: int = 2) -> str:

@@ -24,9 +24,13 @@ from sitt.algorithm import SITT
 from study import store
 from study import sweep as sweep_mod
 from study.config import ExperimentConfig
-from study.load import mazes_sha256
-from study.presets import ARMS, DEFAULT_PROFILE, EXPERIMENTS, PROFILES, preset
-from study.run import StaleRunError, make_train_env, run_one
+from color_maze.task import ARMS, DEFAULT_PROFILE, EXPERIMENTS, PROFILES, TASK, eval_grids, mazes_sha256
+from study.presets import preset
+from study.run import StaleRunError, run_one
+
+
+def make_train_env(config):
+    return TASK.train_env(config)
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
@@ -274,7 +278,8 @@ def test_run_one_writes_every_file_and_the_marker_last(tmp_path, monkeypatch):
     progress = pd.read_csv(run_dir / "progress.csv")
     assert list(progress["time/total_timesteps"]) == [64, 128]
     eval_df = pd.read_csv(run_dir / "eval.csv")
-    assert list(eval_df.columns) == ex.run.EVAL_COLUMNS
+    from color_maze.evaluate import COLUMNS
+    assert list(eval_df.columns) == ["policy"] + [c for c in COLUMNS if c != "positions"]
     assert sorted(eval_df["policy"].unique()) == ["student", "teacher"] and len(eval_df) == 2 * 3
     assert set(eval_df["route"]) <= {"path", "detour", "failed"}
     with np.load(run_dir / "positions.npz") as npz:
@@ -385,9 +390,9 @@ def load_eval_count(root: Path) -> int:
 
 def test_held_out_mazes_are_the_same_for_every_arm_and_seed(tmp_path):
     a, b = tiny("plain_teacher", seed=0), tiny("without_alignment", seed=1)
-    grids = ex.eval_grids(a)
-    assert np.array_equal(grids, ex.eval_grids(b))
-    assert np.array_equal(grids, ex.eval_grids(preset("other", "sitt_paper", 7, "release").override({"eval.n_mazes": 3})))
+    grids = eval_grids(a)
+    assert np.array_equal(grids, eval_grids(b))
+    assert np.array_equal(grids, eval_grids(preset("other", "sitt_paper", 7, "release").override({"eval.n_mazes": 3})))
     assert not np.array_equal(grids, make_train_env(a).grids[:3])
     assert not np.array_equal(make_train_env(a).grids, make_train_env(b).grids)
     prov = [json.loads((run_one(c, tmp_path) / "provenance.json").read_text()) for c in (a, b)]
@@ -661,26 +666,6 @@ def test_configure_threads():
     assert configure_threads(1) == 1 and torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
     with pytest.raises(ValueError, match="^n:"):
         configure_threads(0)
-
-
-def test_per_seed_summary():
-    rows = []
-    # arm A seed 0: 3 successes (2 detour, 1 path), 1 lava
-    for route, outcome, length in (("detour", "success", 33), ("detour", "success", 35), ("path", "success", 20),
-                                   ("failed", "lava", 4)):
-        rows.append(dict(arm="A", seed=0, policy="teacher", success=outcome == "success", release_success=True,
-                         route=route, outcome=outcome, ep_length=length, ep_return=1.0))
-    # arm A seed 1: no success
-    rows.append(dict(arm="A", seed=1, policy="teacher", success=False, release_success=False, route="failed",
-                     outcome="running", ep_length=np.nan, ep_return=0.0))
-    out = ex.per_seed_summary(pd.DataFrame(rows)).set_index(["arm", "seed", "policy"])
-    s0 = out.loc[("A", 0, "teacher")]
-    assert s0["success_rate"] == 0.75 and s0["release_success_rate"] == 1.0
-    assert s0["detour_share"] == pytest.approx(2 / 3) and s0["path_share"] == pytest.approx(1 / 3)
-    assert s0["mean_length"] == pytest.approx(88 / 3) and s0["lava_rate"] == 0.25 and s0["n_mazes"] == 4
-    s1 = out.loc[("A", 1, "teacher")]
-    assert s1["success_rate"] == 0.0 and np.isnan(s1["detour_share"]) and np.isnan(s1["mean_length"])
-    assert ex.per_seed_summary(pd.DataFrame(columns=["arm", "seed", "policy"])).empty
 
 
 def test_load_ignores_incomplete_runs(tmp_path):

@@ -16,11 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 NB_DIR = REPO / "notebooks"
 EXPECTED = ["00_walkthrough", "10_budget_search", "20_maze_main", "30_ablations", "40_release_vs_paper", "90_report"]
 ALLOWED_IMPORTS = {
-    "sitt", "color_maze", "numpy", "pandas", "matplotlib", "seaborn", "scipy", "torch", "stable_baselines3",
+    "sitt", "study", "color_maze", "numpy", "pandas", "matplotlib", "seaborn", "scipy", "torch", "stable_baselines3",
     "gymnasium", "IPython", "pathlib", "json", "os", "sys", "time", "math", "warnings", "dataclasses", "collections",
     "itertools", "functools", "datetime", "textwrap",
 }
-REQUIRED_PARAMETERS = {"profile", "root", "out", "seeds", "run"}
+REQUIRED_PARAMETERS = {"profile", "root", "out"}
 
 
 def notebook_sources() -> list[Path]:
@@ -98,12 +98,34 @@ def test_runner_parameters_and_names():
     with pytest.raises(SystemExit):
         rn.notebook_names(["nope"])
     smoke = rn.parameters_for("smoke", [("seeds", "3"), ("run", "True")])
-    assert smoke == {"profile": "smoke", "root": "results/smoke/runs", "out": "results/smoke", "seeds": 3, "run": True}
+    assert smoke == {"profile": "smoke", "root": "results/smoke/runs", "out": "results/smoke", "seeds": "3", "run": True}
     assert rn.parameters_for("default", [("maze", "2"), ("sitt_arm", "sitt_paper")]) == {
         "profile": "default", "maze": 2, "sitt_arm": "sitt_paper"}
-    assert rn.output_dir("smoke") == REPO / "results/smoke/notebooks"
-    assert rn.output_dir("default") == REPO / "results/notebooks"
+    assert rn.output_dir(smoke) == REPO / "results/smoke/notebooks"
+    assert rn.output_dir({"profile": "default"}) == REPO / "results/notebooks"
+    assert rn.output_dir({"out": "/tmp/elsewhere"}) == Path("/tmp/elsewhere/notebooks")
     assert tuple(rn.ORDER) == tuple(EXPECTED)
+    # the report notebook declares no seeds: the smoke profile's seeds are not handed to it
+    assert "seeds" not in rn.parameters_of("90_report", rn.parameters_for("smoke", []))
+
+
+@pytest.mark.parametrize("given, needle", [
+    ([("nope", "1")], "unknown parameter 'nope'; allowed: profile, root"),
+    ([("seeds", "a-b")], "seeds: got 'a-b'; allowed: a seed spec"),
+    ([("maze", "'x'")], "parameter maze: got 'x'"),
+    ([("sitt_arm", "no_such_arm")], "parameter sitt_arm: got 'no_such_arm'; allowed:"),
+    ([("run", "1")], "parameter run: got 1"),
+])
+def test_runner_rejects_bad_parameters_before_any_work(given, needle, capsys):
+    rn = _runner()
+    argv = ["20_maze_main", "--no-html"] + [x for k, v in given for x in ("-p", k, v)]
+    assert rn.main(argv) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_runner_rejects_an_unknown_profile(capsys):
+    assert _runner().main(["20_maze_main", "--profile", "fast"]) == 2
+    assert "parameter profile: got 'fast'; allowed: smoke, default, release" in capsys.readouterr().err
 
 
 def test_makefile_snippet():

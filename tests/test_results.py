@@ -15,7 +15,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from study import claims, figures, io, report, tables  # noqa: E402
-from color_maze import walkthrough  # noqa: E402
+from color_maze import figures as maze_figures, tables as maze_tables, walkthrough  # noqa: E402
+from color_maze.task import CLAIMS, PAPER_ABLATIONS  # noqa: E402
 
 N_MAZES = 4
 
@@ -129,7 +130,7 @@ def test_main_table_does_not_depend_on_other_arms():
 
 
 def test_route_share_table():
-    t = tables.route_share_table(hand_example(), "teacher").set_index("arm")
+    t = maze_tables.route_share_table(hand_example(), "teacher").set_index("arm")
     assert t.loc["plain_teacher", "path_mean"] == pytest.approx(11 / 12)
     assert t.loc["sitt_release", "detour_mean"] == pytest.approx(10 / 12)
     assert t.loc["sitt_release", "failed_mean"] == pytest.approx(2 / 12)
@@ -147,7 +148,7 @@ def test_comparison_table_reference_and_poi():
 
 
 def test_release_vs_paper_table_metric_rows():
-    t = tables.release_vs_paper_table(hand_example(), "sitt_release")
+    t = maze_tables.release_vs_paper_table(hand_example(), "sitt_release")
     metric = t[t["kind"] == "metric"].set_index("arm")
     # plain_teacher student: lava everywhere -> release metric 1.0, true success 0.0
     assert metric.loc["plain_teacher", "diff"] == pytest.approx(1.0)
@@ -161,10 +162,10 @@ def test_ablation_table_and_lambda1_table():
     df = hand_example()
     extra = pd.DataFrame(rows("lambda1_penalty_0.05", 0, "student", "llll") + rows("lambda1_bonus_4", 0, "student", "dddd"))
     df = pd.concat([df, extra], ignore_index=True)
-    a = tables.ablation_table(df, "sitt_release")
+    a = maze_tables.ablation_table(df, "sitt_release")
     assert a.attrs["reference"] == "sitt_release"
     assert a.set_index("arm").loc["sitt_release", "teacher_detour_mean"] == pytest.approx(10 / 12)
-    lam = tables.lambda1_table(df)
+    lam = maze_tables.lambda1_table(df)
     assert list(zip(lam["sign"], lam["coef"])) == [("bonus", 1.9), ("bonus", 4.0), ("penalty", 0.05)]
     assert lam.set_index("arm").loc["lambda1_bonus_4", "mean"] == 1.0
 
@@ -229,12 +230,12 @@ def test_claims_fall_back_and_need_seeds():
     assert (table["verdict"] == "inconclusive").all()
     assert "rule needs 3" in table.loc["b", "evidence"]
     plain = pd.DataFrame(rows("plain_teacher", 0, "teacher", "pppp"))
-    row = claims.evaluate_claim(claims.DEFAULT_CLAIMS[0], plain)
+    row = claims.evaluate_claim(CLAIMS[0], plain)
     assert row["arm"] == "plain_teacher"  # (a) falls back to the plain teacher
 
 
 def test_ablation_claims_only_paper_components():
-    made = claims.ablation_claims(["sitt_release", "penalty_only", "lambda1_bonus_4", "no_shared_head"])
+    made = claims.ablation_claims(["sitt_release", "penalty_only", "lambda1_bonus_4", "no_shared_head"], paper_ablations=PAPER_ABLATIONS)
     assert [c.others for c in made] == [("penalty_only",), ("no_shared_head",)]
 
 
@@ -242,12 +243,14 @@ def test_ablation_claims_only_paper_components():
 
 
 def test_resolve_paths_confines_smoke(tmp_path):
+    repo = io.paths.REPO  # relative paths resolve against the repository root, wherever the kernel started
     root, out = io.resolve_paths("smoke", "results/runs", "results")
-    assert (str(root), str(out)) == ("results/smoke/runs", "results/smoke")
+    assert (root, out) == (repo / "results/smoke/runs", repo / "results/smoke")
     root, out = io.resolve_paths("smoke", "results/smoke/runs", "results/smoke/x")
-    assert (str(root), str(out)) == ("results/smoke/runs", "results/smoke/x")
+    assert (root, out) == (repo / "results/smoke/runs", repo / "results/smoke/x")
     root, out = io.resolve_paths("default", "results/runs", "results")
-    assert (str(root), str(out)) == ("results/runs", "results")
+    assert (root, out) == (repo / "results/runs", repo / "results")
+    assert io.resolve_paths("default", tmp_path, tmp_path / "o") == (tmp_path, tmp_path / "o")
 
 
 def test_steps_label():
@@ -263,7 +266,8 @@ def test_load_eval_missing_says_so(tmp_path):
 
 def write_store(root, arms=("without_alignment", "bc", "dagger", "sitt_release"), seeds=(0, 1)):
     """A fake run store (no training): config.json, eval.csv, positions.npz, COMPLETE per run."""
-    from study import eval_grids, preset
+    from color_maze.task import eval_grids
+    from study import preset
 
     rng = np.random.default_rng(0)
     for arm in arms:
@@ -310,11 +314,11 @@ def _saved(fig, tmp_path, name):
 
 def test_paper_maze_figure(tmp_path):
     write_store(tmp_path / "runs")
-    fig = figures.paper_maze_figure(tmp_path / "runs", "main")
+    fig = maze_figures.paper_maze_figure(tmp_path / "runs", "main")
     info = fig.sitt_info
     assert info["seed"] == 0 and info["missing"] == []
     assert info["arms"]["Teacher with Alignment"] == "sitt_release"
-    panels, _ = figures.paper_maze_panels(tmp_path / "runs", "main", seed=1, maze=1)
+    panels, _ = maze_figures.paper_maze_panels(tmp_path / "runs", "main", seed=1, maze=1)
     grid, traj, pos = panels["Student with Alignment"]
     assert grid.shape == (21, 21) and pos.shape == (15, 13, 2)
     assert len(traj) == 6  # maze 1 ends in lava after 5 steps: the start and five cells
@@ -323,7 +327,7 @@ def test_paper_maze_figure(tmp_path):
 
 def test_typical_seed_follows_the_majority(tmp_path):
     root = tmp_path / "runs"
-    assert figures.typical_seed(root) is None
+    assert maze_figures.typical_seed(root) is None
     write_store(root, seeds=(0, 1, 2))
     # SITT's student fails at seed 0 and solves every maze at seeds 1 and 2: seed 1 stands for the seeds, not seed 0
     for seed, success in ((0, False), (1, True), (2, True)):
@@ -331,25 +335,25 @@ def test_typical_seed_follows_the_majority(tmp_path):
         ev = pd.read_csv(path)
         ev.loc[ev["policy"] == "student", "success"] = success
         ev.to_csv(path, index=False)
-    assert figures.typical_seed(root) == 1
-    assert figures.paper_maze_figure(root, "main", seed="typical").sitt_info["seed"] == 1
-    assert figures.paper_maze_figure(root, "main").sitt_info["seed"] == 0  # the default stays the smallest seed
+    assert maze_figures.typical_seed(root) == 1
+    assert maze_figures.paper_maze_figure(root, "main", seed="typical").sitt_info["seed"] == 1
+    assert maze_figures.paper_maze_figure(root, "main").sitt_info["seed"] == 0  # the default stays the smallest seed
     shutil.rmtree(root / "main" / "bc" / "seed_1")  # seed 1 now lacks a panel: seed 2 is the typical seed
-    assert figures.typical_seed(root) == 2
+    assert maze_figures.typical_seed(root) == 2
     with pytest.raises(ValueError, match="^seed:"):
-        figures.paper_maze_panels(root, "main", seed="median")
+        maze_figures.paper_maze_panels(root, "main", seed="median")
 
 
 def test_paper_maze_figure_partial_store(tmp_path):
     write_store(tmp_path, arms=("sitt_release",), seeds=(3,))
-    fig = figures.paper_maze_figure(tmp_path, "main")
+    fig = maze_figures.paper_maze_figure(tmp_path, "main")
     assert fig.sitt_info["seed"] == 3
     assert fig.sitt_info["missing"] == ["Teacher without Alignment", "Behavior Cloning", "DAgger",
                                         "Student without Alignment"]
 
 
 def test_paper_maze_figure_without_runs(tmp_path):
-    fig = figures.paper_maze_figure(tmp_path, "main")
+    fig = maze_figures.paper_maze_figure(tmp_path, "main")
     assert len(fig.sitt_info["missing"]) == 6
     _saved(fig, tmp_path, "empty")
 
@@ -358,7 +362,7 @@ def test_plots_save_png(tmp_path):
     df = hand_example()
     _saved(figures.metric_plot(df, "success", title="t"), tmp_path, "success")
     _saved(figures.metric_plot(tables.per_seed(df), "detour_share", policies=("student",)), tmp_path, "detour")
-    _saved(figures.route_share_plot(tables.route_share_table(df, "teacher"), title="routes"), tmp_path, "routes")
+    _saved(maze_figures.route_share_plot(maze_tables.route_share_table(df, "teacher"), title="routes"), tmp_path, "routes")
     comp = tables.comparison_table(df, "plain_teacher")
     _saved(figures.comparison_plot(comp, value="diff"), tmp_path, "diff")
     _saved(figures.comparison_plot(comp, value="poi"), tmp_path, "poi")
@@ -384,7 +388,7 @@ def test_value_map_figure(tmp_path):
     grid = make_mazes(1, 21, 3, seed=1)[0]
     values = np.random.default_rng(0).random((21, 21))
     values[0, 0] = np.nan
-    _saved(figures.value_map_figure(grid, {"a": values, "b": values / 2}, colorbar_label="KL"), tmp_path, "map")
+    _saved(maze_figures.value_map_figure(grid, {"a": values, "b": values / 2}, colorbar_label="KL"), tmp_path, "map")
 
 
 # ------------------------------------------------------------------------------------------------------- report
@@ -397,7 +401,7 @@ def test_write_report(tmp_path):
     path = report.write_report(
         tmp_path, claims=claims_df, main=tables.main_table(df),
         comparisons={"Versus plain": tables.comparison_table(df, "without_alignment")},
-        figures=[fig_path], command_lines=report.commands("default", 10), profile="default",
+        figures=[fig_path], command_lines=report.commands("default"), profile="default",
         findings="# Findings\n\nThe release's sign reproduces the figure.\n\n## Sign\n\nMore.",
     )
     text = path.read_text()
@@ -411,7 +415,7 @@ def test_write_report(tmp_path):
     assert "![main_success](figures/main_success.png)" in text
     assert ("python -m study.sweep --profile default --jobs 2 --root results/runs --experiment main "
             "--arms without_alignment,bc,dagger,sitt_release,sitt_paper --seeds 0-9") in text
-    assert "--experiment release_vs_paper,ablations --seeds 0-9" in text
+    assert "--experiment release_vs_paper,ablations --seeds 0-7" in text  # the maze plan's seeds
     assert "<table>" in (tmp_path / "REPORT.html").read_text()
     assert not list(tmp_path.glob(".*.part*"))  # atomic writes leave no temporary file
     empty = report.write_report(tmp_path / "bare", claims=claims_df, html_too=False).read_text()

@@ -1,0 +1,57 @@
+"""The ``sitt`` training kind: a :class:`sitt.SITT` model (SITT, its ablations, the plain and without-alignment
+teachers) trained on the task's training env; writes ``progress.csv`` and ``model.zip``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from study import store
+from study.kinds import TrainResult, publish_progress, sb3_logger, teacher_act
+
+
+def make_sitt(config, env, task=None):
+    """The untrained SITT model of a ``kind="sitt"`` config on ``env`` (the task's policy and info keywords)."""
+    from sitt.algorithm import SITT
+
+    task = task or config.task_object()
+    kwargs = dict(policy_kwargs=dict(task.policy_kwargs)) if task.policy_kwargs else {}
+    return SITT(
+        task.policy,
+        env,
+        recipe=config.recipe,
+        **config.switches,
+        **config.ppo.sb3_kwargs(config.env.n_envs),
+        **kwargs,
+        info_keywords=task.info_keywords,
+        student_obs_fn=task.student_obs_fn(env),
+        seed=config.seed,
+        device=config.device,
+        verbose=0,
+    )
+
+
+class SITTKind:
+    name = "sitt"
+    needs_teacher = False
+
+    def train(self, config, task, tmp: Path, teacher_dir: Path | None) -> TrainResult:
+        env = task.train_env(config)
+        model = make_sitt(config, env, task)
+        log_dir = tmp / "_log"
+        logger = sb3_logger(log_dir, tmp / "tensorboard" if config.tensorboard else None)
+        model.set_logger(logger)
+        t0 = time.perf_counter()
+        model.learn(total_timesteps=config.total_timesteps, progress_bar=False)
+        train_s = time.perf_counter() - t0
+        logger.close()
+        publish_progress(log_dir, tmp)
+        store.atomic_write_with(tmp / store.MODEL_FILE, lambda p: model.save(p), suffix=".zip")
+        policies = {"teacher": teacher_act(model)}
+        if model.nets is not None:
+            student_obs_fn = task.student_obs_fn(env)
+            policies["student"] = lambda obs: model.predict_student(student_obs_fn(obs), deterministic=True)[0]
+        return TrainResult(policies, train_s, int(model.num_timesteps), env)
+
+
+KIND = SITTKind()

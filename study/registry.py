@@ -1,0 +1,71 @@
+"""The two registries of the study: tasks (environments) and training kinds. One line each.
+
+* :data:`TASKS`: task name -> ``"module:attribute"`` of its :class:`study.task.Task` (imported on first use, so the
+  study does not import every environment);
+* :data:`KINDS`: training kind -> ``"module:attribute"`` of its :class:`study.kinds.Kind`.
+
+Adding a task = its package (with a ``task.py``) + one line in :data:`TASKS`; adding a training kind = its module +
+one line in :data:`KINDS`. Tests and notebooks may also :func:`register_task` an object directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+TASKS: dict[str, Any] = {
+    "color_maze": "color_maze.task:TASK",
+}
+
+KINDS: dict[str, Any] = {
+    "sitt": "study.kinds.sitt:KIND",
+    "bc": "study.kinds.imitation:BC",
+    "dagger": "study.kinds.imitation:DAGGER",
+}
+
+#: the task of a config written before configs named their task (every committed run of the maze study)
+DEFAULT_TASK = "color_maze"
+
+
+def _resolve(table: dict[str, Any], name: str, what: str) -> Any:
+    if not isinstance(name, str) or name not in table:
+        raise ValueError(f"{what}: got {name!r}; allowed: {', '.join(table)}")
+    entry = table[name]
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        entry = getattr(importlib.import_module(module), attr)
+        table[name] = entry
+    return entry
+
+
+def get_task(name: str):
+    """The :class:`study.task.Task` registered as ``name``; ``ValueError`` naming ``task`` and the allowed names."""
+    return _resolve(TASKS, name, "task")
+
+
+def get_kind(name: str):
+    """The :class:`study.kinds.Kind` registered as ``name``; ``ValueError`` naming ``kind`` and the allowed names."""
+    return _resolve(KINDS, name, "kind")
+
+
+def register_task(task: Any, name: str | None = None) -> Any:
+    """Register a task object (or ``"module:attribute"``) under ``name`` (default: ``task.name``); returns it."""
+    TASKS[name or task.name] = task
+    return task
+
+
+def unregister_task(name: str) -> None:
+    TASKS.pop(name, None)
+
+
+def register_kind(name: str, kind: Any) -> Any:
+    KINDS[name] = kind
+    return kind
+
+
+def task_names() -> tuple[str, ...]:
+    return tuple(TASKS)
+
+
+def kind_names() -> tuple[str, ...]:
+    return tuple(KINDS)

@@ -1,0 +1,230 @@
+"""The task protocol: what the study needs to know about one environment.
+
+The study (configs, run store, sweeps, tables, claims, report) is generic; everything that depends on an environment
+comes through one :class:`Task` object, looked up by name in :data:`study.registry.TASKS`. A task lives in its env's
+package (``color_maze/task.py`` for the maze) and provides:
+
+* its configs: ``env_config`` (a dataclass: what the training env is) and ``eval_config`` (a dataclass: the fixed
+  held-out set and the evaluation protocol), each with ``validate(prefix) -> self`` raising ``ValueError`` that
+  names the dotted field (``"env.n_envs: got 0; allowed: an integer >= 1"``);
+* :meth:`Task.train_env`: the training ``VecEnv`` of a run (its seed decides what it draws); the env has a
+  ``student_obs`` method, the student view (:meth:`Task.student_obs_fn`);
+* :meth:`Task.held_out`: the FIXED held-out evaluation set, drawn from ``eval_config``'s own seed, the same for every
+  arm and seed of a study, with a fingerprint recorded in each run's provenance (``eval_set_sha256``);
+* :meth:`Task.evaluate`: one row per held-out episode with ``success`` plus the task's own columns, and optional
+  arrays (trajectories) for figures;
+* :meth:`Task.episode_metrics`: the per-episode numbers the tables average per seed (:attr:`Task.metrics` names
+  them, :attr:`Task.table_metrics` says which the main table shows), :attr:`Task.claims` (the claims that apply),
+  its arms, profiles and experiments (:attr:`Task.arms`, :attr:`Task.profiles`, :attr:`Task.experiments`);
+* its figures are functions of its own package, which its notebooks call.
+
+A task is a subclass of :class:`Task` that fills these in; ``tests/test_task_protocol.py`` registers a toy task in a
+few lines and takes it through a sweep, the tables and the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Mapping
+
+import numpy as np
+import pandas as pd
+
+#: an act function: a batch of teacher observations (N, *obs_shape) -> actions (N, ...)
+ActFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-seed metric: the mean over a run's held-out episodes of the per-episode column ``name``.
+
+    :param name: the column :meth:`Task.episode_metrics` adds (and the per-seed column :func:`study.tables.per_seed`
+        returns).
+    :param label: what it means, in words (tables, claims, figure axes).
+    """
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TableMetric:
+    """A column group of the main table: ``<prefix>_mean`` (and ``<prefix>_ci_low``, ``<prefix>_ci_high`` when
+    ``ci``) of the per-seed metric ``metric`` over seeds."""
+
+    metric: str
+    prefix: str
+    ci: bool = True
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """One sweep of ``make reproduce``: ``experiments`` (run seed by seed together), the ``arms`` to train (None: all
+    of each experiment's) and the ``seeds`` spec (``"0-9"``), fixed before the runs."""
+
+    experiments: tuple[str, ...]
+    arms: tuple[str, ...] | None = None
+    seeds: str = "0-9"
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The held-out evaluation set of a study: ``data`` (whatever the task evaluates on: mazes, worlds, scenes),
+    ``n`` episodes and ``sha256``, the fingerprint recorded in provenance."""
+
+    data: Any
+    n: int
+    sha256: str
+
+
+def arrays_sha256(*arrays: np.ndarray) -> str:
+    """A fingerprint of numpy arrays (dtype, shape and bytes of each, in order)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class Task:
+    """One environment of the study (see the module docstring). Subclass it and set the class attributes.
+
+    :cvar name: the registry name (``"color_maze"``), also written into every run's config (``task``).
+    :cvar env_config: the env config dataclass; its defaults are the task's standard env.
+    :cvar eval_config: the evaluation config dataclass (held-out set, its own seed, the protocol).
+    :cvar metrics: the per-seed metrics beyond ``success`` (:class:`Metric`), in table order.
+    :cvar table_metrics: which metrics the main table shows (:class:`TableMetric`).
+    :cvar arms: ``{arm name: study.presets.ArmSpec}`` of the arms this task's experiments use.
+    :cvar profiles: ``{profile name: study.presets.Profile}``; must include ``"smoke"`` (CI) and ``"default"``.
+    :cvar experiments: ``{experiment name: arm names}``; experiment names are unique over all tasks.
+    :cvar claims: the claims of the claims table that this task's runs decide (``study.claims.Claim``).
+    :cvar policy: the SB3 policy the teacher uses (``"MlpPolicy"``) and ``policy_kwargs`` its keyword arguments.
+    :cvar info_keywords: episode-info keys SITT logs as ``rollout/<key>_mean`` during training.
+    :cvar student_label: what the student sees, in words (reports).
+    :cvar sweeps: what ``make reproduce`` trains for this task (:class:`SweepPlan`), in order.
+    :cvar notebooks: ``{experiment: notebook name}``: the notebook that writes each experiment's tables and figures.
+    :cvar episode_column: the eval rows' column naming the held-out episode (``"episode"``; the maze: ``"maze"``).
+    """
+
+    name: ClassVar[str] = ""
+    env_config: ClassVar[type] = type(None)
+    eval_config: ClassVar[type] = type(None)
+    metrics: ClassVar[tuple[Metric, ...]] = ()
+    table_metrics: ClassVar[tuple[TableMetric, ...]] = ()
+    arms: ClassVar[Mapping[str, Any]] = {}
+    profiles: ClassVar[Mapping[str, Any]] = {}
+    experiments: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    claims: ClassVar[tuple[Any, ...]] = ()
+    policy: ClassVar[str] = "MlpPolicy"
+    policy_kwargs: ClassVar[Mapping[str, Any]] = {}
+    info_keywords: ClassVar[tuple[str, ...]] = ()
+    student_label: ClassVar[str] = ""
+    episode_column: ClassVar[str] = "episode"
+    sweeps: ClassVar[tuple[SweepPlan, ...]] = ()
+    notebooks: ClassVar[Mapping[str, str]] = {}
+
+    # ------------------------------------------------------------------ what every task must provide
+
+    def train_env(self, config: Any) -> Any:
+        """The training ``VecEnv`` of the run ``config`` (a :class:`study.config.ExperimentConfig`: ``config.env``,
+        ``config.seed``); it has a ``student_obs`` method."""
+        raise NotImplementedError
+
+    def held_out(self, config: Any) -> HeldOut:
+        """The fixed held-out set of ``config`` (from ``config.eval`` and the env geometry only, never the seed)."""
+        raise NotImplementedError
+
+    def evaluate(self, config: Any, act: ActFn) -> tuple[pd.DataFrame, Any]:
+        """Run ``act`` (deterministic) on every held-out episode: ``(rows, arrays)``, one row per episode with at
+        least :attr:`episode_column` (int) and ``success`` (bool) and the task's own columns; ``arrays``: None, one ndarray
+        (stored under the policy's name in ``positions.npz``) or ``{name: ndarray}`` (stored as ``<policy>_<name>``)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ optional, with generic defaults
+
+    def student_obs_fn(self, env: Any) -> Callable[[np.ndarray], np.ndarray]:
+        """The student view of ``env``: teacher observations (N, *obs_shape) -> student observations (N, ...)."""
+        return env.student_obs
+
+    def episode_metrics(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` (eval rows, any number of runs) with one numeric column per :attr:`metrics` entry added. The
+        default adds nothing (the columns must already be there)."""
+        return rows
+
+    def summary(self, rows: pd.DataFrame) -> dict[str, Any]:
+        """The per-policy summary written into a run's marker: ``n_episodes``, ``success_rate`` and the mean of each
+        metric column present."""
+        df = self.episode_metrics(rows)
+        out = {"n_episodes": int(len(df)), "success_rate": float(df["success"].astype(float).mean())}
+        for m in self.metrics:
+            if m.name in df:
+                out[m.name] = float(pd.to_numeric(df[m.name], errors="coerce").mean())
+        return out
+
+    def provenance(self, config: Any, train_env: Any, held_out: HeldOut) -> dict[str, Any]:
+        """Task-specific provenance fields of a run (e.g. the training set's fingerprint); default none."""
+        return {}
+
+    def validate(self, config: Any) -> None:
+        """Checks across fields of a run's config (e.g. the training seed never equals the held-out seed); raise
+        ``ValueError`` naming the field."""
+
+    def report_tables(self, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]):
+        """The tables of the report: ``(main, {title: (file name, table)})`` from ``evals`` (experiment -> eval rows or
+        None). Default: the main table of the first experiment, no others."""
+        from study.tables import main_table  # noqa: PLC0415
+
+        first = next(iter(self.experiments), None)
+        rows = evals.get(first) if first is not None else None
+        return (main_table(rows, task=self) if rows is not None else None), {}
+
+    def report_claims(self, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]) -> tuple:
+        """The claims the report checks for this task; default :attr:`claims`."""
+        return tuple(self.claims)
+
+    def metric_label(self, name: str) -> str:
+        """A metric's words (``success`` and the task's metrics); the name itself when unknown."""
+        labels = {"success": "true success", **{m.name: m.label for m in self.metrics}}
+        return labels.get(name, name)
+
+    def metric_names(self) -> tuple[str, ...]:
+        return ("success", *(m.name for m in self.metrics))
+
+
+def check_rows(task: Task, rows: pd.DataFrame) -> pd.DataFrame:
+    """Raise ``ValueError`` unless a task's evaluation rows have its episode column and ``success``."""
+    missing = [c for c in (task.episode_column, "success") if c not in rows.columns]
+    if missing:
+        raise ValueError(f"{task.name}.evaluate: rows lack column(s) {missing}; "
+                         f"allowed: a frame with {task.episode_column}, success, ...")
+    return rows
+
+
+def plan_configs(task_names, profile: str, seeds: str | None = None) -> list:
+    """The configs of the sweep plans of ``task_names`` (:attr:`Task.sweeps`) under ``profile``, seed-major within
+    each plan; ``seeds`` (a spec) replaces each plan's own seeds when given (the smoke profile's few seeds)."""
+    from study.params import parse_seeds  # noqa: PLC0415
+    from study.presets import experiment_configs  # noqa: PLC0415
+    from study.registry import get_task  # noqa: PLC0415
+
+    out = []
+    for name in task_names:
+        for plan in get_task(name).sweeps:
+            chosen = parse_seeds(seeds if seeds is not None else plan.seeds)
+            configs = [c for e in plan.experiments for c in experiment_configs(
+                e, profile, chosen, [a for a in plan.arms if a in _arms_of(e)] if plan.arms else None)]
+            configs.sort(key=lambda c: c.seed)
+            out += configs
+    return out
+
+
+def _arms_of(experiment: str) -> tuple[str, ...]:
+    from study.presets import experiment_arms  # noqa: PLC0415
+
+    return experiment_arms(experiment)
+
+
+__all__ = ["ActFn", "HeldOut", "Metric", "SweepPlan", "TableMetric", "Task", "arrays_sha256", "check_rows",
+           "plan_configs"]
