@@ -338,6 +338,11 @@ class MazeTask(Task):
         # sitt_paper, without_alignment, quirks_fixed, -1.9 x KL) is trained once and copied (reused_from)
         SweepPlan(("release_vs_paper", "ablations"), None, "0-7"),
     )
+    main_title = "Main experiment: the paper's maze figure in numbers"
+    main_note = ("Shares are over the held-out mazes of each run (path + detour + failed = 1); the release metric counts "
+                 "any termination within the evaluation steps as success (lava included).")
+    main_labels = {"detour": "detour share", "path": "path share", "release_success": "release metric",
+                   "lava": "lava share"}
     notebooks = {"budget_search": "10_budget_search", "main": "20_maze_main", "ablations": "30_ablations",
                  "release_vs_paper": "40_release_vs_paper"}
     student_label = "the target offset and the four neighbours, lava and path both shown as 'maze'"

@@ -43,6 +43,7 @@ import pandas as pd
 from study import figures, io, tables
 from color_maze import figures as maze_figures, tables as maze_tables
 from study.report import main_table_markdown
+from color_maze.task import TASK
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
@@ -95,7 +96,7 @@ if eval_df is not None:
 if eval_df is not None:
     from IPython.display import Markdown
 
-    display(Markdown(main_table_markdown(main)))
+    display(Markdown(main_table_markdown(main, TASK.main_labels)))
 
 # %% [markdown]
 # ## True success, detour share and the release's metric, per seed

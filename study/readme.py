@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from study.registry import DEFAULT_TASK, get_task
 from study.report import claims_markdown, comparison_markdown, demote_headings, main_table_markdown
 
 BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between these lines are lost) -->"
@@ -148,7 +149,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
         "True success = reaching the target in the first episode; the release's metric counts any termination. "
         "Shares over the 15 held-out mazes, mean over seeds with a seeded 95% percentile bootstrap CI over seeds.",
         "",
-        main_table_markdown(pd.read_csv(tables / "main.csv")).rstrip(),
+        main_table_markdown(pd.read_csv(tables / "main.csv"), get_task(DEFAULT_TASK).main_labels).rstrip(),
     ]
     figure = tables.parent / "figures" / "paper_maze.png"
     if figure.exists():

@@ -48,19 +48,39 @@ def get_kind(name: str):
     return _resolve(KINDS, name, "kind")
 
 
+#: what was registered at run time (not in the tables above): handed to sweep workers (:func:`runtime_entries`)
+_RUNTIME: dict[str, dict[str, Any]] = {"tasks": {}, "kinds": {}}
+
+
 def register_task(task: Any, name: str | None = None) -> Any:
-    """Register a task object (or ``"module:attribute"``) under ``name`` (default: ``task.name``); returns it."""
-    TASKS[name or task.name] = task
+    """Register a task object (or ``"module:attribute"``) under ``name`` (default: ``task.name``); returns it. Sweep
+    workers get it too (it must pickle: a task class defined at a module's top level)."""
+    name = name or task.name
+    TASKS[name] = _RUNTIME["tasks"][name] = task
     return task
 
 
 def unregister_task(name: str) -> None:
     TASKS.pop(name, None)
+    _RUNTIME["tasks"].pop(name, None)
 
 
 def register_kind(name: str, kind: Any) -> Any:
-    KINDS[name] = kind
+    KINDS[name] = _RUNTIME["kinds"][name] = kind
     return kind
+
+
+def runtime_entries() -> dict[str, dict[str, Any]]:
+    """The tasks and kinds registered at run time, for :func:`install` in another process."""
+    return {k: dict(v) for k, v in _RUNTIME.items()}
+
+
+def install(entries: dict[str, dict[str, Any]]) -> None:
+    """Register what :func:`runtime_entries` returned in another process."""
+    for name, task in entries.get("tasks", {}).items():
+        register_task(task, name)
+    for name, kind in entries.get("kinds", {}).items():
+        register_kind(name, kind)
 
 
 def task_names() -> tuple[str, ...]:

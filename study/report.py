@@ -81,22 +81,30 @@ def df_to_markdown(df: pd.DataFrame, floatfmt: str = ".2f", columns: Sequence[st
     return "\n".join([head, sep, *body]) + "\n"
 
 
-def main_table_markdown(table: pd.DataFrame) -> str:
-    """The main table in words: arm, policy, seeds, true success mean [95% CI], IQM, detour share, path share, the
-    release's metric."""
-    rows = pd.DataFrame({
+def main_table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
+    """The main table in words: arm, policy, seeds, true success mean [95% CI], IQM, then every other
+    ``<prefix>_mean`` column of :func:`study.tables.main_table` (with its CI when the table has one), headed by
+    ``labels[prefix]`` (default the prefix)."""
+    labels = dict(labels or {})
+    cols = {
         "arm": table["arm"],
         "policy": table["policy"],
         "seeds": table["n_seeds"],
         "true success [95% CI]": [format_ci(m, lo, hi) for m, lo, hi in
                                   zip(table["success_mean"], table["success_ci_low"], table["success_ci_high"])],
         "IQM": [format_ci(m, np.nan, np.nan) for m in table["success_iqm"]],
-        "detour share [95% CI]": [format_ci(m, lo, hi) for m, lo, hi in
-                                  zip(table["detour_mean"], table["detour_ci_low"], table["detour_ci_high"])],
-        "path share": [format_ci(m, np.nan, np.nan) for m in table["path_mean"]],
-        "release metric": [format_ci(m, np.nan, np.nan) for m in table["release_success_mean"]],
-    })
-    return df_to_markdown(rows)
+    }
+    for col in table.columns:
+        if not col.endswith("_mean") or col == "success_mean":
+            continue
+        prefix = col[: -len("_mean")]
+        name = labels.get(prefix, prefix.replace("_", " "))
+        if f"{prefix}_ci_low" in table:
+            cols[f"{name} [95% CI]"] = [format_ci(m, lo, hi) for m, lo, hi in
+                                        zip(table[col], table[f"{prefix}_ci_low"], table[f"{prefix}_ci_high"])]
+        else:
+            cols[name] = [format_ci(m, np.nan, np.nan) for m in table[col]]
+    return df_to_markdown(pd.DataFrame(cols))
 
 
 def comparison_markdown(comp: pd.DataFrame) -> str:
@@ -176,6 +184,9 @@ def write_report(
     title: str = "Student-Informed Teacher Training: reproduction report",
     html_too: bool = True,
     findings: str = "",
+    main_title: str = "Main experiment",
+    main_note: str = "",
+    main_labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``<out>/REPORT.md`` (and ``REPORT.html``): header, the findings in words (``findings``, markdown whose
     headings are demoted below the report's; omitted when empty), claims table with verdict counts and the verdict
@@ -201,10 +212,10 @@ def write_report(
         "over every compared arm has a CI above 0.5, *not reproduced* when one CI stays at or below 0.5.\n"
     )
     if main is not None and len(main):
-        lines.append("\n## Main experiment: the paper's maze figure in numbers\n\n")
-        lines.append(main_table_markdown(main))
-        lines.append("\nShares are over the held-out mazes of each run (path + detour + failed = 1); the release "
-                     "metric counts any termination within the 100 evaluation steps as success (lava included).\n")
+        lines.append(f"\n## {main_title}\n\n")
+        lines.append(main_table_markdown(main, main_labels))
+        if main_note:
+            lines.append(f"\n{main_note}\n")
     for name, comp in (comparisons or {}).items():
         if comp is None or len(comp) == 0:
             continue
@@ -275,7 +286,7 @@ def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
     from study.registry import get_task, task_names  # noqa: PLC0415
 
     out = Path(out)
-    evals, tables, claim_list, main = {}, {}, [], None
+    evals, tables, claim_list, main, main_task = {}, {}, [], None, None
     labels = io.arm_labels()
     for name in task_names():
         task = get_task(name)
@@ -285,9 +296,10 @@ def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
             print(message)
         evals.update(task_evals)
         task_main, task_tables = task.report_tables(task_evals, labels)
-        if task_main is not None:
-            io.save_table(task_main, out, "main" if main is None else f"{name}_main")
-            main = task_main if main is None else main
+        if task_main is not None:  # saved under the task's first experiment (the maze: main.csv)
+            io.save_table(task_main, out, next(iter(task.experiments)))
+            if main is None:
+                main, main_task = task_main, task
         for title, (file, table) in task_tables.items():
             io.save_table(table, out, file)
             tables[title] = table
@@ -310,5 +322,7 @@ def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
         out, claims=claims_df, main=main, comparisons=tables, figures=figures,
         command_lines=commands(profile, str(root), jobs, plan_seeds), notes=notes, profile=profile,
         provenance={"runs": str(root)}, findings=findings,
+        **(dict(main_title=main_task.main_title, main_note=main_task.main_note, main_labels=main_task.main_labels)
+           if main_task is not None else {}),
     )
     return dict(evals=evals, main=main, tables=tables, claims=claims_df, path=path)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from study import store
+from study import registry, store
 from study.params import parse_seeds  # noqa: F401 - the CLI's --seeds (re-exported)
 from study.config import ExperimentConfig
 from study.run import DEFAULT_ROOT, StaleRunError, check_stored_config, find_equivalent, run_one
@@ -120,6 +120,13 @@ def _dedupe(configs: Iterable[ExperimentConfig]) -> list[ExperimentConfig]:
     return list(seen.values())
 
 
+def _init_worker(entries: dict) -> None:
+    """A worker's set-up: one torch thread, and the tasks and kinds registered at run time in the parent (e.g. a
+    notebook's or a test's own task), so that the worker reads their configs."""
+    configure_threads(1)
+    registry.install(entries)
+
+
 class _Pool:
     """A lazily started spawn-context process pool that can be restarted after a worker died."""
 
@@ -132,8 +139,8 @@ class _Pool:
             self.executor = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=configure_threads,
-                initargs=(1,),
+                initializer=_init_worker,
+                initargs=(registry.runtime_entries(),),
             )
         return self.executor
 

@@ -104,6 +104,8 @@ class Task:
     :cvar info_keywords: episode-info keys SITT logs as ``rollout/<key>_mean`` during training.
     :cvar student_label: what the student sees, in words (reports).
     :cvar sweeps: what ``make reproduce`` trains for this task (:class:`SweepPlan`), in order.
+    :cvar main_title: the report's heading of the task's main table; ``main_note`` a sentence under it;
+        ``main_labels`` the words for its column groups (``{prefix: label}``).
     :cvar notebooks: ``{experiment: notebook name}``: the notebook that writes each experiment's tables and figures.
     :cvar episode_column: the eval rows' column naming the held-out episode (``"episode"``; the maze: ``"maze"``).
     """
@@ -123,6 +125,9 @@ class Task:
     student_label: ClassVar[str] = ""
     episode_column: ClassVar[str] = "episode"
     sweeps: ClassVar[tuple[SweepPlan, ...]] = ()
+    main_title: ClassVar[str] = "Main experiment"
+    main_note: ClassVar[str] = ""
+    main_labels: ClassVar[Mapping[str, str]] = {}
     notebooks: ClassVar[Mapping[str, str]] = {}
 
     # ------------------------------------------------------------------ what every task must provide

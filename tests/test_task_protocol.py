@@ -1,0 +1,166 @@
+"""The task protocol: a toy task registered in a few lines goes through a sweep, the tables, the claims and the report,
+with no change to the study. Also: the method package imports nothing of the study or of any environment."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import pytest
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from study import claims, register_task, report, run_sweep, tables
+from study.config import ImitationConfig, PPOConfig, check_int
+from study.presets import COMMON_ARMS, Profile, experiment_configs
+from study.registry import unregister_task
+from study.task import HeldOut, Metric, TableMetric, Task, arrays_sha256
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------------------------------------ the toy task
+
+
+class Corridor(gym.Env):
+    """Walk to the goal at the end the observation's second entry names; the student does not see which end."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, goal: float = 1.0):
+        self.goal, self.x, self.t = goal, 0.0, 0
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x, self.t = 0.0, 0
+        return np.array([self.x, self.goal], np.float32), {}
+
+    def step(self, action):
+        self.x = float(np.clip(self.x + (0.25 if action == 1 else -0.25), -1, 1))
+        self.t += 1
+        done = self.x == self.goal
+        return np.array([self.x, self.goal], np.float32), float(done), done, self.t >= 12, {"is_success": done}
+
+
+@dataclasses.dataclass
+class ToyEnvConfig:
+    n_envs: int = 4
+
+    def validate(self):
+        check_int("env.n_envs", self.n_envs, 1)
+        return self
+
+
+@dataclasses.dataclass
+class ToyEvalConfig:
+    n_episodes: int = 4
+    seed: int = 999
+
+    def validate(self):
+        check_int("eval.n_episodes", self.n_episodes, 1)
+        return self
+
+
+def _vec(goals) -> DummyVecEnv:
+    env = DummyVecEnv([lambda g=g: Corridor(g) for g in goals])
+    env.student_obs = lambda obs: obs * np.array([1.0, 0.0], np.float32)  # the goal side is hidden from the student
+    return env
+
+
+class ToyTask(Task):
+    name = "toy"
+    env_config, eval_config = ToyEnvConfig, ToyEvalConfig
+    metrics = (Metric("steps", "steps to the end"),)
+    table_metrics = (TableMetric("steps", "steps"),)
+    arms = COMMON_ARMS
+    profiles = {"smoke": Profile(ToyEnvConfig(), PPOConfig(n_steps=8, n_epochs=1), 64, dict(align_epochs=1),
+                                 imitation=ImitationConfig(bc_n_steps_per_env=4, dagger_iterations=1,
+                                                           dagger_n_steps_per_env=4))}
+    experiments = {"toy_main": ("without_alignment", "bc", "sitt_release")}
+    claims = (claims.Claim("toy", "SITT's toy student beats BC's", "toy_main", "sitt_release", "student",
+                           kind="better", others=("bc",)),)
+
+    def train_env(self, config):
+        return _vec(np.random.default_rng(config.seed).choice([-1.0, 1.0], config.env.n_envs))
+
+    def held_out(self, config):
+        goals = np.random.default_rng(config.eval.seed).choice([-1.0, 1.0], config.eval.n_episodes)
+        return HeldOut(goals, len(goals), arrays_sha256(goals))
+
+    def evaluate(self, config, act):
+        goals = self.held_out(config).data
+        env, rows = _vec(goals), []
+        obs, done, steps = env.reset(), np.zeros(len(goals), bool), np.zeros(len(goals), int)
+        success = np.zeros(len(goals), bool)
+        for _ in range(12):
+            obs, _, dones, infos = env.step(act(obs))
+            steps += ~done
+            success |= ~done & np.array([i["is_success"] for i in infos])
+            done |= dones
+        rows = pd.DataFrame({"episode": range(len(goals)), "success": success, "steps": steps})
+        return rows, None
+
+
+# ------------------------------------------------------------------------------------------------------- tests
+
+
+@pytest.fixture
+def toy():
+    task = register_task(ToyTask())
+    yield task
+    unregister_task("toy")
+
+
+def test_a_toy_task_runs_through_sweep_tables_claims_and_report(toy, tmp_path):
+    configs = experiment_configs("toy_main", "smoke", [0, 1, 2])
+    assert {c.task for c in configs} == {"toy"} and len(configs) == 9
+    result = run_sweep(configs, tmp_path / "runs", jobs=1, progress=False)
+    assert result.ok, result.summary()
+    from study.load import load_eval, load_provenance
+
+    rows = load_eval(tmp_path / "runs", "toy_main")
+    assert set(rows["task"]) == {"toy"} and set(rows["arm"]) == {"without_alignment", "bc", "sitt_release"}
+    assert len(rows) == 3 * 3 * 2 * 4  # arms x seeds x policies x held-out episodes
+    prov = load_provenance(tmp_path / "runs" / "toy_main" / "bc" / "seed_1")
+    assert prov["eval_set_sha256"] == toy.held_out(configs[0]).sha256 and prov["task"] == "toy"
+
+    main = tables.main_table(rows)
+    assert {"steps_mean", "steps_ci_low", "steps_ci_high"} <= set(main.columns)
+    assert list(main["n_seeds"]) == [3] * len(main)
+    per = tables.per_seed(rows)
+    hand = rows[(rows.arm == "bc") & (rows.policy == "student") & (rows.seed == 2)]
+    got = per[(per.arm == "bc") & (per.policy == "student") & (per.seed == 2)].iloc[0]
+    assert got["success"] == hand["success"].astype(float).mean() and got["steps"] == hand["steps"].mean()
+
+    table = claims.claims_table({"toy_main": rows}, toy.claims)
+    assert list(table["id"]) == ["toy"] and table["verdict"].iloc[0] in claims.VERDICTS
+
+    built = report.build_report("smoke", tmp_path / "runs", tmp_path / "out", jobs=1)
+    text = built["path"].read_text()
+    assert "SITT's toy student beats BC's" in text and "--experiment toy_main" not in text  # no sweep plan: no line
+    assert (tmp_path / "out" / "tables" / "toy_main.csv").is_file()
+    assert (tmp_path / "out" / "tables" / "claims.csv").is_file()
+
+
+def test_an_unknown_task_is_named():
+    from study.config import ExperimentConfig
+
+    with pytest.raises(ValueError, match=r"^task: got 'nope'; allowed: color_maze"):
+        ExperimentConfig.from_dict({"experiment": "x", "arm": "bc", "task": "nope"})
+
+
+def test_the_method_imports_no_study_and_no_environment():
+    for path in (REPO / "sitt").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] not in ("study", "color_maze", "fov_flight", "occluded_drawer"), (path, name)
+    code = "import sys, sitt, sitt.baselines; assert not [m for m in sys.modules if m.split('.')[0] in ('study', 'color_maze')]"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
