@@ -107,3 +107,77 @@ class ScriptedPilot:
             err = (target - yaw + math.pi) % (2 * math.pi) - math.pi
             actions[:, 2] = self.yaw_gain * err / (cfg.max_yaw_rate * cfg.dt)
         return np.clip(actions, -1.0, 1.0)
+
+
+class ScanPilot:
+    """A scripted pilot on the STUDENT view only: ``pilot(student_obs (n, 6 + M)) -> actions (n, 3)``.
+
+    It has no memory: every ray that hits within range becomes a point obstacle (inflated by
+    ``body_radius + margin + point_pad``), the walls are placed from the own position, and the
+    translation rule of :class:`ScriptedPilot` steers among them; with ``yaw="along_velocity"``
+    the heading follows the velocity (the desired velocity while slow), with ``"fixed"`` it is
+    held. It measures how far the view itself carries a student with no learning: the same
+    pilot with a wider field of view, or with the camera held, does better or worse.
+
+    :param config: the task.
+    :param fov_deg, n_rays: the scan the observations were made with (default: the config's).
+    :param yaw: ``"along_velocity"`` (default) or ``"fixed"``.
+    :param point_pad: extra radius of each hit point, metres (default 0.15: the gap between
+        neighbouring rays at a few metres).
+    Other parameters as for :class:`ScriptedPilot`.
+    """
+
+    def __init__(self, config: FlightConfig, fov_deg: float | None = None, n_rays: int | None = None,
+                 yaw: str = "along_velocity", point_pad: float = 0.15, **kwargs) -> None:
+        from .views import ray_offsets
+
+        self.inner = ScriptedPilot(config, yaw=yaw, **kwargs)
+        self.config = self.inner.config
+        self.fov_deg = config.fov_deg if fov_deg is None else float(fov_deg)
+        self.n_rays = config.n_rays if n_rays is None else int(n_rays)
+        self.offsets = ray_offsets(self.n_rays, self.fov_deg)
+        self.point_pad = float(point_pad)
+
+    def __call__(self, student) -> np.ndarray:
+        cfg = self.config
+        s = np.asarray(student, dtype=np.float64)
+        if s.ndim != 2 or s.shape[1] != 6 + self.n_rays:
+            raise ValueError(f"student: got shape {s.shape}; allowed: (n, {6 + self.n_rays})")
+        R = cfg.ray_range
+        c, sn = s[:, 2], s[:, 3]
+        vx = (c * s[:, 0] - sn * s[:, 1])  # world frame, / max_speed
+        vy = (sn * s[:, 0] + c * s[:, 1])
+        depth = s[:, 6:] * R  # (n, M)
+        ang = np.arctan2(sn, c)[:, None] + self.offsets[None, :]
+        hit = depth < R - 1e-6
+        # hit points as pseudo-pillars in the teacher-observation layout, radius 0 where no hit
+        pad = self.point_pad
+        obs = np.zeros((s.shape[0], 6 + 3 * self.n_rays))
+        obs[:, 0], obs[:, 1] = s[:, 4], s[:, 5]
+        obs[:, 2], obs[:, 3] = vx, vy
+        obs[:, 4], obs[:, 5] = c, sn
+        obs[:, 6::3] = np.where(hit, depth * np.cos(ang) / R, 0.0)
+        obs[:, 7::3] = np.where(hit, depth * np.sin(ang) / R, 0.0)
+        obs[:, 8::3] = np.where(hit, pad, 0.0)
+        inner = self.inner
+        o = obs
+        x, y = o[:, 0] * cfg.length, o[:, 1] * (cfg.width / 2)
+        free = inner._free_distance(x, y, o[:, 6::3] * R, o[:, 7::3] * R, o[:, 8::3])
+        score = np.minimum(free, inner.horizon) - inner.angle_cost * np.abs(inner.angles)
+        best = np.argmax(score, axis=1)
+        theta = inner.angles[best]
+        free_best = free[np.arange(len(best)), best]
+        speed = cfg.max_speed * np.clip((free_best - inner.margin) / inner.horizon, inner.min_speed_frac, 1.0)
+        vmx, vmy = vx * cfg.max_speed, vy * cfg.max_speed
+        actions = np.empty((s.shape[0], 3))
+        actions[:, 0] = (speed * np.cos(theta) - vmx) / (cfg.max_accel * cfg.dt)
+        actions[:, 1] = (speed * np.sin(theta) - vmy) / (cfg.max_accel * cfg.dt)
+        if inner.yaw == "fixed":
+            actions[:, 2] = 0.0
+        else:
+            yaw = np.arctan2(sn, c)
+            slow = np.hypot(vmx, vmy) < 0.5
+            target = np.where(slow, theta, np.arctan2(vmy, vmx))
+            err = (target - yaw + math.pi) % (2 * math.pi) - math.pi
+            actions[:, 2] = inner.yaw_gain * err / (cfg.max_yaw_rate * cfg.dt)
+        return np.clip(actions, -1.0, 1.0)
