@@ -45,6 +45,7 @@ it holds, gripper position) is always seen.
 
 from __future__ import annotations
 
+import math
 from itertools import repeat
 from typing import Any, NamedTuple, Optional, Sequence
 
@@ -54,7 +55,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 
 from .config import DrawerConfig
 from .generation import Scenes, draw_scenes, validate_seed
-from .geometry import handle_visible, link_points_from_cos_sin
+from .geometry import handle_visible
 
 __all__ = ["OccludedDrawerEnv", "ObsLayout", "obs_layout", "student_obs", "visibility_from_obs", "OBS_DIM", "STUDENT_OBS_DIM"]
 
@@ -104,12 +105,60 @@ def _check_obs(obs: Any, config: DrawerConfig) -> np.ndarray:
     return obs
 
 
+def _point_segment_sq(px, py, ax, ay, bx, by):
+    """Squared distance from points p to segments a-b, component arrays (broadcast)."""
+    abx, aby = bx - ax, by - ay
+    apx, apy = px - ax, py - ay
+    t = np.clip((apx * abx + apy * aby) / np.maximum(abx * abx + aby * aby, 1e-300), 0.0, 1.0)
+    dx, dy = apx - t * abx, apy - t * aby
+    return dx * dx + dy * dy
+
+
+def _segments_closer_than(r, p0x, p0y, p1x, p1y, q0x, q0y, q1x, q1y) -> np.ndarray:
+    """Bool: segments p0-p1 and q0-q1 cross or come within ``r`` (same rule as
+    :func:`occluded_drawer.geometry.segment_segment_distance` < r, on component arrays)."""
+    r2 = r * r
+    near = _point_segment_sq(p0x, p0y, q0x, q0y, q1x, q1y) < r2
+    near |= _point_segment_sq(p1x, p1y, q0x, q0y, q1x, q1y) < r2
+    near |= _point_segment_sq(q0x, q0y, p0x, p0y, p1x, p1y) < r2
+    near |= _point_segment_sq(q1x, q1y, p0x, p0y, p1x, p1y) < r2
+    rx, ry, sx, sy = p1x - p0x, p1y - p0y, q1x - q0x, q1y - q0y
+    d1 = sx * (p0y - q0y) - sy * (p0x - q0x)
+    d2 = sx * (p1y - q0y) - sy * (p1x - q0x)
+    d3 = rx * (q0y - p0y) - ry * (q0x - p0x)
+    d4 = rx * (q1y - p0y) - ry * (q1x - p0x)
+    return near | ((d1 * d2 < 0) & (d3 * d4 < 0))
+
+
 def visibility_from_obs(obs: Any, config: DrawerConfig) -> np.ndarray:
-    """Bool ``(...)``: the handle is visible, computed from teacher observations ``(..., D)`` alone."""
+    """Bool ``(...)``: the handle is visible, computed from teacher observations ``(..., D)`` alone.
+
+    The arm is rebuilt from ``cos q``/``sin q`` by angle addition; the rule is
+    :func:`occluded_drawer.geometry.handle_visible` (written out on component arrays for speed;
+    the tests compare the two).
+    """
     obs = _check_obs(obs, config)
     lay = obs_layout(config.n_links)
-    pts = link_points_from_cos_sin(obs[..., lay.cos_q], obs[..., lay.sin_q], config.link_lengths)
-    return handle_visible(pts, obs[..., lay.handle], config)
+    flat = obs.reshape(-1, lay.dim).astype(np.float64).T  # (D, m)
+    cos_q, sin_q = flat[lay.cos_q], flat[lay.sin_q]
+    hx, hy = flat[lay.handle]
+    cx, cy = config.camera_position
+    rx, ry = hx - cx, hy - cy
+    dist = np.sqrt(rx * rx + ry * ry)
+    shrink = 1.0 - config.handle_clearance / np.maximum(dist, 1e-12)
+    ex, ey = cx + rx * shrink, cy + ry * shrink  # end of the sight segment
+    visible = (rx * math.cos(config.camera_angle) + ry * math.sin(config.camera_angle)) >= dist * math.cos(
+        config.camera_fov / 2
+    )
+    ca, sa = cos_q[0], sin_q[0]
+    px = py = np.zeros_like(hx)
+    for k, length in enumerate(config.link_lengths):
+        if k:
+            ca, sa = ca * cos_q[k] - sa * sin_q[k], sa * cos_q[k] + ca * sin_q[k]
+        qx, qy = px + length * ca, py + length * sa
+        visible &= ~_segments_closer_than(config.link_radius, cx, cy, ex, ey, px, py, qx, qy)
+        px, py = qx, qy
+    return visible.reshape(obs.shape[:-1])
 
 
 def student_obs(obs: Any, config: DrawerConfig | None = None) -> np.ndarray:

@@ -24,6 +24,7 @@ from occluded_drawer.geometry import (
     handle_visible,
     inverse_kinematics_2link,
     link_points,
+    link_points_from_cos_sin,
     segment_segment_distance,
     sight_segment,
 )
@@ -78,6 +79,25 @@ def test_forward_kinematics_three_links_and_link_points():
     lay3 = obs_layout(3)
     assert obs.shape == (1, lay3.dim) == (1, 16)
     np.testing.assert_allclose(obs[0, lay3.gripper], [0.6, 0.7], atol=1e-6)
+
+
+def test_link_points_from_cos_sin_equal_link_points():
+    q = np.random.default_rng(2).uniform(-math.pi, math.pi, size=(50, 3))
+    np.testing.assert_allclose(link_points_from_cos_sin(np.cos(q), np.sin(q), (1.0, 0.6, 0.3)), link_points(q, (1.0, 0.6, 0.3)), atol=1e-12)
+
+
+@pytest.mark.parametrize("cfg", [CFG, CFG3], ids=["2 links", "3 links"])
+def test_fast_visibility_from_obs_equals_the_geometry_rule(cfg):
+    """visibility_from_obs (component arrays) against geometry.handle_visible on the same float64 numbers."""
+    rng = np.random.default_rng(5)
+    n, lay = 5000, obs_layout(cfg.n_links)
+    q = rng.uniform(-math.pi, math.pi, size=(n, cfg.n_links))
+    handle = np.stack([rng.uniform(0.3, 1.9, n), rng.uniform(-1.0, 1.0, n)], -1)
+    obs = np.zeros((n, lay.dim))
+    obs[:, lay.cos_q], obs[:, lay.sin_q], obs[:, lay.handle] = np.cos(q), np.sin(q), handle
+    expected = handle_visible(link_points(q, cfg.link_lengths), handle, cfg)
+    assert 0.1 < expected.mean() < 0.9
+    np.testing.assert_array_equal(visibility_from_obs(obs, cfg), expected)
 
 
 @pytest.mark.parametrize("elbow", ["up", "down"])
