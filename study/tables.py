@@ -25,6 +25,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from study.presets import COMMON_ARMS
 from study.stats import (
     DegenerateIntervalWarning,
     bootstrap_ci_table,
@@ -50,8 +51,8 @@ __all__ = [
     "as_float",
 ]
 
-#: the arms every task's main experiment shares, in the order of the paper's figure and tables
-MAIN_ARMS = ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")
+#: the arms every task's main experiment shares (study.presets.COMMON_ARMS), in the order of the paper's figure
+MAIN_ARMS = tuple(COMMON_ARMS)
 POLICIES = ("teacher", "student")
 N_BOOT = 2000
 CONFIDENCE = 0.95
