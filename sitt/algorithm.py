@@ -439,7 +439,10 @@ class SITT(PPO):
                     if cfg.update_term == "kl":
                         with th.no_grad():
                             target_out = self._student_head()(target_latent)
-                    term = update_term(cfg.update_term, self.policy, latent_pi, target_latent, target_out, mean=g.mean)
+                    term = update_term(
+                        cfg.update_term, self.policy, latent_pi, target_latent, target_out, mean=g.mean,
+                        grad_log_std=cfg.kl_grad_log_std,
+                    )
                     loss = loss + cfg.update_weight * term
                     parts["sitt_update_term"] = term.detach()
                 for key, value in parts.items():
