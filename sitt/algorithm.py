@@ -28,13 +28,16 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, safe_mean
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.vec_env import VecEnv, VecTransposeImage
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvWrapper
 
 from sitt.config import SITTConfig
 from sitt.dedup import groups_for, unique_rows
-from sitt.distributions import actions_from_output, agreement, check_supported, distribution_from_output, kl_divergence
+from sitt.distributions import agreement, check_supported, distribution_from_output, kl_divergence
 from sitt.losses import alignment_loss, ppo_loss, update_term
-from sitt.networks import StudentNetworks, teacher_latent
+from sitt.networks import StudentNetworks, teacher_latent, transposed_by_sb3, untranspose
+from sitt.student import StudentPolicy, check_student_view, obs_to_tensor, probe_student_space, space_shapes
 
 StudentObsFn = Callable[[np.ndarray], np.ndarray]
 _PPO_ARGS = set(inspect.signature(PPO.__init__).parameters) - {"self", "policy", "env"}
@@ -46,10 +49,28 @@ def call_frozen(module: th.nn.Module, x: th.Tensor) -> th.Tensor:
     return th.func.functional_call(module, params, (x,))
 
 
-def flatten_env_major(a: np.ndarray) -> np.ndarray:
-    """(T, E, ...) roll-out array -> (E*T, ...), the order of SB3's ``RolloutBuffer.swap_and_flatten``, so that a
-    seeded minibatch permutation picks the same samples as stock PPO."""
+def flatten_env_major(a: np.ndarray | dict[str, np.ndarray]) -> np.ndarray | dict[str, np.ndarray]:
+    """(T, E, ...) roll-out array (or a dict of them) -> (E*T, ...), the order of SB3's
+    ``RolloutBuffer.swap_and_flatten``, so that a seeded minibatch permutation picks the same samples as stock PPO."""
+    if isinstance(a, dict):
+        return {k: flatten_env_major(v) for k, v in a.items()}
     return a.swapaxes(0, 1).reshape(a.shape[0] * a.shape[1], *a.shape[2:])
+
+
+def pick_rows(groups: Any, rows: th.Tensor | dict[str, th.Tensor]) -> th.Tensor | dict[str, th.Tensor]:
+    """``groups.pick`` on a tensor or on each tensor of a dict observation."""
+    if isinstance(rows, dict):
+        return {k: groups.pick(v) for k, v in rows.items()}
+    return groups.pick(rows)
+
+
+def env_space_of(env: VecEnv | None, policy_space: spaces.Space) -> spaces.Space:
+    """The observation space the user's env returns: before SB3's ``VecTransposeImage`` when SB3 added one."""
+    while isinstance(env, VecEnvWrapper):
+        if isinstance(env, VecTransposeImage):
+            return env.venv.observation_space
+        env = env.venv
+    return policy_space
 
 
 def minibatches(n: int, batch_size: int | None, generator: Callable[[int], np.ndarray]):
@@ -70,8 +91,14 @@ class SITT(PPO):
     :param env: any SB3 ``VecEnv`` (or gymnasium env) giving the teacher's (privileged) observations.
     :param recipe: ``"release"`` (the authors' code) or ``"paper"`` (the text); see :func:`sitt.config.recipe_defaults`.
     :param config: a ready :class:`SITTConfig`; ``recipe`` is then ignored and ``switches`` override its fields.
-    :param student_obs_fn: maps a batch of teacher observations (N, *obs_shape) to student observations
-        (N, *student_shape), numpy in and out. Default: ``env.student_obs`` when the env has one.
+    :param student_obs_fn: maps a batch of teacher observations to student observations, numpy in and out (a dict of
+        arrays for a ``Dict`` space, in or out). **Contract**: it receives the observations exactly as the user's env
+        returns them, i.e. *before* SB3's ``VecTransposeImage`` (channels-last images stay channels-last: SITT undoes
+        SB3's transpose before calling it), as a batch (N, *obs_shape); it must return a batch of the same N rows, of one
+        fixed row shape (the student's layout; ``uint8`` (H, W, C) or (C, H, W) arrays are images). It is checked at
+        construction on probe batches of 2 and 3 observations and on every call; a violation raises a ``ValueError``
+        naming ``student_obs_fn``. ``predict_student`` takes what it returns. Default: ``env.student_obs`` when the env
+        has one.
     :param kl_groups_fn: optional logging hook: observations (N, *obs_shape) -> {group name: bool mask (N,)}; the
         mean KL of each group is logged as ``sitt/kl_<name>``. Default: ``env.kl_groups`` when the env has one.
     :param dedup: run the networks once per distinct observation of a roll-out when observations repeat (integer
@@ -80,6 +107,15 @@ class SITT(PPO):
     :param info_keywords: keys of the env's per-episode info entries (those SB3 keeps in ``ep_info_buffer``) whose
         mean over the last episodes is logged as ``rollout/<key>_mean`` each iteration, as SB3's ``Monitor`` does with
         its ``info_keywords`` (the study's maze passes ``("n_paths",)``). Default: none.
+    :param student_observation_space: the student's observation space (default: inferred from the probe batch, see
+        :func:`sitt.student.space_of_batch`).
+    :param student_features_extractor_class: SB3 features extractor of the student encoder, before its MLP
+        (``student_net_arch``); default: SB3's choice for the student's space (``FlattenExtractor``, ``NatureCNN`` with
+        SB3's image preprocessing, ``CombinedExtractor``), as SB3 chooses one for a policy.
+    :param student_features_extractor_kwargs: its keyword arguments (e.g. ``{"features_dim": 256}``).
+    :param proxy_features_extractor_class: SB3 features extractor of the proxy on the teacher observation, before its
+        MLP (``proxy_net_arch``); default: SB3's choice for the teacher's space, with the teacher's preprocessing.
+    :param proxy_features_extractor_kwargs: its keyword arguments.
     :param switches: any :class:`SITTConfig` field (``reward_coef=0.5``, ``update_term="kl"``, ``align=False``, ...);
         every other keyword goes to SB3's ``PPO`` (``n_steps``, ``batch_size``, ``n_epochs``, ``ent_coef``,
         ``seed``, ``device``, ``verbose``, ``tensorboard_log``, ...).
@@ -96,6 +132,11 @@ class SITT(PPO):
         kl_groups_fn: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
         dedup: bool = True,
         info_keywords: tuple[str, ...] = (),
+        student_observation_space: spaces.Space | None = None,
+        student_features_extractor_class: type[BaseFeaturesExtractor] | None = None,
+        student_features_extractor_kwargs: dict[str, Any] | None = None,
+        proxy_features_extractor_class: type[BaseFeaturesExtractor] | None = None,
+        proxy_features_extractor_kwargs: dict[str, Any] | None = None,
         _init_setup_model: bool = True,
         **kwargs: Any,
     ):
@@ -115,6 +156,11 @@ class SITT(PPO):
         self.kl_groups_fn = kl_groups_fn or getattr(self.env, "kl_groups", None)
         self.dedup = dedup
         self.info_keywords = tuple(info_keywords)
+        self.student_observation_space = student_observation_space
+        self.student_features_extractor_class = student_features_extractor_class
+        self.student_features_extractor_kwargs = student_features_extractor_kwargs
+        self.proxy_features_extractor_class = proxy_features_extractor_class
+        self.proxy_features_extractor_kwargs = proxy_features_extractor_kwargs
         self._iteration: dict[str, Any] = {}
         if not _init_setup_model:
             return  # SB3's load(): attributes come from the saved file, then _setup_model() is called
@@ -123,31 +169,57 @@ class SITT(PPO):
                 "student_obs_fn: the env has no student view (no `student_obs` method) and none was passed; "
                 "allowed: a function mapping teacher observations (N, *obs_shape) to student observations"
             )
-        self.student_obs_shape = self._probe_student_obs_shape()
+        self.student_observation_space = self._probe_student_space()
+        self.student_obs_shape = getattr(self.student_observation_space, "shape", None)
         self._setup_model()
 
     # ------------------------------------------------------------------ set-up
 
-    def _probe_student_obs_shape(self) -> tuple[int, ...]:
-        probe = np.zeros((1, *self.observation_space.shape), dtype=self.observation_space.dtype)
+    def _probe_student_space(self) -> spaces.Space:
+        """The student's observation space: given, or from probe batches of ``student_obs_fn`` (row count and row
+        shape checked); the env's own space (before SB3's transpose) when there is no student view."""
+        env_space = env_space_of(self.env, self.observation_space)
         if self.student_obs_fn is None:
-            return tuple(self.observation_space.shape)
-        return tuple(np.asarray(self.student_obs_fn(probe)).shape[1:])
+            return self.student_observation_space or env_space
+        probed = probe_student_space(self.student_obs_fn, env_space)
+        given = self.student_observation_space
+        if given is not None and space_shapes(given) != space_shapes(probed):
+            raise ValueError(
+                f"student_obs_fn: returns rows of shape {space_shapes(probed)}, but "
+                f"student_observation_space is {given}; allowed: a function returning that space's shape"
+            )
+        return given or probed
 
     def _setup_model(self) -> None:
         super()._setup_model()
         check_supported(self.policy, self.action_space)
+        if getattr(self, "student_observation_space", None) is None:  # a model saved before student spaces existed
+            shape = tuple(getattr(self, "student_obs_shape", None) or self.observation_space.shape)
+            self.student_observation_space = spaces.Box(-np.inf, np.inf, shape, np.float32)
         if self.sitt_config.uses_student:
             self.nets = StudentNetworks(
                 self.policy,
                 self.sitt_config,
-                student_obs_dim=int(np.prod(self.student_obs_shape)),
-                teacher_obs_dim=int(np.prod(self.observation_space.shape)),
+                self.student_observation_space,
+                getattr(self, "student_features_extractor_class", None),
+                getattr(self, "student_features_extractor_kwargs", None),
+                getattr(self, "proxy_features_extractor_class", None),
+                getattr(self, "proxy_features_extractor_kwargs", None),
             ).to(self.device)
             self.align_optimizer = th.optim.Adam(self.nets.parameters(), lr=self.sitt_config.align_lr)
+            self.student = StudentPolicy(
+                self.policy, observation_space=self.student_observation_space, encoder=self.nets.student,
+                head="shared" if self.nets.student_head is None else self.nets.student_head, log_std="shared",
+            )
         else:
             self.nets = None
             self.align_optimizer = None
+            self.student = None
+
+    def learn(self, total_timesteps: int, callback: Any = None, log_interval: int = 1, tb_log_name: str = "SITT",
+              reset_num_timesteps: bool = True, progress_bar: bool = False) -> "SITT":
+        """SB3's ``learn``; TensorBoard runs are named ``SITT_1``, ``SITT_2``, ..."""
+        return super().learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts, variables = super()._get_torch_save_params()
@@ -156,22 +228,25 @@ class SITT(PPO):
         return state_dicts, variables
 
     def _excluded_save_params(self) -> list[str]:
-        return super()._excluded_save_params() + ["student_obs_fn", "kl_groups_fn", "_iteration"]
+        return super()._excluded_save_params() + ["student_obs_fn", "kl_groups_fn", "_iteration", "student"]
 
     # ------------------------------------------------------------------ helpers
 
     def _student_head(self) -> th.nn.Module:
         return self.nets.student_head if self.nets.student_head is not None else self.policy.action_net
 
-    def _student_obs_tensor(self, obs: np.ndarray) -> th.Tensor:
-        student = np.asarray(self.student_obs_fn(obs))
-        return th.as_tensor(student.reshape(len(student), -1), dtype=th.float32, device=self.device)
+    def _student_obs_tensor(self, obs: np.ndarray | dict[str, np.ndarray]) -> th.Tensor | dict[str, th.Tensor]:
+        """Student views (float32 tensors) of teacher observations as the buffer holds them (after SB3's transpose):
+        the transpose is undone, ``student_obs_fn`` applied and checked (rows, shape)."""
+        env_obs = untranspose(obs, transposed_by_sb3(env_space_of(self.env, self.observation_space), self.observation_space))
+        view = check_student_view(self.student_obs_fn, env_obs, space_shapes(self.student_observation_space))
+        return obs_to_tensor(view, self.device)
 
     def _kl_target(self, obs: th.Tensor, student_obs: th.Tensor | None) -> tuple[th.Tensor, th.Tensor]:
         """Features (N, D) and head outputs (N, K) of whoever stands in for the student in the KL: the proxy on the
         teacher observation, or (oracle ablation) the true student on the student observation."""
         if self.sitt_config.kl_source == "proxy":
-            latent = self.nets.proxy(obs.flatten(1))
+            latent = self.nets.proxy(obs)
         else:
             latent = self.nets.student(student_obs)
         return latent, self._student_head()(latent)
@@ -240,7 +315,11 @@ class SITT(PPO):
         ]
         if not truncated:
             return
-        terminal = np.stack([infos[i]["terminal_observation"] for i in truncated])
+        first = infos[truncated[0]]["terminal_observation"]
+        if isinstance(first, dict):
+            terminal = {k: np.stack([infos[i]["terminal_observation"][k] for i in truncated]) for k in first}
+        else:
+            terminal = np.stack([infos[i]["terminal_observation"] for i in truncated])
         with th.no_grad():
             terminal_values = self.policy.predict_values(obs_as_tensor(terminal, self.device)).flatten()
         rewards[truncated] += self.gamma * terminal_values.cpu().numpy()
@@ -283,8 +362,8 @@ class SITT(PPO):
     def _prepare_iteration(self, buffer: RolloutBuffer) -> dict[str, Any]:
         """This iteration's observations as float32 tensors, grouped into distinct rows when that pays."""
         obs_np = flatten_env_major(buffer.observations)  # (N, *obs_shape), N = E*T in SB3's buffer.get() order
-        obs = th.as_tensor(obs_np, dtype=th.float32, device=self.device)
-        grouping = unique_rows(obs) if self.dedup else None
+        obs = obs_to_tensor(obs_np, self.device)  # float32 (a dict of them for a Dict space)
+        grouping = unique_rows(obs) if self.dedup and not isinstance(obs, dict) else None
         if grouping is None:
             rows, rows_np, inverse = obs, obs_np, None
         else:
@@ -293,8 +372,9 @@ class SITT(PPO):
         student_rows = None
         if self.sitt_config.uses_student and self.sitt_config.needs_student_obs:
             student_rows = self._student_obs_tensor(rows_np)
-        self._iteration = {"obs_np": obs_np, "rows": rows, "inverse": inverse, "n": len(obs), "student_rows": student_rows}
-        self.logger.record("sitt/distinct_obs_share", len(rows) / len(obs))
+        n = buffer.buffer_size * buffer.n_envs
+        self._iteration = {"obs_np": obs_np, "rows": rows, "inverse": inverse, "n": n, "student_rows": student_rows}
+        self.logger.record("sitt/distinct_obs_share", (n if inverse is None else len(rows)) / n)
         return self._iteration
 
     def _log_kl(self, kl: th.Tensor, obs_np: np.ndarray) -> None:
@@ -350,7 +430,7 @@ class SITT(PPO):
             for idx in minibatches(n, self.batch_size, np.random.permutation):
                 g = full_batch if idx is None else groups_for(th.as_tensor(idx, device=self.device), it["inverse"])
                 pick = (lambda t: t) if idx is None else (lambda t: t[idx])
-                latent_pi, latent_vf = self._teacher_latents(g.pick(it["rows"]))  # (R, D)
+                latent_pi, latent_vf = self._teacher_latents(pick_rows(g, it["rows"]))  # (R, D)
                 dist = distribution_from_output(self.policy, g.per_sample(self.policy.action_net(latent_pi)))
                 values = g.per_sample(self.policy.value_net(latent_vf)).flatten()  # (B,)
                 log_prob = dist.log_prob(pick(actions))
@@ -365,7 +445,10 @@ class SITT(PPO):
                     if cfg.update_term == "kl":
                         with th.no_grad():
                             target_out = self._student_head()(target_latent)
-                    term = update_term(cfg.update_term, self.policy, latent_pi, target_latent, target_out, mean=g.mean)
+                    term = update_term(
+                        cfg.update_term, self.policy, latent_pi, target_latent, target_out, mean=g.mean,
+                        grad_log_std=cfg.kl_grad_log_std,
+                    )
                     loss = loss + cfg.update_weight * term
                     parts["sitt_update_term"] = term.detach()
                 for key, value in parts.items():
@@ -417,7 +500,6 @@ class SITT(PPO):
         with th.no_grad():
             teacher_feat = teacher_latent(self.policy, rows)  # (U, D), frozen for the whole phase
             teacher_out = self.policy.action_net(teacher_feat)  # (U, K)
-        proxy_in = rows.flatten(1)
         head = self._student_head()
         full_batch = groups_for(samples, inverse)
         losses: list[float] = []
@@ -425,8 +507,8 @@ class SITT(PPO):
         for _ in range(cfg.align_epochs):
             for idx in minibatches(n, cfg.align_batch_size, lambda k: th.randperm(k, device=self.device)):
                 g = full_batch if idx is None else groups_for(idx if samples is None else samples[idx], inverse)
-                student_feat = self.nets.student(g.pick(student_rows))
-                proxy_feat = self.nets.proxy(g.pick(proxy_in))
+                student_feat = self.nets.student(pick_rows(g, student_rows))
+                proxy_feat = self.nets.proxy(pick_rows(g, rows))
                 student_out = head(student_feat) if self.nets.student_head is not None else call_frozen(head, student_feat)
                 proxy_out = call_frozen(head, proxy_feat)
                 loss, parts = alignment_loss(
@@ -440,7 +522,7 @@ class SITT(PPO):
                 for key, value in parts.items():
                     parts_log.setdefault(key, []).append(value.item())
         with th.no_grad():
-            student_out = head(self.nets.student(full_batch.pick(student_rows)))
+            student_out = head(self.nets.student(pick_rows(full_batch, student_rows)))
             agree = full_batch.mean(agreement(self.policy, student_out, full_batch.pick(teacher_out))).item()
         self.logger.record("sitt/align_loss", float(np.mean(losses)))
         for key, values in parts_log.items():
@@ -451,19 +533,16 @@ class SITT(PPO):
 
     def student_logits(self, student_obs: np.ndarray | th.Tensor) -> th.Tensor:
         """The student's head outputs (logits or means) for a batch of student observations, (N, K)."""
-        obs = th.as_tensor(np.asarray(student_obs), dtype=th.float32, device=self.device)
+        if self.student is None:
+            raise ValueError("student_logits: this model trains no student (all three SITT phases are off)")
         with th.no_grad():
-            return self._student_head()(self.nets.student(obs.reshape(len(obs), -1)))
+            return self.student.logits(student_obs)
 
-    def predict_student(self, student_obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
-        """The student's actions for student observations (N, *student_shape) or a single one; like ``predict``."""
-        if self.nets is None:
+    def predict_student(self, student_obs: Any, deterministic: bool = True) -> tuple[np.ndarray, None]:
+        """The student's actions for student observations (what ``student_obs_fn`` returns: one or a batch); like
+        ``predict``. A ``ValueError`` names the expected shape when ``student_obs`` has another (e.g. channels-first
+        images for a channels-last student view)."""
+        if self.student is None:
             raise ValueError("predict_student: this model trains no student (all three SITT phases are off)")
-        student_obs = np.asarray(student_obs)
-        single = student_obs.ndim == len(self.student_obs_shape)
-        batch = student_obs[None] if single else student_obs
-        with th.no_grad():
-            actions = actions_from_output(self.policy, self.student_logits(batch), deterministic).cpu().numpy()
-        if isinstance(self.action_space, spaces.Box):
-            actions = np.clip(actions, self.action_space.low, self.action_space.high)
-        return (actions[0] if single else actions), None
+        return self.student.predict(student_obs, deterministic=deterministic)
+

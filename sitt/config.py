@@ -39,7 +39,9 @@ def recipe_defaults(recipe: str) -> dict[str, Any]:
         PPO loss += lambda2 x KL(teacher || proxy) with the proxy frozen (the paper's direct KL gradient) with
         ``lambda2 = 1.0``: the paper's objective E[r] - E[KL] differentiated with unit weight on the KL, next to PPO's
         normalised-advantage surrogate whose gradients are also of order one. Alignment as in the release (the paper
-        describes the same L1 losses on features and on the frozen decoder's outputs).
+        describes the same L1 losses on features and on the frozen decoder's outputs). For Box actions the KL term's
+        gradient reaches the shared log-std (``kl_grad_log_std=True``: the paper's "also enlarges Sigma_T, which
+        increases exploration"); the release's maze is Discrete, where the switch changes nothing.
     """
     common = dict(
         reward_term=True,
@@ -52,9 +54,11 @@ def recipe_defaults(recipe: str) -> dict[str, Any]:
         kl_source="proxy",
     )
     if recipe == "release":
-        return dict(common, reward_sign=1, reward_coef=1.9, update_term="feature_l1", update_weight=0.01)
+        return dict(
+            common, reward_sign=1, reward_coef=1.9, update_term="feature_l1", update_weight=0.01, kl_grad_log_std=False
+        )
     if recipe == "paper":
-        return dict(common, reward_sign=-1, reward_coef=1.9, update_term="kl", update_weight=1.0)
+        return dict(common, reward_sign=-1, reward_coef=1.9, update_term="kl", update_weight=1.0, kl_grad_log_std=True)
     raise ValueError(f"recipe: unknown recipe {recipe!r}; allowed values: {', '.join(RECIPES)}")
 
 
@@ -69,6 +73,9 @@ class SITTConfig:
     :param update_term: policy-update phase term: ``"off"``, ``"feature_l1"`` (release: L1 between the teacher's
         policy features and the proxy's, proxy detached) or ``"kl"`` (paper: KL(teacher || proxy), proxy frozen).
     :param update_weight: its weight (lambda2), >= 0.
+    :param kl_grad_log_std: Box actions, ``update_term="kl"``: whether the term's gradient reaches the teacher's (shared)
+        log-std (paper: on, the term enlarges Sigma_T; release: off, the log-std is detached). No effect for Discrete
+        actions. See :func:`sitt.distributions.kl_divergence` for the gradient.
     :param align: alignment phase on/off (off: the student and proxy are never trained).
     :param align_epochs: passes over the alignment data per iteration (release: 20).
     :param align_batch_size: minibatch size of the alignment phase; ``None`` = full batch (release).
@@ -79,9 +86,12 @@ class SITTConfig:
     :param kl_source: ``"proxy"`` (the method: the proxy estimates the student from the teacher's observation) or
         ``"student"`` (oracle ablation: the true student on the student observation, possible when the student view is
         cheap to compute, as in the maze).
-    :param student_net_arch: hidden sizes of the student encoder; ``None`` = a copy of the teacher's policy MLP
-        (release). When given, the last size must equal the teacher's feature size (the head is shared).
-    :param proxy_net_arch: hidden sizes of the proxy encoder (release: ``[64, 64]``).
+    :param student_net_arch: hidden sizes of the student encoder's MLP (after SB3's features extractor for the student's
+        space); ``None`` = a copy of the teacher's policy MLP when the student's flat view has the teacher's size
+        (release), else the teacher's hidden sizes (:func:`sitt.networks.student_encoder`). When given, the last size
+        must equal the teacher's feature size (the head is shared).
+    :param proxy_net_arch: hidden sizes of the proxy encoder's MLP, after SB3's features extractor for the teacher's
+        space (release: ``[64, 64]``; left at that default on a teacher whose feature size D is not 64, ``[64, D]``).
     :param proxy_activations: activation after each proxy layer (release: ``["relu", "tanh"]``).
     """
 
@@ -91,6 +101,7 @@ class SITTConfig:
     reward_coef: float = 1.9
     update_term: str = "feature_l1"
     update_weight: float = 0.01
+    kl_grad_log_std: bool = False
     align: bool = True
     align_epochs: int = 20
     align_batch_size: int | None = None
@@ -136,7 +147,7 @@ class SITTConfig:
 
         if self.recipe not in RECIPES:
             bad("recipe", ", ".join(RECIPES))
-        for name in ("reward_term", "align", "shared_head"):
+        for name in ("reward_term", "align", "shared_head", "kl_grad_log_std"):
             if not isinstance(getattr(self, name), bool):
                 bad(name, "True or False")
         if self.reward_sign not in (1, -1) or isinstance(self.reward_sign, bool):
@@ -162,7 +173,7 @@ class SITTConfig:
             or not self.student_net_arch
             or not all(_is_int(h) and h >= 1 for h in self.student_net_arch)
         ):
-            bad("student_net_arch", "None (copy of the teacher's policy MLP) or a non-empty list of positive integers")
+            bad("student_net_arch", "None (the default student) or a non-empty list of positive integers")
         if (
             not isinstance(self.proxy_net_arch, (list, tuple))
             or not self.proxy_net_arch

@@ -22,20 +22,31 @@ def check_supported(policy: ActorCriticPolicy, action_space: spaces.Space) -> No
         raise ValueError(f"action_space: {action_space} is not supported by SITT; allowed: {SUPPORTED}")
 
 
-def kl_divergence(policy: ActorCriticPolicy, teacher_out: th.Tensor, other_out: th.Tensor) -> th.Tensor:
+def kl_divergence(
+    policy: ActorCriticPolicy, teacher_out: th.Tensor, other_out: th.Tensor, grad_log_std: bool = False
+) -> th.Tensor:
     """KL(teacher || other) per sample, (N, k) x (N, k) -> (N,).
 
-    Categorical: sum_a p_t(a) (log p_t(a) - log p_o(a)). Diagonal Gaussian with the teacher's shared log-std: the
-    paper's Mahalanobis form 0.5 * sum_i ((mu_t,i - mu_o,i) / sigma_i)^2, which equals the exact KL of two
-    Gaussians with the same covariance. The log-std is detached: the shared covariance is the metric of the term,
-    not something the term may enlarge to shrink itself.
+    Categorical: sum_a p_t(a) (log p_t(a) - log p_o(a)). Diagonal Gaussian: teacher and other share the policy's
+    state-independent covariance Sigma = diag(sigma^2) (one shared decoder), so the exact KL of the two Gaussians is
+    the paper's Mahalanobis form 0.5 * sum_i ((mu_t,i - mu_o,i) / sigma_i)^2 for every Sigma (the log-determinant and
+    trace terms cancel).
+
+    :param grad_log_std: ``False`` (default, the release's reading): the log-std is detached, the covariance is only
+        the metric of the term. ``True`` (the paper: the term "also enlarges Sigma_T"): the gradient reaches the shared
+        log-std, d KL / d log sigma_i = -((mu_t,i - mu_o,i) / sigma_i)^2 <= 0, so gradient descent on the term raises
+        sigma_i in proportion to the squared standardised mean gap, i.e. the teacher explores more where it disagrees
+        with the student. (Were the other side's std a detached copy sigma_o = sg(sigma_t), the exact KL
+        sum_i log(sigma_o,i / sigma_t,i) + (sigma_t,i^2 + d_i^2) / (2 sigma_o,i^2) - 1/2 would have gradient
+        -1 + sigma_t,i^2 / sigma_o,i^2 = 0 on log sigma_t,i: only the shared-Sigma form enlarges Sigma_T.)
     """
     if isinstance(policy.action_dist, CategoricalDistribution):
         log_pt = F.log_softmax(teacher_out, dim=-1)
         log_po = F.log_softmax(other_out, dim=-1)
         return (log_pt.exp() * (log_pt - log_po)).sum(-1)
     if isinstance(policy.action_dist, DiagGaussianDistribution):
-        inv_var = th.exp(-2.0 * policy.log_std.detach())
+        log_std = policy.log_std if grad_log_std else policy.log_std.detach()
+        inv_var = th.exp(-2.0 * log_std)
         return 0.5 * ((teacher_out - other_out) ** 2 * inv_var).sum(-1)
     raise ValueError(f"action distribution {type(policy.action_dist).__name__}: allowed: {SUPPORTED}")
 

@@ -65,6 +65,7 @@ def update_term(
     target_latent: th.Tensor,
     target_out: th.Tensor | None = None,
     mean: Callable[[th.Tensor], th.Tensor] = th.mean,
+    grad_log_std: bool = False,
 ) -> th.Tensor:
     """The student-informed term of the policy-update phase (a scalar, before its weight).
 
@@ -75,12 +76,14 @@ def update_term(
     :param target_latent: the proxy's (or oracle student's) features (N, D), frozen.
     :param target_out: the proxy's head outputs (N, K), frozen; needed for ``"kl"``.
     :param mean: the mean over samples; rows may stand for several samples (see :mod:`sitt.dedup`).
+    :param grad_log_std: for ``"kl"`` with Box actions, let the gradient reach the shared log-std (the paper; see
+        :func:`sitt.distributions.kl_divergence`).
     """
     if kind == "feature_l1":
         return mean((latent_pi - target_latent.detach()).abs())
     if kind == "kl":
         assert target_out is not None, "the kl update term needs the proxy's head outputs"
-        return mean(kl_divergence(policy, policy.action_net(latent_pi), target_out.detach()))
+        return mean(kl_divergence(policy, policy.action_net(latent_pi), target_out.detach(), grad_log_std=grad_log_std))
     raise ValueError(f"update_term: got {kind!r}; allowed: feature_l1, kl")
 
 

@@ -95,8 +95,12 @@ def test_student_copies_teacher_but_shares_no_tensor(teacher):
     assert all(p.requires_grad for p in student.parameters())  # encoder and head both trainable
     frozen = copy.deepcopy(teacher.policy).requires_grad_(False)
     assert all(p.requires_grad for p in StudentPolicy(frozen).parameters())  # even from a frozen teacher
+    # another input size: a fresh encoder with the teacher's hidden sizes (issue 13: the default works)
+    fresh = StudentPolicy(teacher.policy, student_obs_shape=(6,))
+    assert [m.out_features for m in fresh.encoder if isinstance(m, th.nn.Linear)] == [64, 64]
+    assert fresh.predict(np.zeros((3, 6), np.float32))[0].shape == (3,)
     with pytest.raises(ValueError, match="^net_arch"):
-        StudentPolicy(teacher.policy, student_obs_shape=(6,))  # a copied encoder needs the teacher's input size
+        StudentPolicy(teacher.policy, student_obs_shape=(6,), copy_teacher=True)  # a copy needs the teacher's size
     with pytest.raises(ValueError, match="^net_arch"):
         StudentPolicy(teacher.policy, net_arch=[32, 16])  # must end in the teacher's feature size (64)
 
