@@ -14,7 +14,7 @@ ABLATION_SEEDS ?= 0-7
 # would cost one more training per seed for the same teacher, so the default sweep leaves it out.
 MAIN_ARMS ?= without_alignment,bc,dagger,sitt_release,sitt_paper
 
-.PHONY: setup test unit reproduce sweep lab bench
+.PHONY: setup test unit reproduce sweep lab bench verify
 
 setup: $(STAMP)
 
@@ -50,5 +50,14 @@ sweep: setup
 
 reproduce: sweep
 	$(MAKE) figures
+
+# Check committed results: re-train RUN=<experiment>/<arm>/seed_<k> (or N runs of a seeded draw) into a temporary store,
+# at the run's recorded commit and at HEAD (MODE=commit|head|both), and compare with the committed records (README).
+N ?= 1
+VERIFY_SEED ?= 0
+MODE ?= both
+comma := ,
+verify: setup
+	$(BIN)/python -m study.verify --mode $(MODE) $(if $(RUN),$(foreach r,$(subst $(comma), ,$(RUN)),--run $(r)),--n $(N) --seed $(VERIFY_SEED))
 
 include notebooks/Makefile.inc

@@ -268,7 +268,7 @@ class DaskBackend:
                 self.client = Client(self.scheduler, timeout="30s")
             else:
                 self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
+                                            dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
         return self.client
 
@@ -297,6 +297,9 @@ class DaskBackend:
             reason = _one_line(exc) if exc is not None else f"its task was {fut.status}"
             if type(exc).__name__ == "KilledWorker":
                 reason = f"its Dask workers died while running it ({reason})"
+            elif "deserializ" in reason:
+                reason += (" (the scheduler and the workers must import this repository's code: start them from the"
+                           " repository root with PYTHONPATH=., or pip install -e . there)")
             return dict(run_id=config.run_id, status="failed", error=reason, seconds=0.0,
                         failure_file=record_failure(run_dir, f"run {config.run_id}: {reason}\n"))
         result = fut.result()

@@ -134,8 +134,18 @@ def compare_numerics(recorded: dict[str, Any], fresh: dict[str, Any]) -> tuple[b
 def _read_log(path: Path) -> pd.DataFrame:
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame()
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)  # the logged text, cell for cell
-    return df[sorted(c for c in df.columns if c not in TIME_COLUMNS)]
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = df[sorted(c for c in df.columns if c not in TIME_COLUMNS)]
+    return df.apply(lambda col: col.map(_exact_value))  # the logged values, exactly (Python's float(), not pandas')
+
+
+def _exact_value(text: str) -> Any:
+    if text == "":
+        return np.nan
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def log_drift(recorded: Path, fresh: Path) -> tuple[bool, Any, tuple[int, int]]:
@@ -148,16 +158,17 @@ def log_drift(recorded: Path, fresh: Path) -> tuple[bool, Any, tuple[int, int]]:
     if list(a.columns) != list(b.columns):
         return False, "the first (the columns differ)", rows
     n = min(len(a), len(b))
-    same = (a.iloc[:n].reset_index(drop=True) == b.iloc[:n].reset_index(drop=True)).all(axis=1)
+    x, y = a.iloc[:n].reset_index(drop=True), b.iloc[:n].reset_index(drop=True)
+    same = ((x == y) | (x.isna() & y.isna())).all(axis=1)
     bad = np.flatnonzero(~same.to_numpy())
     first = int(bad[0]) if len(bad) else (n if len(a) != len(b) else None)
     if first is None:
         return True, None, rows
     src = a if first < len(a) else b
     if "time/iterations" in src.columns:
-        label: Any = int(float(src["time/iterations"].iloc[first]))
+        label: Any = int(src["time/iterations"].iloc[first])
     elif {"iteration", "epoch"} <= set(src.columns):
-        label = f"{src['iteration'].iloc[first]} (epoch {src['epoch'].iloc[first]})"
+        label = f"{int(src['iteration'].iloc[first])} (epoch {int(src['epoch'].iloc[first])})"
     else:
         label = first + 1
     return False, label, rows
@@ -178,7 +189,7 @@ def episode_changes(recorded: Path, fresh: Path) -> tuple[int, list[str], list[s
             if f"{col}_rec" in row and str(row[f"{col}_rec"]) != str(row[f"{col}_new"]):
                 outcome.append(f"{name}: {col} {row[f'{col}_rec']} -> {row[f'{col}_new']}")
         if "ep_length_rec" in row and row["ep_length_rec"] != row["ep_length_new"]:
-            length.append(f"{name}: {row['ep_length_rec']} -> {row['ep_length_new']}")
+            length.append(f"{name}: {row['ep_length_rec']:g} -> {row['ep_length_new']:g}")
     return len(merged), outcome, length
 
 

@@ -92,7 +92,7 @@ def test_a_killed_dask_worker_is_replaced_and_every_run_completes_once(tmp_path,
     real_publish = store.publish_run
     monkeypatch.setattr(store, "publish_run", lambda tmp, run_dir, force=False: (
         published.append(Path(run_dir).relative_to(tmp_path).as_posix()), real_publish(tmp, run_dir, force))[1])
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=40) as cluster, Client(cluster) as client:
         result = {}
         thread = threading.Thread(target=lambda: result.update(report=sweep_mod.sweep(
