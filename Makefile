@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc)
 # in the task's package (the maze: color_maze/task.py). TASK=color_maze restricts it to one task.
 TASK ?= all
 
-.PHONY: help setup test unit reproduce sweep lab bench
+.PHONY: help setup test unit reproduce sweep lab bench verify
 
 help: ## this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | sort | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,5 +50,14 @@ sweep: setup ## train the missing runs of every task's sweep plan (PROFILE=defau
 
 reproduce: sweep ## train what is missing, then make figures
 	$(MAKE) figures
+
+# Check committed results: re-train RUN=<experiment>/<arm>/seed_<k> (or N runs of a seeded draw) into a temporary store,
+# at the run's recorded commit and at HEAD (MODE=commit|head|both), and compare with the committed records (README).
+N ?= 1
+VERIFY_SEED ?= 0
+MODE ?= both
+comma := ,
+verify: setup ## re-train committed runs into a temporary store and compare (RUN=exp/arm/seed_k or N=, MODE=commit|head|both)
+	$(BIN)/python -m study.verify --mode $(MODE) $(if $(RUN),$(foreach r,$(subst $(comma), ,$(RUN)),--run $(r)),--n $(N) --seed $(VERIFY_SEED))
 
 include notebooks/Makefile.inc

@@ -105,11 +105,7 @@ def evaluate_policies(config: ExperimentConfig, policies: dict[str, Callable[[np
 # --------------------------------------------------------------------------------------------------------- run_one
 
 
-def _remove_tree(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink(missing_ok=True)
+_remove_tree = store.remove_tree
 
 
 def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, started: float, started_at: str) -> None:
@@ -163,25 +159,7 @@ def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, starte
     store.write_marker(tmp, summary)
 
 
-def _publish_run(tmp: Path, run_dir: Path, force: bool) -> None:
-    """Rename the finished ``tmp`` to ``run_dir``; an incomplete old directory is removed first, a complete one only
-    with ``force`` (a run another process finished meanwhile is kept and ours dropped)."""
-    old = None
-    if run_dir.exists() or run_dir.is_symlink():
-        if store.is_complete(run_dir) and not force:
-            _remove_tree(tmp)
-            return
-        old = run_dir.with_name(f"{tmp.name}.old")
-        run_dir.rename(old)
-    try:
-        tmp.rename(run_dir)
-    except OSError:
-        if store.is_complete(run_dir):  # someone else published it between our checks
-            _remove_tree(tmp)
-        else:
-            raise
-    if old is not None:
-        _remove_tree(old)
+_publish_run = store.publish_run  # rename the finished tmp into place (study.store: the protocol, defined once)
 
 
 def find_equivalent(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT) -> Path | None:

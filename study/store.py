@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,90 @@ def stale_tmp_dirs(run_dir: str | Path) -> list[Path]:
     return sorted(out)
 
 
+def remove_tree(path: str | Path) -> None:
+    """Remove a directory tree (or a file or link) if present."""
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def publish_run(tmp: str | Path, run_dir: str | Path, force: bool = False) -> bool:
+    """Rename the finished run directory ``tmp`` (marker in) to ``run_dir``; return whether ours was published.
+
+    An incomplete old ``run_dir`` is removed first, a complete one only with ``force``; a run another process
+    finished meanwhile is kept and ``tmp`` dropped (returns False)."""
+    tmp, run_dir = Path(tmp), Path(run_dir)
+    if not is_complete(tmp):
+        raise ValueError(f"tmp: got {tmp} without its marker {MARKER}; allowed: a finished run directory")
+    old = None
+    if run_dir.exists() or run_dir.is_symlink():
+        if is_complete(run_dir) and not force:
+            remove_tree(tmp)
+            return False
+        old = run_dir.with_name(f"{tmp.name}.old")
+        run_dir.rename(old)
+    try:
+        tmp.rename(run_dir)
+    except OSError:
+        if is_complete(run_dir):  # someone else published it between our checks
+            remove_tree(tmp)
+            return False
+        raise
+    if old is not None:
+        remove_tree(old)
+    return True
+
+
+# ------------------------------------------------------------------------------ runs handed over between machines
+
+
+def pack_run(run_dir: str | Path) -> dict[str, bytes]:
+    """Every file of a run directory as ``{relative posix path: bytes}`` (subdirectories included), to hand a run
+    from a worker to the client that owns the store (see :func:`unpack_run`)."""
+    run_dir = Path(run_dir)
+    return {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def unpack_run(files: dict[str, bytes], run_dir: str | Path, force: bool = False) -> bool:
+    """Publish a packed run (:func:`pack_run`) at ``run_dir`` with the store's protocol: every file into
+    ``<run_dir>.tmp-<pid>``, the marker last, then one rename (:func:`publish_run`). Returns whether it was published
+    (False: a complete run was already there and ``force`` is off)."""
+    run_dir = Path(run_dir)
+    names = sorted(files)
+    if MARKER not in names:
+        raise ValueError(f"files: got {names}; allowed: a packed run holding its marker {MARKER}")
+    for name in names:
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise ValueError(f"files: got the path {name!r}; allowed: paths inside the run directory")
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir_for(run_dir)
+    remove_tree(tmp)
+    tmp.mkdir()
+    try:
+        for name in [n for n in names if n != MARKER] + [MARKER]:
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, files[name])
+        return publish_run(tmp, run_dir, force)
+    except BaseException:
+        remove_tree(tmp)
+        raise
+
+
+def remove_empty_parents(path: str | Path, root: str | Path) -> None:
+    """Remove ``path``'s parent directories that are empty, up to (not including) ``root``."""
+    path, root = Path(path).resolve(), Path(root).resolve()
+    for parent in path.parents:
+        if parent == root or root not in parent.parents:
+            return
+        try:
+            parent.rmdir()
+        except OSError:  # not empty (or gone)
+            return
+
+
 # --------------------------------------------------------------------------------------------------- provenance
 
 
@@ -183,7 +268,7 @@ def git_state(path: str | Path | None = None) -> dict[str, Any]:
     ``dirty``: tracked files differ from the commit (untracked files, e.g. run outputs, do not count). Read-only
     (``git --no-optional-locks``: never takes the index lock); ``None`` values when git or the repository is missing.
     """
-    cwd = Path(path) if path is not None else Path(__file__).resolve().parents[2]
+    cwd = Path(path) if path is not None else Path(__file__).resolve().parents[1]
     commit = _git(["rev-parse", "HEAD"], cwd)
     status = _git(["status", "--porcelain", "--untracked-files=no"], cwd) if commit else None
     return {"commit": commit or None, "dirty": None if status is None else bool(status)}
@@ -210,12 +295,69 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# Flags of /proc/cpuinfo that decide which kernels torch, MKL and oneDNN dispatch to (vector ISA extensions).
+KERNEL_FLAG_PREFIXES = ("sse", "ssse", "avx", "fma", "f16c", "amx", "vnni", "bmi", "sha", "aes", "pclmul", "popcnt")
+# The entries of numerics() that must agree for two machines to compute the same bits (study.verify).
+BIT_DECIDING = ("torch", "cpu_capability", "kernel_flags", "blas", "mkl", "mkldnn", "torch_threads")
+
+
+def cpu_flags() -> list[str]:
+    """The CPU's feature flags (``/proc/cpuinfo`` on Linux; an empty list elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("flags", "features")):
+                return sorted(set(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return []
+
+
+def _torch_build_info(text: str) -> dict[str, str | None]:
+    """BLAS, LAPACK, MKL and oneDNN (MKL-DNN) of ``torch.__config__.show()``."""
+    settings = dict(re.findall(r"(\w+)=([^,\s]*)", text))
+    mkl = re.search(r"Math Kernel Library Version ([^\n]+)", text)
+    mkldnn = re.search(r"MKL-DNN (v[\d.]+)", text)
+    openblas = re.search(r"OpenBLAS ([^\n]+)", text)
+    return {
+        "blas": settings.get("BLAS_INFO"),
+        "lapack": settings.get("LAPACK_INFO"),
+        "mkl": mkl.group(1).strip() if mkl else (openblas.group(1).strip() if openblas else None),
+        "mkldnn": mkldnn.group(1) if mkldnn else None,
+        "torch_commit": settings.get("COMMIT_SHA"),
+    }
+
+
+def numerics() -> dict[str, Any]:
+    """What decides the bits a CPU training computes: torch's version and CPU capability (the kernel set ATen
+    dispatches to: ``torch.backends.cpu.get_cpu_capability()``, e.g. ``AVX512``, ``AVX2``, ``DEFAULT``), the CPU model
+    and its vector-ISA flags (MKL and oneDNN pick kernels by them), the BLAS torch was built with
+    (``torch.__config__.show()``), torch's thread counts and the thread variables of the environment. The entries
+    named in :data:`BIT_DECIDING` are compared by :mod:`study.verify`."""
+    import torch
+
+    from sitt.runtime import torch_threads
+
+    flags = cpu_flags()
+    return {
+        "torch": torch.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_model": cpu_model(),
+        "kernel_flags": [f for f in flags if f.startswith(KERNEL_FLAG_PREFIXES)],
+        "cpu_flags": flags,
+        **_torch_build_info(torch.__config__.show()),
+        "torch_threads": torch_threads(),
+        "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+    }
+
+
 def provenance() -> dict[str, Any]:
     """Where and with what a run was computed: git commit and dirty flag, package versions (torch, sb3, gymnasium,
-    numpy, pandas, sitt), Python, platform, CPU model and count, torch threads, host."""
+    numpy, pandas, sitt), Python, platform, CPU model and count, torch threads, host, and :func:`numerics` (what
+    decides the bits: CPU capability, CPU flags, BLAS, thread counts)."""
     from sitt.runtime import torch_threads
 
     return {
+        "numerics": numerics(),
         "git": git_state(),
         "packages": package_versions(),
         "python": sys.version.split()[0],

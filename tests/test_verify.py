@@ -1,0 +1,144 @@
+"""study.verify: a fresh run re-trains bit for bit; a run recorded on other numerics is judged by its outcome, with
+the drift reported; a bit change on the same numerics, or a changed outcome, fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from study import store, verify
+from study.presets import preset
+from study.run import run_one
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def fresh_store(tmp_path_factory):
+    """One smoke run (4 iterations) made now, in a store of its own."""
+    threads = torch.get_num_threads()
+    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    root = tmp_path_factory.mktemp("runs")
+    config = preset("v", "sitt_release", 0, "smoke")
+    config = config.override({"total_timesteps": 4 * config.env.n_envs * config.ppo.n_steps}).validate()
+    run_one(config, root, threads=1)
+    torch.set_num_threads(threads)
+    for k, v in env.items():
+        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    return root, config.run_id
+
+
+def _copy(root: Path, run_id: str, dest: Path) -> Path:
+    shutil.copytree(root / run_id, dest / run_id)
+    return dest / run_id
+
+
+def _perturb(run_dir: Path, capability: str | None = None, log_row: int | None = None, ep_length: bool = False,
+             success: bool = False) -> None:
+    """Fake a record made elsewhere: another CPU capability, a progress log that differs from ``log_row`` (0-based),
+    one episode 2 steps longer, or one episode's success flipped."""
+    if capability is not None:
+        prov = store.read_json(run_dir / store.PROVENANCE_FILE)
+        prov["numerics"]["cpu_capability"] = capability
+        store.atomic_write_json(run_dir / store.PROVENANCE_FILE, prov)
+    if log_row is not None:
+        df = pd.read_csv(run_dir / store.PROGRESS_FILE)
+        df.loc[log_row:, "train/value_loss"] = df.loc[log_row:, "train/value_loss"].fillna(0) + 1e-7
+        df.to_csv(run_dir / store.PROGRESS_FILE, index=False)
+    if ep_length or success:
+        df = pd.read_csv(run_dir / store.EVAL_FILE)
+        if ep_length:
+            df.loc[1, "ep_length"] += 2
+        if success:
+            df.loc[1, "success"] = not df.loc[1, "success"]
+        df.to_csv(run_dir / store.EVAL_FILE, index=False)
+
+
+@pytest.mark.slow  # re-trains in a subprocess
+def test_a_fresh_run_is_reproduced_bit_for_bit_at_head(fresh_store):
+    root, run_id = fresh_store
+    (check,) = verify.verify_run(root / run_id, "head", root)
+    assert check.verdict == "bit-exact" and check.passed, check.line()
+    assert check.numerics_match is True and all(check.files.values())
+    assert set(check.files) == {store.EVAL_FILE, store.POSITIONS_FILE, store.PROGRESS_FILE}
+
+
+@pytest.mark.slow  # re-trains in a subprocess
+def test_a_run_recorded_on_another_cpu_capability_is_judged_by_its_outcome(fresh_store, tmp_path):
+    root, run_id = fresh_store
+    faked = _copy(root, run_id, tmp_path)
+    _perturb(faked, capability="AVX2", log_row=2, ep_length=True)
+    (check,) = verify.verify_run(faked, "head", tmp_path)
+    assert check.verdict == "outcome agrees" and check.passed, check.line()
+    assert check.numerics_match is False and check.numerics_diff["cpu_capability"][0] == "AVX2"
+    assert check.numerics_diff["cpu_capability"][1] == torch.backends.cpu.get_cpu_capability()
+    assert check.drift_from == 3  # SB3's time/iterations of the first differing row
+    assert check.files == {store.EVAL_FILE: False, store.POSITIONS_FILE: True, store.PROGRESS_FILE: False}
+    assert check.outcome_changed == [] and len(check.length_changed) == 1
+    line = check.line()
+    assert "numerics differ: cpu_capability 'AVX2' ->" in line and "drifts from iteration 3" in line
+    assert f"outcome of {check.episodes}/{check.episodes} held-out episodes agrees" in line
+
+
+def test_bits_that_differ_on_the_same_numerics_or_a_changed_outcome_fail(fresh_store, tmp_path):
+    root, run_id = fresh_store
+    same = _copy(root, run_id, tmp_path / "a")
+    check = verify.compare_runs(same, root / run_id, verify.Check(run_id, "head", None))
+    assert check.verdict == "bit-exact" and check.drift_from is None
+    drifted = _copy(root, run_id, tmp_path / "b")
+    _perturb(drifted, log_row=1)
+    check = verify.compare_runs(drifted, root / run_id, verify.Check(run_id, "head", None))
+    assert check.verdict == "MISMATCH" and not check.passed and check.drift_from == 2
+    flipped = _copy(root, run_id, tmp_path / "c")
+    _perturb(flipped, capability="DEFAULT", success=True)
+    check = verify.compare_runs(flipped, root / run_id, verify.Check(run_id, "head", None))
+    assert check.verdict == "MISMATCH" and len(check.outcome_changed) == 1 and "success" in check.outcome_changed[0]
+    old = _copy(root, run_id, tmp_path / "d")  # recorded before numerics existed: unknown, judged by the outcome
+    prov = store.read_json(old / store.PROVENANCE_FILE)
+    del prov["numerics"]
+    store.atomic_write_json(old / store.PROVENANCE_FILE, prov)
+    _perturb(old, log_row=0)
+    check = verify.compare_runs(old, root / run_id, verify.Check(run_id, "head", None))
+    assert check.numerics_match is None and check.verdict == "outcome agrees" and check.drift_from == 1
+
+
+def _has_commit(commit: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO, capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _has_commit("458b301"), reason="needs the repository's history (a full clone)")
+def test_the_recorded_commits_own_entry_point_is_used(tmp_path):
+    old = verify.extract_commit("458b301", tmp_path / "old")
+    assert verify.entry_module(old) == "sitt.experiments"  # before the study moved out of sitt
+    assert not (old / "results").exists() and (old / "sitt" / "experiments" / "run.py").is_file()
+    assert verify.entry_module(REPO) == "study"
+    with pytest.raises(ValueError, match="^commit:"):
+        verify.extract_commit("0" * 40, tmp_path / "none")
+
+
+@pytest.mark.slow  # re-trains in a subprocess, at the recorded commit
+def test_commit_mode_re_trains_with_the_recorded_commits_code(fresh_store, tmp_path):
+    root, run_id = fresh_store
+    run = _copy(root, run_id, tmp_path)
+    prov = store.read_json(run / store.PROVENANCE_FILE)
+    if not prov["git"]["commit"] or not _has_commit(prov["git"]["commit"]):
+        pytest.skip("the run records no commit of this repository")
+    (check,) = verify.verify_run(run, "commit", tmp_path)
+    assert check.commit == prov["git"]["commit"] and check.verdict == "bit-exact", check.line()
+
+
+def test_the_draw_is_seeded_and_skips_copies():
+    runs = verify.committed_runs()
+    if not runs:
+        pytest.skip("no committed runs")
+    assert verify.draw(3, 7) == verify.draw(3, 7) and len(set(verify.draw(3, 7))) == 3
+    assert all(not store.read_marker(REPO / verify.DEFAULT_ROOT / r).get("reused_from") for r in runs)
+    with pytest.raises(ValueError, match="^n:"):
+        verify.draw(0, 0)
+    assert verify.main(["--run", "nope/arm/seed_0"]) == 2
