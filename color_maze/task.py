@@ -174,6 +174,7 @@ ARMS.update({
     name: ArmSpec(spec.kind, spec.recipe, dict(spec.switches), dict(spec.env), spec.teacher_from, ARMS[name].description)
     for name, spec in COMMON_ARMS.items() if name in ARMS
 })
+ARMS.update({name: spec for name, spec in COMMON_ARMS.items() if name not in ARMS})  # hlrl, dwbc, cosil
 
 # ------------------------------------------------------------------------------------------------------ profiles
 
@@ -227,7 +228,7 @@ PROFILES: dict[str, Profile] = {
 
 
 EXPERIMENTS: dict[str, tuple[str, ...]] = {
-    "main": ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper"),
+    "main": ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil"),
     "ablations": (
         "sitt_release",
         "penalty_only",
@@ -257,7 +258,7 @@ EXPERIMENTS: dict[str, tuple[str, ...]] = {
 
 #: the arms of the main experiment the Makefile's sweep trains: the plain teacher is the without_alignment run's own
 #: teacher (no student-informed term reaches it), so the separate `plain_teacher` arm is left out of the sweep
-MAIN_SWEEP_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")
+MAIN_SWEEP_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil")
 
 # ------------------------------------------------------------------------------------------------------- claims
 
@@ -295,6 +296,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("g'", "SITT's student (paper recipe) beats the BC, DAgger and without-alignment students",
           "main", "sitt_paper", "student", "success", kind="better", others=("bc", "dagger", "without_alignment"),
           source="paper Sec. 5 (baselines)"),
+    # the paper's other baselines (issue 16), fixed before their runs: SITT's student beats each (PoI CI above 0.5)
+    *(Claim(f"g:{arm}", f"SITT's student (release recipe) beats the {arm.upper()} student", "main", "sitt_release",
+            "student", "success", kind="better", others=(arm,), source="paper Tables 1-2 (baselines)")
+      for arm in ("hlrl", "dwbc", "cosil")),
     Claim("r1", "With only the reward sign switched to the paper's penalty (release recipe otherwise), the student "
           "reaches the goal", "release_vs_paper", "release_paper_sign", "student", "success",
           source="study: release vs paper (reward sign)"),

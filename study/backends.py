@@ -237,12 +237,12 @@ def dask_task(config_dict: dict[str, Any], teacher: dict[str, bytes] | None, roo
         configure_threads(1)
         config = ExperimentConfig.from_dict(config_dict)
         run_id = config.run_id
-        if config.kind != "sitt":
+        if config.kind_object().needs_teacher:
             if not teacher:
                 raise ValueError(f"teacher: got nothing for the {config.kind} run {run_id}; allowed: its teacher's files")
             store.unpack_run(teacher, config.teacher_config().run_dir(tmp_root))
         run_dir = run_one(config, tmp_root, force=False, threads=1, reuse=False)
-        if config.kind != "sitt":  # record the teacher where the client's store has it, as the local backend does
+        if config.kind_object().needs_teacher:  # record the teacher where the client's store has it, as the local backend does
             record = store.read_json(run_dir / store.PROVENANCE_FILE)
             record["teacher_run"]["run_dir"] = str(config.teacher_config().run_dir(root))
             store.atomic_write_json(run_dir / store.PROVENANCE_FILE, record)
@@ -292,7 +292,7 @@ class DaskBackend:
     def submit(self, config: ExperimentConfig) -> None:
         client = self._connect()
         teacher = None
-        if config.kind != "sitt":
+        if config.kind_object().needs_teacher:
             teacher_dir = config.teacher_config().run_dir(self.root)
             teacher = {name: (teacher_dir / name).read_bytes() for name in TEACHER_FILES}
         key = f"train-{config.run_id.replace('/', '-')}-{secrets.token_hex(4)}"

@@ -191,7 +191,9 @@ class ExperimentConfig:
     :param switches: :class:`sitt.config.SITTConfig` fields overriding the recipe; for BC/DAgger, those of the teacher.
     :param env: the task's env config (``task.env_config``; a dict is converted); None: the task's defaults.
     :param eval: the task's evaluation config (``task.eval_config``); None: the task's defaults.
-    :param total_timesteps: PPO's budget in env steps (for BC/DAgger: the teacher's).
+    :param method: the hyper-parameters of a kind with its own config (``hlrl``, ``cosil``, ``dwbc``: fields of its
+        config dataclass, see :mod:`study.kinds.student_rl`); empty: the method's defaults.
+    :param total_timesteps: PPO's budget in env steps (for BC/DAgger: the teacher's; for HLRL/COSIL: the student's).
     :param teacher_from: for kinds that imitate a teacher, the arm whose teacher they use (same experiment, seed and
         settings).
     :param device: torch device (``"cpu"``: the study's MLPs are fastest there).
@@ -210,6 +212,7 @@ class ExperimentConfig:
     ppo: PPOConfig = field(default_factory=PPOConfig)
     eval: Any = None
     imitation: ImitationConfig = field(default_factory=ImitationConfig)
+    method: dict[str, Any] = field(default_factory=dict)
     total_timesteps: int = 3_000_000
     teacher_from: str | None = None
     device: str = "cpu"
@@ -265,7 +268,7 @@ class ExperimentConfig:
         ``teacher_from``, kind ``"sitt"``)."""
         if not self.kind_object().needs_teacher:
             raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only runs of kinds with a teacher run have one")
-        return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None)
+        return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None, method={})
 
     def training_key(self) -> str:
         """What decides the trained model and its evaluation, as canonical JSON: every field except the names
@@ -324,6 +327,12 @@ class ExperimentConfig:
             SITTConfig.from_recipe(self.recipe, **self.switches)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"switches.{exc}") from None
+        if not isinstance(self.method, dict):
+            fail("method", self.method, "a dict of the kind's config fields")
+        if hasattr(kind, "method_config"):
+            kind.method_config(self.method)
+        elif self.method:
+            fail("method", self.method, f"{{}} (kind {self.kind!r} has no method config)")
         if not kind.needs_teacher:
             if self.teacher_from is not None:
                 fail("teacher_from", self.teacher_from, f"None for a {self.kind} run (it trains its own teacher)")
@@ -366,8 +375,9 @@ class ExperimentConfig:
         for name in ("experiment", "arm"):
             if name not in values:
                 raise ValueError(f"{name}: missing; allowed: a name")
-        if "switches" in values and isinstance(values["switches"], dict):
-            values["switches"] = dict(values["switches"])
+        for name in ("switches", "method"):
+            if name in values and isinstance(values[name], dict):
+                values[name] = dict(values[name])
         values.setdefault("task", DEFAULT_TASK)
         get_task(values["task"])  # an unknown task is named here, before its env/eval dicts are read
         return cls(**values)
@@ -390,6 +400,8 @@ class ExperimentConfig:
         for key, value in self.to_dict().items():
             if key == "switches":
                 out += [f"switches.{name}" for name in SITTConfig.field_names() if name != "recipe"]
+            elif key == "method":
+                out.append("method.<field of the kind's config>")
             elif isinstance(value, dict):
                 out += [f"{key}.{sub}" for sub in value]
             else:
@@ -405,8 +417,8 @@ class ExperimentConfig:
         data = self.to_dict()
         for key, value in dotted.items():
             parts = key.split(".")
-            if parts[0] == "switches" and len(parts) == 2:
-                data["switches"][parts[1]] = value
+            if parts[0] in ("switches", "method") and len(parts) == 2:
+                data[parts[0]][parts[1]] = value
                 continue
             node = data
             for part in parts[:-1]:

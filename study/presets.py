@@ -69,6 +69,18 @@ COMMON_ARMS: dict[str, ArmSpec] = {
     ),
     "sitt_release": ArmSpec("sitt", "release", {}, description="SITT as released (+1.9 KL bonus, feature-L1 update term)"),
     "sitt_paper": ArmSpec("sitt", "paper", {}, description="SITT as the paper describes it (-1.9 KL penalty, KL update term)"),
+    "hlrl": ArmSpec(
+        "hlrl", "release", dict(NO_ALIGN_TEACHER), teacher_from="without_alignment",
+        description="HLRL: the student's own PPO + annealed KL to the without_alignment teacher (asymmetric critic)",
+    ),
+    "dwbc": ArmSpec(
+        "dwbc", "release", {},
+        description="DWBC/ROA: privileged and adaptation encoders into one latent, one decoder, latent regularisation",
+    ),
+    "cosil": ArmSpec(
+        "cosil", "release", dict(NO_ALIGN_TEACHER), teacher_from="without_alignment",
+        description="COSIL: the student's PPO on r - alpha * L1(student, teacher actions), alpha by dual descent",
+    ),
 }
 
 

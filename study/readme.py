@@ -27,6 +27,10 @@ BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between 
 END = "<!-- results:end -->"
 
 
+#: arms whose env-steps/s counts only their imitation steps (left out of the training-speed range)
+IMITATION_ARMS = ("bc", "dagger")
+
+
 def studies() -> tuple[str, ...]:
     """The experiments of every task's sweep plans (:attr:`study.task.Task.sweeps`), in plan order."""
     from study.registry import get_task, task_names  # noqa: PLC0415
@@ -69,7 +73,7 @@ def timing_summary(records: pd.DataFrame, jobs: int = 2) -> pd.DataFrame:
     groups = [(e, records[records["experiment"] == e]) for e in records["experiment"].unique()] + [("all", records)]
     for name, df in groups:
         trained = df[~df["copied"].astype(bool)]
-        rates = trained.loc[~trained["arm"].isin(["bc", "dagger"]), "env_steps_per_s"].dropna().astype(float)
+        rates = trained.loc[~trained["arm"].isin(IMITATION_ARMS), "env_steps_per_s"].dropna().astype(float)
         out.append(dict(
             experiment=name,
             runs=len(df),

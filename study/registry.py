@@ -21,6 +21,9 @@ KINDS: dict[str, Any] = {
     "sitt": "study.kinds.sitt:KIND",
     "bc": "study.kinds.imitation:BC",
     "dagger": "study.kinds.imitation:DAGGER",
+    "hlrl": "study.kinds.student_rl:HLRL",
+    "cosil": "study.kinds.student_rl:COSIL",
+    "dwbc": "study.kinds.student_rl:DWBC",
 }
 
 #: the task of a config written before configs named their task (every committed run of the maze study)

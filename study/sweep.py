@@ -155,13 +155,13 @@ def plan(configs: Iterable[ExperimentConfig], root: str | Path = DEFAULT_ROOT) -
     first, second, copies = [], [], []
     for c in configs:
         key = c.training_key()
-        (copies if key in keys else first if c.kind == "sitt" else second).append(c)
+        (copies if key in keys else second if c.kind_object().needs_teacher else first).append(c)
         keys.add(key)
     second += copies
     ids = {c.run_id for c in configs}
     added = []
     for c in second:
-        if c.kind == "sitt":
+        if not c.kind_object().needs_teacher:
             continue
         teacher = c.teacher_config().validate()
         if teacher.run_id not in ids and not store.is_complete(teacher.run_dir(root)):
@@ -301,7 +301,7 @@ def sweep(
             for config in configs_of_wave:
                 run_dir = config.run_dir(root)
                 reason = None
-                if config.kind != "sitt" and config.teacher_config().run_id in report.failed:
+                if config.kind_object().needs_teacher and config.teacher_config().run_id in report.failed:
                     reason = f"its teacher run {config.teacher_config().run_id} failed"
                 elif not force and store.is_complete(run_dir):
                     try:
