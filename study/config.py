@@ -401,7 +401,8 @@ class ExperimentConfig:
             if key == "switches":
                 out += [f"switches.{name}" for name in SITTConfig.field_names() if name != "recipe"]
             elif key == "method":
-                out.append("method.<field of the kind's config>")
+                kind = get_kind(self.kind)
+                out += [f"method.{name}" for name in getattr(kind, "method_fields", lambda: [])()]
             elif isinstance(value, dict):
                 out += [f"{key}.{sub}" for sub in value]
             else:

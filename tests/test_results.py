@@ -413,8 +413,11 @@ def test_write_report(tmp_path):
     assert "| f | The student trained with alignment (SITT, release recipe) reaches the goal | main |" in text
     assert "reproduced" in text and "## What was easy, what was hard" in text
     assert "![main_success](figures/main_success.png)" in text
+    from color_maze.task import MAIN_SWEEP_ARMS
+
     assert ("python -m study.sweep --profile default --jobs 2 --root results/runs --experiment main "
-            "--arms without_alignment,bc,dagger,sitt_release,sitt_paper --seeds 0-9") in text
+            f"--arms {','.join(MAIN_SWEEP_ARMS)} --seeds 0-9") in text
+    assert {"hlrl", "dwbc", "cosil"} <= set(MAIN_SWEEP_ARMS)
     assert "--experiment release_vs_paper,ablations --seeds 0-7" in text  # the maze plan's seeds
     assert "<table>" in (tmp_path / "REPORT.html").read_text()
     assert not list(tmp_path.glob(".*.part*"))  # atomic writes leave no temporary file

@@ -10,6 +10,7 @@ import torch as th
 from sitt.baselines.cosil import COSIL, COSILConfig, action_l1, cosil, dual_loss
 from sitt.baselines.dwbc import DWBC, DWBCConfig, dwbc, is_adaptation_iteration, latent_l2, reg_coef_at
 from sitt.baselines.hlrl import HLRL, HLRLConfig, hlrl, kl_coef_at, kl_student_teacher
+from sitt.baselines.student_ppo import Rows
 from sitt.baselines.teachers import plain_teacher
 from sitt.student import StudentPolicy
 from tests.sitt_helpers import cartpole, mask_cartpole, mask_pendulum, pendulum
@@ -181,7 +182,7 @@ def test_dwbc_regulariser_gradient_reaches_the_privileged_encoder_only():
     model.reg_coef = 0.1
     data = next(model.rollout_buffer.get(32))
     model.policy.zero_grad()
-    term, _ = model.extra_loss(data, None)
+    term, _ = model.extra_loss(data, None, Rows(data.observations))
     term.backward()
     grads = {k: p.grad is not None and p.grad.abs().sum() > 0 for k, p in model.policy.named_parameters()}
     assert all(v for k, v in grads.items() if k.startswith("mlp_extractor.policy_net"))
@@ -270,3 +271,41 @@ def test_missing_student_view_is_refused(teacher):
         HLRL(teacher, cartpole(N_ENVS), None, **SMALL)
     with pytest.raises(ValueError, match="^student_obs_fn"):
         DWBC(cartpole(N_ENVS), lambda o: o[:1], **SMALL)
+
+
+@pytest.mark.parametrize("method", ["hlrl", "cosil", "dwbc"])
+def test_grouping_distinct_observations_gives_the_same_losses_and_gradients(method):
+    """On the color maze (integer observations that repeat), the minibatch loss computed on distinct rows and
+    expanded equals the per-sample loss up to float summation order, and so do its gradients."""
+    from color_maze import ColorMazeEnv
+
+    env = ColorMazeEnv(16, seed=3)
+    kwargs = dict(n_steps=32, batch_size=512, n_epochs=1, seed=0)
+    if method == "dwbc":
+        model = DWBC(env, config=DWBCConfig(reg_start_fraction=0.0), **kwargs)
+    else:
+        from sitt.algorithm import SITT
+
+        teacher = SITT("MlpPolicy", ColorMazeEnv(16, seed=3), align=False, reward_term=False, update_term="off",
+                       n_steps=8, seed=0)
+        cls, cfg = (HLRL, HLRLConfig()) if method == "hlrl" else (COSIL, COSILConfig())
+        model = cls(teacher, env, config=cfg, **kwargs)
+    one_iteration(model)
+    model.reg_coef = 0.1
+    model.kl_coef = 1.0
+    data = next(model.rollout_buffer.get(512))
+    grouped = Rows(data.observations)
+    assert grouped.inverse is not None and len(grouped.obs["teacher"]) < 512  # the maze's observations repeat
+    results = []
+    for rows in (Rows(data.observations, group=False), grouped):
+        model.policy.zero_grad()
+        dist = model.policy.actor_distribution(rows.obs, expand=rows.expand)
+        values = rows.expand(model.policy.predict_values(rows.obs).flatten())
+        term, _ = model.extra_loss(data, dist, rows)
+        total = dist.log_prob(data.actions.long().flatten()).mean() + values.mean() + term
+        total.backward()
+        results.append((float(total.detach()), [p.grad.clone() for p in model.policy.parameters() if p.grad is not None]))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5, abs=1e-6)
+    assert len(results[0][1]) == len(results[1][1])
+    for a, b in zip(results[0][1], results[1][1]):
+        assert th.allclose(a, b, rtol=1e-4, atol=1e-6)

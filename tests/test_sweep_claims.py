@@ -138,6 +138,10 @@ def test_set_errors_list_the_valid_dotted_names(tmp_path, capsys):
     assert "switches.recipe" not in names and "ppo" not in names
     config = preset("main", "sitt_release", 0, "smoke")
     resolved = config.sitt_config()
+    cosil = preset("main", "cosil", 0, "smoke")
+    assert {"method.alpha_init", "method.target_divergence"} <= set(sweep_mod.dotted_fields(cosil))
+    assert not any(name.startswith("method.") for name in names)  # SITT has no method config
+    assert cosil.override({"method.target_divergence": 0.25}).validate().method == {"target_divergence": 0.25}
     for name in names:  # every listed name is accepted by override, with its current value
         node = config.to_dict()
         if name.startswith("switches."):

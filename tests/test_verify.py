@@ -39,6 +39,13 @@ def _copy(root: Path, run_id: str, dest: Path) -> Path:
     return dest / run_id
 
 
+def _another_capability() -> str:
+    """A CPU capability other than this machine's (a record "made elsewhere" must differ from here)."""
+    import torch as th
+
+    return "AVX512" if th.backends.cpu.get_cpu_capability() != "AVX512" else "AVX2"
+
+
 def _perturb(run_dir: Path, capability: str | None = None, log_row: int | None = None, ep_length: bool = False,
              success: bool = False) -> None:
     """Fake a record made elsewhere: another CPU capability, a progress log that differs from ``log_row`` (0-based),
@@ -73,16 +80,17 @@ def test_a_fresh_run_is_reproduced_bit_for_bit_at_head(fresh_store):
 def test_a_run_recorded_on_another_cpu_capability_is_judged_by_its_outcome(fresh_store, tmp_path):
     root, run_id = fresh_store
     faked = _copy(root, run_id, tmp_path)
-    _perturb(faked, capability="AVX2", log_row=2, ep_length=True)
+    other = _another_capability()
+    _perturb(faked, capability=other, log_row=2, ep_length=True)
     (check,) = verify.verify_run(faked, "head", tmp_path)
     assert check.verdict == "outcome agrees" and check.passed, check.line()
-    assert check.numerics_match is False and check.numerics_diff["cpu_capability"][0] == "AVX2"
+    assert check.numerics_match is False and check.numerics_diff["cpu_capability"][0] == other
     assert check.numerics_diff["cpu_capability"][1] == torch.backends.cpu.get_cpu_capability()
     assert check.drift_from == 3  # SB3's time/iterations of the first differing row
     assert check.files == {store.EVAL_FILE: False, store.POSITIONS_FILE: True, store.PROGRESS_FILE: False}
     assert check.outcome_changed == [] and len(check.length_changed) == 1
     line = check.line()
-    assert "numerics differ: cpu_capability 'AVX2' ->" in line and "drifts from iteration 3" in line
+    assert f"numerics differ: cpu_capability '{other}' ->" in line and "drifts from iteration 3" in line
     assert f"outcome of {check.episodes}/{check.episodes} held-out episodes agrees" in line
 
 
@@ -96,7 +104,7 @@ def test_bits_that_differ_on_the_same_numerics_or_a_changed_outcome_fail(fresh_s
     check = verify.compare_runs(drifted, root / run_id, verify.Check(run_id, "head", None))
     assert check.verdict == "MISMATCH" and not check.passed and check.drift_from == 2
     flipped = _copy(root, run_id, tmp_path / "c")
-    _perturb(flipped, capability="DEFAULT", success=True)
+    _perturb(flipped, capability=_another_capability(), success=True)
     check = verify.compare_runs(flipped, root / run_id, verify.Check(run_id, "head", None))
     assert check.verdict == "MISMATCH" and len(check.outcome_changed) == 1 and "success" in check.outcome_changed[0]
     old = _copy(root, run_id, tmp_path / "d")  # recorded before numerics existed: unknown, judged by the outcome

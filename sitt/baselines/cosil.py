@@ -134,8 +134,8 @@ class COSIL(StudentPPO):
             rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=self._last_episode_starts)
         return True
 
-    def extra_loss(self, data, distribution: Distribution):
-        d = self.divergence(data.observations).mean()
+    def extra_loss(self, data, distribution: Distribution, rows):
+        d = rows.expand(self.divergence(rows.obs)).mean()
         self._batch_divergence = d.detach()
         term = self.log_alpha.detach().exp() * d if self.config.divergence_in_loss else None
         return term, {"cosil_divergence": d.detach()}

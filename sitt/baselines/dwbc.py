@@ -137,11 +137,11 @@ class DWBC(StudentPPO):
         self.record("reg_coef", self.reg_coef)
         super().train()
 
-    def extra_loss(self, data, distribution: Distribution):
+    def extra_loss(self, data, distribution: Distribution, rows):
         if self.reg_coef == 0:
             return None, {}
-        z_mu, z_phi = self.latents(data.observations)
-        reg = latent_l2(z_mu, z_phi.detach())
+        z_mu, z_phi = self.latents(rows.obs)
+        reg = latent_l2(rows.expand(z_mu), rows.expand(z_phi).detach())
         return self.reg_coef * reg, {"dwbc_latent_gap": reg.detach()}
 
     def adaptation_step(self) -> None:

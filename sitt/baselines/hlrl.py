@@ -98,11 +98,11 @@ class HLRL(StudentPPO):
         self.record("kl_coef", self.kl_coef)
         super().train()
 
-    def extra_loss(self, data, distribution: Distribution):
+    def extra_loss(self, data, distribution: Distribution, rows):
         with th.no_grad():
-            teacher_out = self.teacher.action_net(teacher_latent(self.teacher, data.observations[TEACHER]))
-        student_out = self.student.logits(self.policy.student_view(data.observations))
-        kl = kl_student_teacher(self.student, student_out, self.teacher, teacher_out).mean()
+            teacher_out = self.teacher.action_net(teacher_latent(self.teacher, rows.obs[TEACHER]))
+        student_out = self.student.logits(self.policy.student_view(rows.obs))
+        kl = rows.expand(kl_student_teacher(self.student, student_out, self.teacher, teacher_out)).mean()
         return self.kl_coef * kl, {"hlrl_kl": kl.detach()}
 
 

@@ -31,12 +31,32 @@ from stable_baselines3.common.type_aliases import DictRolloutBufferSamples
 from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from sitt.distributions import check_supported
+from sitt.dedup import unique_rows
+from sitt.distributions import check_supported, distribution_from_output
 from sitt.losses import ppo_loss
 from sitt.networks import default_extractor
 from sitt.student import StudentObsFn, StudentPolicy, check_student_view, probe_student_space, space_shapes
 
 TEACHER, STUDENT = "teacher", "student"
+
+
+class Rows:
+    """A minibatch as its distinct observations: ``obs`` the Dict observation of the R distinct rows (all B samples
+    when not grouped) and :meth:`expand` (R, ...) -> (B, ...). Every network maps one observation to one output, so
+    running it on the distinct rows and expanding gives the per-sample outputs, and a mean over samples of an
+    expanded quantity is the count-weighted mean over rows: the same loss up to float summation order
+    (:mod:`sitt.dedup`). Rows are grouped by the teacher view (the student view is a function of it)."""
+
+    def __init__(self, obs: dict[str, th.Tensor], group: bool = True):
+        found = unique_rows(obs[TEACHER]) if group else None
+        if found is None:
+            self.obs, self.inverse = obs, None
+        else:
+            first, self.inverse = found
+            self.obs = {k: v[first] for k, v in obs.items()}
+
+    def expand(self, per_row: th.Tensor) -> th.Tensor:
+        return per_row if self.inverse is None else per_row[self.inverse]
 
 
 class StudentViewEnv(VecEnvWrapper):
@@ -144,10 +164,15 @@ class StudentActorCritic(ActorCriticPolicy):
         """z_mu: the privileged actor's features (N, D) from the teacher view."""
         return self.mlp_extractor.forward_actor(self.extract_features(obs, self.pi_features_extractor))
 
-    def actor_distribution(self, obs: dict[str, th.Tensor], acting: str | None = None) -> Distribution:
+    def actor_distribution(self, obs: dict[str, th.Tensor], acting: str | None = None,
+                           expand: Any = None) -> Distribution:
+        """The acting actor's distribution on ``obs``; with ``expand`` (:meth:`Rows.expand`), ``obs`` are distinct
+        rows and the head outputs are expanded to the samples before the distribution is built."""
         if (acting or self.acting) == STUDENT:
-            return self.student.distribution(self.student_view(obs))
-        return self._get_action_dist_from_latent(self.privileged_latent(obs))
+            out, owner = self.student.logits(self.student_view(obs)), self.student
+        else:
+            out, owner = self.action_net(self.privileged_latent(obs)), self
+        return distribution_from_output(owner, out if expand is None else expand(out))
 
     def forward(self, obs: dict[str, th.Tensor], deterministic: bool = False):
         distribution = self.actor_distribution(obs)
@@ -188,6 +213,8 @@ class StudentPPO(PPO):
     :param student_kwargs: passed to :class:`StudentActorCritic` (the student's construction).
     :param acting: the initial actor (``"student"`` or ``"privileged"``).
     :param policy_kwargs: SB3 policy keyword arguments (``net_arch``: the privileged actor's and critic's MLPs).
+    :param dedup: run the networks of each PPO minibatch once per distinct observation (:class:`Rows`; integer-valued
+        observations only, e.g. the color maze); the same loss up to float summation order. Default True, as SITT.
     :param ppo_kwargs: SB3 ``PPO`` arguments (``n_steps``, ``batch_size``, ``n_epochs``, ``learning_rate``, ``seed``, ...).
     """
 
@@ -195,7 +222,9 @@ class StudentPPO(PPO):
 
     def __init__(self, env: VecEnv, student_obs_fn: StudentObsFn | None = None, *,
                  student_teacher: ActorCriticPolicy | None = None, student_kwargs: dict[str, Any] | None = None,
-                 acting: str = STUDENT, policy_kwargs: dict[str, Any] | None = None, **ppo_kwargs: Any):
+                 acting: str = STUDENT, policy_kwargs: dict[str, Any] | None = None, dedup: bool = True,
+                 **ppo_kwargs: Any):
+        self.dedup = dedup
         student_obs_fn = student_obs_fn or getattr(env, "student_obs", None)
         if student_obs_fn is None:
             raise ValueError(
@@ -228,8 +257,10 @@ class StudentPPO(PPO):
         return super().learn(total_timesteps, callback, log_interval, tb_log_name or self.method_name,
                              reset_num_timesteps, progress_bar)
 
-    def extra_loss(self, data: DictRolloutBufferSamples, distribution: Distribution) -> tuple[th.Tensor | None, dict]:
-        """The method's term added to PPO's loss on one minibatch (``None``: none) and its parts to log."""
+    def extra_loss(self, data: DictRolloutBufferSamples, distribution: Distribution,
+                   rows: Rows) -> tuple[th.Tensor | None, dict]:
+        """The method's term added to PPO's loss on one minibatch (``None``: none) and its parts to log. ``rows``:
+        the minibatch's distinct observations (run networks on ``rows.obs``, then ``rows.expand``)."""
         return None, {}
 
     def after_step(self, data: DictRolloutBufferSamples, parts: dict[str, th.Tensor]) -> None:
@@ -250,15 +281,16 @@ class StudentPPO(PPO):
                 actions = data.actions
                 if isinstance(self.action_space, spaces.Discrete):
                     actions = actions.long().flatten()
-                distribution = self.policy.actor_distribution(data.observations)
-                values = self.policy.predict_values(data.observations).flatten()
+                rows = Rows(data.observations, self.dedup)
+                distribution = self.policy.actor_distribution(rows.obs, expand=rows.expand)
+                values = rows.expand(self.policy.predict_values(rows.obs).flatten())
                 log_prob = distribution.log_prob(actions)
                 loss, parts = ppo_loss(
                     log_prob, data.old_log_prob, data.advantages, values, data.old_values, data.returns,
                     distribution.entropy(), clip_range=clip_range, clip_range_vf=clip_range_vf,
                     ent_coef=self.ent_coef, vf_coef=self.vf_coef, normalize_advantage=self.normalize_advantage,
                 )
-                term, extra = self.extra_loss(data, distribution)
+                term, extra = self.extra_loss(data, distribution, rows)
                 if term is not None:
                     loss = loss + term
                 parts.update(extra)

@@ -56,6 +56,10 @@ class StudentRLKind:
         self.name = name
         self.needs_teacher = needs_teacher
 
+    def method_fields(self) -> list[str]:
+        """The names ``ExperimentConfig.method`` accepts (the fields of the method's config dataclass)."""
+        return [f.name for f in dataclasses.fields(_method(self.name)[1])]
+
     def method_config(self, method: dict[str, Any]):
         """The method's validated config from ``ExperimentConfig.method``; ``ValueError`` naming ``method.<field>``."""
         _, config_class = _method(self.name)
