@@ -253,3 +253,46 @@ def value_map_figure(
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def detour_side_plot(sides: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Stacked bars of :func:`color_maze.readings.detour_side_table`: per (arm, policy), the detours that went by the
+    left margin, the right one, or both (counts over every seed and held-out maze), with the runs of each side."""
+    fig = new_figure((max(5.0, 0.55 * len(sides) + 2.5), 3.6))
+    ax = fig.subplots()
+    if sides.empty:
+        ax.text(0.5, 0.5, "no detours", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    labels = [f"{a}\n{p}" for a, p in zip(sides["arm"], sides["policy"])]
+    x = np.arange(len(sides))
+    bottom = np.zeros(len(sides))
+    for side, color in (("left", "#59a14f"), ("right", "#4e79a7"), ("both", "#f28e2b")):
+        values = sides[side].to_numpy(dtype=float)
+        ax.bar(x, values, bottom=bottom, color=color, label=side)
+        bottom += values
+    for xi, (nl, nr) in enumerate(zip(sides["runs_with_left"], sides["runs_with_right"])):
+        ax.text(xi, bottom[xi], f"{nl}L/{nr}R", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("detours (seeds x mazes)")
+    ax.legend(fontsize=8, title="side", title_fontsize=8)
+    ax.set_title(title or "which side the detours take (runs with a left / right detour on top)", fontsize=9)
+    return fig
+
+
+def seed_grid_heatmap(grid: pd.DataFrame, *, title: str | None = None, label: str = "student success") -> Figure:
+    """Heatmap of :func:`color_maze.readings.seed_grid_table`: network seed (rows) x maze seed (columns), each cell
+    written in; missing cells blank."""
+    values = grid.drop(columns="network_seed").to_numpy(dtype=float)
+    fig = new_figure((1.0 * values.shape[1] + 2.5, 0.8 * values.shape[0] + 1.4))
+    ax = fig.subplots()
+    image = ax.imshow(np.ma.masked_invalid(values), vmin=0, vmax=1, cmap="viridis")
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if v < 0.6 else "black")
+    ax.set_xticks(range(values.shape[1]), [c.removeprefix("maze_seed_") for c in grid.columns[1:]])
+    ax.set_yticks(range(values.shape[0]), [str(s) for s in grid["network_seed"]])
+    ax.set_xlabel("maze seed (training mazes)")
+    ax.set_ylabel("network seed (init, sampling)")
+    fig.colorbar(image, ax=ax, label=label)
+    ax.set_title(title or "sitt_release: what a seed decides", fontsize=9)
+    return fig

@@ -7,6 +7,7 @@ evaluation protocol :func:`color_maze.evaluate.evaluate` and the maze figures :m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +25,12 @@ from study.task import HeldOut, Metric, SweepPlan, TableMetric, Task
 
 @dataclass
 class MazeEnvConfig:
-    """The training env: ``ColorMazeEnv(n_envs, grid_size, margin_size, seed=<run seed>, quirks=quirks)``.
+    """The training env: ``ColorMazeEnv(n_envs, grid_size, margin_size, seed=<maze seed>, quirks=quirks)``.
 
-    ``quirks``: ``"release"`` (every quirk of the authors' release on), ``"fixed"`` (all corrected) or a dict of
+    ``maze_seed``: the seed of the training mazes; None (the default): the run's ``seed``, which then decides the
+    mazes, the network initialisation and the action sampling together (every run before this field existed). A
+    preset whose ``maze_seed`` equals its run's seed is written with None (:meth:`MazeTask.canonical_config`), so one
+    training has one config. ``quirks``: ``"release"`` (every quirk of the authors' release on), ``"fixed"`` (all corrected) or a dict of
     single overrides on top of the release (see :mod:`color_maze.quirks`). The evaluation env uses the same quirks.
     Defaults: the release's 21 x 21 maze with a 3-cell margin and 1000 envs.
     """
@@ -35,12 +39,15 @@ class MazeEnvConfig:
     grid_size: int = 21
     margin_size: int = 3
     quirks: Any = "release"
+    maze_seed: int | None = None
 
     def validate(self) -> "MazeEnvConfig":
         from color_maze.generation import validate_sizes
         from color_maze.quirks import resolve_quirks
 
         check_int("env.n_envs", self.n_envs, 1)
+        if self.maze_seed is not None:
+            check_int("env.maze_seed", self.maze_seed, 0)
         if not isinstance(self.grid_size, int) or isinstance(self.grid_size, bool):
             fail("env.grid_size", self.grid_size, "an integer >= 4")
         try:
@@ -79,6 +86,11 @@ class MazeEvalConfig:
         check_int("eval.maze_seed", self.maze_seed, 0)
         check_int("eval.n_steps", self.n_steps, 1)
         return self
+
+
+def training_maze_seed(config) -> int:
+    """The seed of a run's training mazes: ``env.maze_seed``, or the run's ``seed`` when that is None."""
+    return config.seed if config.env.maze_seed is None else config.env.maze_seed
 
 
 def eval_grids(config) -> np.ndarray:
@@ -169,6 +181,18 @@ ARMS: dict[str, ArmSpec] = {
 
 
 
+#: the seeds of the seed grid (issue 15): the seeds where the default profile's sitt_release failed (0, 2, 9) and
+#: two where it succeeded (1, 3); network seed x maze seed, 5 x 5
+SEED_GRID_SEEDS = (0, 1, 2, 3, 9)
+
+# ---- what a seed decides: sitt_release with the training mazes of another seed (network seed = the run's seed)
+ARMS.update({
+    f"maze_seed_{k}": ArmSpec("sitt", "release", {}, env=dict(maze_seed=k),
+                              description=f"sitt_release trained on the mazes of seed {k} (network seed: the run's)")
+    for k in SEED_GRID_SEEDS
+})
+
+
 # the common arms, described with the maze figure's panels
 ARMS.update({
     name: ArmSpec(spec.kind, spec.recipe, dict(spec.switches), dict(spec.env), spec.teacher_from, ARMS[name].description)
@@ -243,6 +267,10 @@ EXPERIMENTS: dict[str, tuple[str, ...]] = {
         "oracle_student",
         "quirks_fixed",
     ),
+    # the authors' schedule (profile `release` whenever the study runs `default`: MazeTask.experiment_profiles)
+    "main_release_schedule": ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper"),
+    # network seed (the run's seed) x maze seed (the arm), sitt_release
+    "seed_grid": tuple(f"maze_seed_{k}" for k in SEED_GRID_SEEDS),
     "release_vs_paper": (
         "sitt_release",
         "release_paper_sign",
@@ -300,6 +328,25 @@ CLAIMS: tuple[Claim, ...] = (
     *(Claim(f"g:{arm}", f"SITT's student (release recipe) beats the {arm.upper()} student", "main", "sitt_release",
             "student", "success", kind="better", others=(arm,), source="paper Tables 1-2 (baselines)")
       for arm in ("hlrl", "dwbc", "cosil")),
+    # issue 15, fixed before the runs: the figure's claims under the authors' schedule (profile `release`)
+    Claim("h:a", "Under the authors' schedule, the teacher trained without alignment goes through the hidden path",
+          "main_release_schedule", "without_alignment", "teacher", "path_share", source="paper Fig. (maze) a"),
+    Claim("h:b", "Under the authors' schedule, the behaviour-cloning student fails", "main_release_schedule", "bc",
+          "student", "success", direction="low", source="paper Fig. (maze) b"),
+    Claim("h:c", "Under the authors' schedule, the DAgger student fails", "main_release_schedule", "dagger",
+          "student", "success", direction="low", source="paper Fig. (maze) c"),
+    Claim("h:d", "Under the authors' schedule, the SITT (release recipe) teacher detours round the maze",
+          "main_release_schedule", "sitt_release", "teacher", "detour_share", source="paper Fig. (maze) d"),
+    Claim("h:e", "Under the authors' schedule, the student of the teacher trained without alignment fails",
+          "main_release_schedule", "without_alignment", "student", "success", direction="low",
+          source="paper Fig. (maze) e"),
+    Claim("h:f", "Under the authors' schedule, the SITT (release recipe) student reaches the goal",
+          "main_release_schedule", "sitt_release", "student", "success", source="paper Fig. (maze) f"),
+    Claim("h:f'", "Under the authors' schedule, the SITT (paper recipe) student reaches the goal",
+          "main_release_schedule", "sitt_paper", "student", "success", source="paper Fig. (maze) f"),
+    Claim("h:g", "Under the authors' schedule, SITT's student (release recipe) beats the BC, DAgger and "
+          "without-alignment students", "main_release_schedule", "sitt_release", "student", "success", kind="better",
+          others=("bc", "dagger", "without_alignment"), source="paper Sec. 5 (baselines)"),
     Claim("r1", "With only the reward sign switched to the paper's penalty (release recipe otherwise), the student "
           "reaches the goal", "release_vs_paper", "release_paper_sign", "student", "success",
           source="study: release vs paper (reward sign)"),
@@ -334,6 +381,7 @@ class MazeTask(Task):
     arms = ARMS
     profiles = PROFILES
     experiments = EXPERIMENTS
+    experiment_profiles = {"main_release_schedule": "release"}
     claims = CLAIMS
     info_keywords = ("n_paths",)
     episode_column = "maze"
@@ -341,7 +389,13 @@ class MazeTask(Task):
         SweepPlan(("main",), MAIN_SWEEP_ARMS, "0-9"),
         # seed by seed over both smaller studies; a run they share with each other or with main (sitt_release,
         # sitt_paper, without_alignment, quirks_fixed, -1.9 x KL) is trained once and copied (reused_from)
-        SweepPlan(("release_vs_paper", "ablations"), None, "0-7"),
+        # 10 seeds, like main (issue 15; 8 were run first as a budget, the count of 10 fixed before any result)
+        SweepPlan(("release_vs_paper", "ablations"), None, "0-9"),
+        # issue 15: what a seed decides; the cells with maze seed = network seed are main's sitt_release runs (copied)
+        SweepPlan(("seed_grid",), None, ",".join(map(str, SEED_GRID_SEEDS))),
+        # issue 15: the authors' schedule, 5 seeds (the paper recipe 3: ~10 min a run here)
+        SweepPlan(("main_release_schedule",), ("without_alignment", "bc", "dagger", "sitt_release"), "0-4"),
+        SweepPlan(("main_release_schedule",), ("sitt_paper",), "0-2"),
     )
     main_title = "Main experiment: the paper's maze figure in numbers"
     main_note = ("Shares are over the held-out mazes of each run (path + detour + failed = 1); the release metric counts "
@@ -349,14 +403,20 @@ class MazeTask(Task):
     main_labels = {"detour": "detour share", "path": "path share", "release_success": "release metric",
                    "lava": "lava share"}
     notebooks = {"budget_search": "10_budget_search", "main": "20_maze_main", "ablations": "30_ablations",
-                 "release_vs_paper": "40_release_vs_paper"}
+                 "release_vs_paper": "40_release_vs_paper", "main_release_schedule": "45_maze_seeds",
+                 "seed_grid": "45_maze_seeds"}
     student_label = "the target offset and the four neighbours, lava and path both shown as 'maze'"
 
     def train_env(self, config):
         from color_maze import ColorMazeEnv
 
         e = config.env
-        return ColorMazeEnv(e.n_envs, e.grid_size, e.margin_size, seed=config.seed, quirks=e.quirks)
+        return ColorMazeEnv(e.n_envs, e.grid_size, e.margin_size, seed=training_maze_seed(config), quirks=e.quirks)
+
+    def canonical_config(self, config):
+        if config.env.maze_seed is not None and config.env.maze_seed == config.seed:
+            return config.replace(env=dataclasses.replace(config.env, maze_seed=None))
+        return config
 
     def held_out(self, config) -> HeldOut:
         grids = eval_grids(config)
@@ -421,6 +481,15 @@ class MazeTask(Task):
             out["Release vs paper, one difference at a time"] = (
                 "release_vs_paper", maze_tables.release_vs_paper_table(evals["release_vs_paper"], "sitt_release",
                                                                        labels=labels))
+        if evals.get("main_release_schedule") is not None:
+            out["Main experiment under the authors' schedule (profile release: 1000 x 250 steps, 1e8 steps)"] = (
+                "main_release_schedule", main_table(evals["main_release_schedule"]))
+        if evals.get("seed_grid") is not None:
+            from color_maze.readings import seed_grid_effects, seed_grid_table
+
+            grid = seed_grid_table(evals["seed_grid"])
+            out["Seed grid: sitt_release student success, network seed (rows) x maze seed (columns)"] = ("seed_grid", grid)
+            out["Seed grid: which seed explains it"] = ("seed_grid_effects", seed_grid_effects(grid))
         return main, out
 
     def report_claims(self, evals, labels):
@@ -433,9 +502,12 @@ class MazeTask(Task):
         return tuple(out)
 
     def validate(self, config) -> None:
-        if config.seed == config.eval.maze_seed:
+        if config.seed == config.eval.maze_seed and config.env.maze_seed is None:
             fail("seed", config.seed, f"any integer >= 0 except eval.maze_seed ({config.eval.maze_seed}): "
                  "the held-out mazes must never be a training set")
+        if config.env.maze_seed is not None and config.env.maze_seed == config.eval.maze_seed:
+            fail("env.maze_seed", config.env.maze_seed, f"None or any integer >= 0 except eval.maze_seed "
+                 f"({config.eval.maze_seed}): the held-out mazes must never be a training set")
 
 
 def _as_float(col: pd.Series) -> pd.Series:

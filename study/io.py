@@ -67,10 +67,25 @@ def find_runs(root: str | Path, experiment: str) -> list[Path]:
 list_experiments = load.list_experiments
 
 
+def study_profile(experiment: str, profile: str | None) -> str | None:
+    """The profile of ``experiment``'s runs when the study runs ``profile``
+    (:func:`study.presets.experiment_profile`: ``main_release_schedule`` runs ``release`` in place of ``default``);
+    ``profile`` itself for a name no task knows (a budget-search copy) or None."""
+    from study.presets import experiment_profile
+
+    if profile is None:
+        return None
+    try:
+        return experiment_profile(experiment, profile)
+    except ValueError:
+        return profile
+
+
 def load_eval(root: str | Path, experiment: str, profile: str | None = None) -> tuple[pd.DataFrame | None, str]:
     """``(eval_df, message)``: the eval rows of every complete run of ``experiment`` (:func:`study.load.load_eval`),
-    restricted to ``profile`` when given. ``eval_df`` is None when there are no runs; ``message`` says what was
-    loaded or why nothing was."""
+    restricted to ``profile`` when given (the experiment's own profile for it: :func:`study_profile`). ``eval_df`` is
+    None when there are no runs; ``message`` says what was loaded or why nothing was."""
+    profile = study_profile(experiment, profile)
     runs = find_runs(root, experiment)
     if not runs:
         return None, f"NO RUNS: no complete runs of experiment '{experiment}' under {root} (run the sweep first)"
@@ -129,7 +144,8 @@ def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd
 
 def load_progress(root: str | Path, experiment: str, profile: str | None = None) -> tuple[pd.DataFrame | None, str]:
     """``(progress_df, message)``: SB3's progress.csv rows of every complete run (:func:`study.load.load_progress`),
-    restricted to ``profile`` when given."""
+    restricted to ``profile`` when given (the experiment's own profile for it: :func:`study_profile`)."""
+    profile = study_profile(experiment, profile)
     if not find_runs(root, experiment):
         return None, f"NO RUNS: no complete runs of experiment '{experiment}' under {root}"
     df = load.load_progress(root, experiment)

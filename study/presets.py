@@ -164,7 +164,17 @@ def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default", t
         total_timesteps=prof.total_timesteps,
         teacher_from=spec.teacher_from,
     )
-    return config.validate()
+    return t.canonical_config(config).validate()
+
+
+def experiment_profile(experiment: str, profile: str) -> str:
+    """The profile ``experiment``'s runs use when the study runs ``profile``: the task's
+    :attr:`~study.task.Task.experiment_profiles` entry in place of ``default`` (``main_release_schedule`` is the
+    authors' schedule, ``release``, whatever ``make reproduce`` runs), else ``profile`` itself (``smoke`` stays smoke)."""
+    if profile != "default":
+        return profile
+    base = experiment.split("-")[0]
+    return get_task(task_of(experiment)).experiment_profiles.get(base, profile)
 
 
 def experiment_arms(experiment: str) -> tuple[str, ...]:
@@ -184,7 +194,9 @@ def experiment_configs(
     experiment: str, profile: str = "default", seeds: Iterable[int] = range(10), arms: Iterable[str] | None = None
 ) -> list[ExperimentConfig]:
     """Every run of ``experiment``: ``seeds`` x its arms (or the subset ``arms``, in the experiment's order), seed-major,
-    so that a sweep cut short leaves whole seeds (every arm of seed 0, then of seed 1, ...)."""
+    so that a sweep cut short leaves whole seeds (every arm of seed 0, then of seed 1, ...). The profile is
+    :func:`experiment_profile` of ``profile``."""
+    profile = experiment_profile(experiment, profile)
     names = experiment_arms(experiment)
     if arms is not None:
         wanted = list(arms)

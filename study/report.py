@@ -132,7 +132,7 @@ def commands(profile: str = "default", root: str = "results/runs", jobs: int = 2
              seeds: Mapping[tuple[str, ...], str] | None = None) -> dict[str, str]:
     """Command lines (run from the repository root) that regenerate each number, as ``make reproduce`` runs them:
     one sweep per sweep plan of every task (:attr:`study.task.Task.sweeps`: its experiments, arms and seeds;
-    ``seeds`` maps a plan's experiments to the seeds actually in the store when they differ), the notebook of each
+    ``seeds`` maps a plan's ``(experiments, arms)`` to the seeds actually in the store when they differ), the notebook of each
     experiment, the report. Keys name what they produce."""
     from study.registry import get_task, task_names  # noqa: PLC0415
 
@@ -142,9 +142,12 @@ def commands(profile: str = "default", root: str = "results/runs", jobs: int = 2
     out = {}
     for name in task_names():
         for plan in get_task(name).sweeps:
-            spec = (seeds or {}).get(plan.experiments, plan.seeds)
+            spec = (seeds or {}).get((plan.experiments, plan.arms), plan.seeds)
             arms = f" --arms {','.join(plan.arms)}" if plan.arms else ""
-            out[f"runs: {', '.join(plan.experiments)}"] = (
+            key = f"runs: {', '.join(plan.experiments)}"
+            if key in out:  # a second plan of the same experiments (other arms, other seeds)
+                key += f" ({', '.join(plan.arms or ())})"
+            out[key] = (
                 f"{sweep} --experiment {','.join(plan.experiments)}{arms} --seeds {spec}")
     notebooks = notebook_of()
     for name in task_names():
@@ -313,9 +316,10 @@ def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
     plan_seeds = {}
     for name in task_names():
         for plan in get_task(name).sweeps:
-            present = [s for e in plan.experiments if evals.get(e) is not None for s in evals[e]["seed"].unique()]
+            present = [s for e in plan.experiments if evals.get(e) is not None
+                       for s in evals[e].loc[evals[e]["arm"].isin(plan.arms) if plan.arms else slice(None), "seed"].unique()]
             if present:
-                plan_seeds[plan.experiments] = seed_spec(present)
+                plan_seeds[(plan.experiments, plan.arms)] = seed_spec(present)
     findings_file = Path(findings_file) if findings_file is not None else out / "FINDINGS.md"
     findings = findings_file.read_text(encoding="utf-8") if findings_file.is_file() else ""
     path = write_report(

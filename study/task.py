@@ -99,6 +99,8 @@ class Task:
     :cvar arms: ``{arm name: study.presets.ArmSpec}`` of the arms this task's experiments use.
     :cvar profiles: ``{profile name: study.presets.Profile}``; must include ``"smoke"`` (CI) and ``"default"``.
     :cvar experiments: ``{experiment name: arm names}``; experiment names are unique over all tasks.
+    :cvar experiment_profiles: ``{experiment: profile}`` for an experiment that always runs one profile in place of
+        ``default`` (the maze's ``main_release_schedule``: ``release``); see :func:`study.presets.experiment_profile`.
     :cvar claims: the claims of the claims table that this task's runs decide (``study.claims.Claim``).
     :cvar policy: the SB3 policy the teacher uses (``"MlpPolicy"``) and ``policy_kwargs`` its keyword arguments.
     :cvar info_keywords: episode-info keys SITT logs as ``rollout/<key>_mean`` during training.
@@ -118,6 +120,7 @@ class Task:
     arms: ClassVar[Mapping[str, Any]] = {}
     profiles: ClassVar[Mapping[str, Any]] = {}
     experiments: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    experiment_profiles: ClassVar[Mapping[str, str]] = {}
     claims: ClassVar[tuple[Any, ...]] = ()
     policy: ClassVar[str] = "MlpPolicy"
     policy_kwargs: ClassVar[Mapping[str, Any]] = {}
@@ -171,6 +174,12 @@ class Task:
     def provenance(self, config: Any, train_env: Any, held_out: HeldOut) -> dict[str, Any]:
         """Task-specific provenance fields of a run (e.g. the training set's fingerprint); default none."""
         return {}
+
+    def canonical_config(self, config: Any) -> Any:
+        """The one config of a training that two presets may spell differently (called by
+        :func:`study.presets.preset`; the maze: ``env.maze_seed`` equal to the run's seed is written None). Default:
+        ``config`` unchanged."""
+        return config
 
     def validate(self, config: Any) -> None:
         """Checks across fields of a run's config (e.g. the training seed never equals the held-out seed); raise

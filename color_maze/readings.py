@@ -1,0 +1,129 @@
+"""Readings of the maze runs that the figure invites (issue 15): which side the detours take, and what a seed decides.
+
+* :func:`detour_side` / :func:`detour_side_table`: a detour (a success with no path cell) goes round the maze block
+  in the white margin, by the left margin (columns ``x < M``), the right one (``x >= G - M``) or both. The paper's
+  heatmaps (panels d, f) show detours on both sides; this counts them per arm and policy from the stored positions.
+* :func:`seed_grid_table` / :func:`seed_grid_effects`: ``sitt_release`` over network seed (the run's ``seed``) x maze
+  seed (``env.maze_seed``), the student's success per cell, and which factor explains the grid
+  (:func:`study.stats.twoway.two_way`), with the verdict rule of :data:`SEED_GRID_RULE`, fixed before the runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from color_maze.evaluate import trajectory_until_done
+from study import load
+from study.stats.twoway import two_way
+
+__all__ = ["SIDES", "SEED_GRID_RULE", "detour_side", "detour_side_table", "seed_grid_table", "seed_grid_effects"]
+
+#: the sides a detour can take (``none``: it never entered a side margin beside the maze block)
+SIDES = ("left", "right", "both", "none")
+
+#: how the seed grid's verdict is read (fixed before its runs): permutation p-values of the two factors at 0.05
+SEED_GRID_RULE = ("maze seed p < 0.05 and network seed p >= 0.05: failure follows the mazes; the reverse: it follows "
+                  "the initialisation; both < 0.05: both; neither: neither (the grid cannot tell)")
+
+
+def detour_side(trajectory: np.ndarray, grid_size: int, margin_size: int) -> str:
+    """Which side margin a trajectory ``(T, 2)`` of (x, y) cells entered beside the maze block (rows
+    ``M <= y < G - M``): ``"left"`` (some ``x < M``), ``"right"`` (some ``x >= G - M``), ``"both"`` or ``"none"``."""
+    traj = np.asarray(trajectory).reshape(-1, 2)
+    beside = (traj[:, 1] >= margin_size) & (traj[:, 1] < grid_size - margin_size)
+    left = bool(np.any(beside & (traj[:, 0] < margin_size)))
+    right = bool(np.any(beside & (traj[:, 0] >= grid_size - margin_size)))
+    return "both" if left and right else "left" if left else "right" if right else "none"
+
+
+def _run_sides(run_dir: Path, rows: pd.DataFrame, policy: str, grid_size: int, margin_size: int) -> list[str]:
+    positions = load.load_positions(run_dir, policy)  # (n_mazes, n_steps + 1, 2)
+    out = []
+    for _, row in rows.iterrows():
+        traj = trajectory_until_done(positions[int(row["maze"])], int(row["ep_length"]))
+        out.append(detour_side(traj, grid_size, margin_size))
+    return out
+
+
+def detour_side_table(root: str | Path, experiment: str, profile: str | None = None,
+                      policies: Sequence[str] = ("teacher", "student")) -> pd.DataFrame:
+    """Per (arm, policy): the held-out first episodes solved by the detour over every run of ``experiment`` (seeds
+    and mazes pooled), how many went left / right / both, their shares, and the number of runs with at least one
+    left-side and right-side detour. Only runs of ``profile`` when given. Columns: ``arm, policy, runs, detours, left,
+    right, both, none, left_share, right_share, both_share, runs_with_left, runs_with_right``."""
+    records = []
+    for run_dir, config in load.complete_runs(root, experiment):
+        if profile is not None and config.profile != profile:
+            continue
+        rows = pd.read_csv(run_dir / "eval.csv")
+        for policy in policies:
+            sub = rows[(rows["policy"] == policy) & (rows["route"] == "detour")]
+            if policy not in set(rows["policy"]):
+                continue
+            sides = _run_sides(run_dir, sub, policy, config.env.grid_size, config.env.margin_size) if len(sub) else []
+            records.append(dict(arm=config.arm, policy=policy, seed=config.seed,
+                                **{side: sides.count(side) for side in SIDES}))
+    cols = ["arm", "policy", "runs", "detours", *SIDES, "left_share", "right_share", "both_share", "runs_with_left",
+            "runs_with_right"]
+    if not records:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(records)
+    out = df.groupby(["arm", "policy"], sort=True).agg(
+        runs=("seed", "size"), **{side: (side, "sum") for side in SIDES},
+        runs_with_left=("left", lambda s: int(np.sum(np.asarray(s) > 0))),
+        runs_with_right=("right", lambda s: int(np.sum(np.asarray(s) > 0)))).reset_index()
+    out["detours"] = out[list(SIDES)].sum(axis=1)
+    for side in ("left", "right", "both"):
+        out[f"{side}_share"] = np.where(out["detours"] > 0, out[side] / out["detours"].where(out["detours"] > 0, 1),
+                                        np.nan)
+    out = out[out["detours"] > 0].reset_index(drop=True)
+    return out[cols]
+
+
+def seed_grid_table(eval_df: pd.DataFrame, policy: str = "student", metric: str = "success") -> pd.DataFrame:
+    """The seed grid: one row per network seed (the run's ``seed``), one column ``maze_seed_<k>`` per maze seed (the
+    arm's ``env.maze_seed``, :data:`color_maze.task.ARMS`), each cell the run's ``metric`` (share of held-out mazes)
+    of ``policy``; missing cells NaN. Columns: ``network_seed, maze_seed_<k>...`` in maze-seed order."""
+    from color_maze.task import ARMS
+    from study.tables import per_seed
+
+    ps = per_seed(eval_df)
+    ps = ps[ps["policy"] == policy]
+    rows = [dict(network_seed=int(r["seed"]), maze_seed=int(ARMS[str(r["arm"])].env["maze_seed"]), value=float(r[metric]))
+            for _, r in ps.iterrows()]
+    if not rows:
+        return pd.DataFrame(columns=["network_seed"])
+    grid = pd.DataFrame(rows).pivot_table(index="network_seed", columns="maze_seed", values="value", aggfunc="first")
+    grid = grid.reindex(sorted(grid.columns), axis=1)
+    grid.columns = [f"maze_seed_{int(c)}" for c in grid.columns]
+    return grid.reset_index()
+
+
+def seed_grid_effects(grid: pd.DataFrame, n_perm: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """Which factor explains the seed grid (:func:`seed_grid_table`): one row per factor (network seed, maze seed,
+    residual) with its share of the total sum of squares and the permutation p-value
+    (:func:`study.stats.twoway.two_way`), and a last row with the verdict of :data:`SEED_GRID_RULE`."""
+    values = grid.drop(columns="network_seed").to_numpy(dtype=float)
+    complete = bool(np.all(np.isfinite(values))) and min(values.shape) >= 2
+    if not complete:
+        verdict = "inconclusive: the grid is incomplete"
+        tw = None
+    else:
+        tw = two_way(values, n_perm=n_perm, seed=seed)
+        net, maze = tw.p_rows < 0.05, tw.p_cols < 0.05
+        verdict = ("constant grid: nothing to explain" if tw.ss_total == 0 else
+                   "both" if net and maze else "failure follows the mazes" if maze else
+                   "failure follows the initialisation" if net else "neither (the grid cannot tell)")
+    rows = [
+        dict(factor="network seed", ss_share=tw.share_rows if tw else np.nan, p_value=tw.p_rows if tw else np.nan),
+        dict(factor="maze seed", ss_share=tw.share_cols if tw else np.nan, p_value=tw.p_cols if tw else np.nan),
+        dict(factor="residual (interaction)", ss_share=tw.share_residual if tw else np.nan, p_value=np.nan),
+    ]
+    out = pd.DataFrame(rows)
+    out["verdict"] = ["", "", ""]
+    out.loc[len(out)] = dict(factor="verdict", ss_share=np.nan, p_value=np.nan, verdict=verdict)
+    return out
