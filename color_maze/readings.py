@@ -127,3 +127,32 @@ def seed_grid_effects(grid: pd.DataFrame, n_perm: int = 10_000, seed: int = 0) -
     out["verdict"] = ["", "", ""]
     out.loc[len(out)] = dict(factor="verdict", ss_share=np.nan, p_value=np.nan, verdict=verdict)
     return out
+
+
+#: the progress-log columns :func:`last_iteration_table` reports, in order
+LOG_COLUMNS = ("rollout/success_rate", "rollout/ep_len_mean", "rollout/n_paths_mean", "sitt/kl_path", "sitt/kl_normal",
+               "sitt/reward_term_mean")
+
+
+def last_iteration_table(progress: pd.DataFrame, eval_df: pd.DataFrame, arms: Sequence[str] | None = None,
+                         window: int = 10) -> pd.DataFrame:
+    """Per run (arm, seed): the mean of each :data:`LOG_COLUMNS` over the last ``window`` logged iterations of
+    training (``sitt/kl_path`` over the iterations that logged it: NaN when no roll-out visited a path cell), beside
+    the run's held-out teacher and student success. Rows ``arm, seed, teacher_success, student_success, <columns>``
+    (``/`` in the column names as ``_``), ordered by arm and seed."""
+    from study.tables import per_seed
+
+    ps = per_seed(eval_df).pivot_table(index=["arm", "seed"], columns="policy", values="success", observed=True)
+    rows = []
+    for (arm, seed), run in progress.groupby(["arm", "seed"], sort=True, observed=True):
+        if arms is not None and arm not in arms:
+            continue
+        run = run.sort_values("time/total_timesteps").tail(window)
+        row = dict(arm=str(arm), seed=int(seed),
+                   teacher_success=float(ps.loc[(arm, seed), "teacher"]) if (arm, seed) in ps.index else np.nan,
+                   student_success=float(ps.loc[(arm, seed), "student"])
+                   if (arm, seed) in ps.index and "student" in ps.columns else np.nan)
+        for col in LOG_COLUMNS:
+            row[col.replace("/", "_")] = float(run[col].mean()) if col in run and run[col].notna().any() else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -129,3 +129,21 @@ if progress is not None:
         arms=["sitt_release", "release_paper_sign"], title="the KL bonus (release) vs the KL penalty (paper's sign)")
     print("saved", io.save_figure(fig, out, "kl_sign_curves"))
     display(fig)
+
+# %% [markdown]
+# The same logs per run at the end of training (mean over the last 10 logged iterations), beside the run's held-out
+# success: the main study's `sitt_release` seeds, then the two arms above. A seed that fails is one whose teacher
+# still visits path cells at the end, where the KL (and so the +1.9 x KL bonus) is large.
+
+# %%
+last = []
+for experiment, arms in (("main", ["sitt_release"]), ("release_vs_paper", ["sitt_release", "release_paper_sign"])):
+    logs, _ = io.load_progress(root, experiment, profile)
+    evals, _ = io.load_eval(root, experiment, profile)
+    if logs is not None and evals is not None:
+        last.append(readings.last_iteration_table(logs, evals, arms).assign(experiment=experiment))
+if last:
+    last = pd.concat(last, ignore_index=True)
+    last = last[["experiment", *[c for c in last.columns if c != "experiment"]]]
+    print("saved", io.save_table(last, out, "kl_sign_last_iterations"))
+    display(last)

@@ -52,7 +52,7 @@ built = report.build_report(profile, root, out, jobs, notes=notes)
 if built["main"] is not None:
     display(built["main"])
 for name, table in built["tables"].items():
-    display(Markdown(f"**{name}**\n\n" + report.comparison_markdown(table)))
+    display(Markdown(f"**{name}**\n\n" + report.table_markdown(table)))
 
 # %% [markdown]
 # ## Claims

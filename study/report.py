@@ -20,7 +20,8 @@ import pandas as pd
 from study.store import atomic_write_text
 from study.tables import format_ci
 
-__all__ = ["DEFAULT_NOTES", "REPORT_NOTEBOOK", "notebook_of", "df_to_markdown", "main_table_markdown", "comparison_markdown",
+__all__ = ["DEFAULT_NOTES", "REPORT_NOTEBOOK", "notebook_of", "df_to_markdown", "main_table_markdown", "table_markdown",
+           "comparison_markdown",
            "claims_markdown", "commands", "write_report", "markdown_to_html"]
 
 def notebook_of() -> dict[str, str]:
@@ -105,6 +106,16 @@ def main_table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = 
         else:
             cols[name] = [format_ci(m, np.nan, np.nan) for m in table[col]]
     return df_to_markdown(pd.DataFrame(cols))
+
+
+def table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
+    """Any table of a task's :meth:`~study.task.Task.report_tables` in words: a comparison (it has ``diff``) by
+    :func:`comparison_markdown`, a main table (``success_mean``) by :func:`main_table_markdown`, else every column."""
+    if "diff" in table and "poi" in table:
+        return comparison_markdown(table)
+    if "success_mean" in table:
+        return main_table_markdown(table, labels)
+    return df_to_markdown(table)
 
 
 def comparison_markdown(comp: pd.DataFrame) -> str:
@@ -226,7 +237,7 @@ def write_report(
         lines.append(f"\n## {name}\n\n")
         if ref:
             lines.append(f"Reference arm: `{ref}`; student true success unless stated.\n\n")
-        lines.append(comparison_markdown(comp))
+        lines.append(table_markdown(comp))
     for name, table in (extra_tables or {}).items():
         if table is None or len(table) == 0:
             continue

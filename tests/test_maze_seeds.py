@@ -188,3 +188,30 @@ def test_detour_side_table_counts_every_detour_of_the_committed_main_runs():
     assert dict(got["detours"]) == {k: v for k, v in detours.items()}
     assert (got[list(readings.SIDES)].sum(axis=1) == got["detours"]).all()
     assert np.allclose(got[["left_share", "right_share", "both_share"]].sum(axis=1) + got["none"] / got["detours"], 1)
+
+
+def test_last_iteration_table_averages_the_last_window_and_skips_missing_kl_path():
+    steps = np.arange(1, 21) * 1000
+    progress = pd.DataFrame({
+        "arm": "sitt_release", "seed": 0, "time/total_timesteps": steps[::-1],  # unsorted on purpose
+        "rollout/success_rate": np.linspace(0, 1, 20)[::-1], "rollout/ep_len_mean": 40.0,
+        "rollout/n_paths_mean": 0.0, "sitt/kl_path": [2.0] * 3 + [np.nan] * 17, "sitt/kl_normal": 0.5,
+        "sitt/reward_term_mean": 0.25,
+    })
+    ev = _grid_eval({(0, 0): 0.5}).assign(arm="sitt_release", experiment="main")
+    out = readings.last_iteration_table(progress, ev, ["sitt_release"], window=4).iloc[0]
+    assert out["rollout_success_rate"] == pytest.approx(np.mean(np.linspace(0, 1, 20)[-4:]))
+    # the last four iterations by step are the first four rows; kl_path was logged in three of them (2.0)
+    assert out["sitt_kl_path"] == 2.0 and out["student_success"] == 0.5 and out["teacher_success"] == 1.0
+    assert readings.last_iteration_table(progress, ev, ["other"]).empty
+
+
+def test_the_report_renders_every_kind_of_task_table():
+    grid = readings.seed_grid_table(_grid_eval({(n, m): float(m == 1) for n in (0, 1) for m in (0, 1)}))
+    effects = readings.seed_grid_effects(grid, n_perm=200)
+    text = report.table_markdown(effects)
+    assert text.startswith("| factor | ss_share | p_value | verdict |") and "| verdict |" in text.splitlines()[-1] + "|"
+    from study.tables import main_table
+
+    main_text = report.table_markdown(main_table(_grid_eval({(0, 0): 0.5, (1, 0): 1.0})))
+    assert main_text == report.main_table_markdown(main_table(_grid_eval({(0, 0): 0.5, (1, 0): 1.0})))
