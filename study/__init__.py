@@ -26,7 +26,8 @@ from study.load import (
     load_progress,
     load_student,
 )
-from study.presets import COMMON_ARMS, ArmSpec, Profile, experiment_arms, experiment_configs, experiments, preset, task_of
+from study.presets import (COMMON_ARMS, ArmSpec, Profile, experiment_arms, experiment_configs, experiment_profile,
+                           experiments, preset, task_of)
 from study.registry import get_kind, get_task, register_task
 from study.run import StaleRunError, run_one
 from study.store import MARKER, atomic_write_bytes, atomic_write_json, atomic_write_text, is_complete, provenance
@@ -47,7 +48,7 @@ def __getattr__(name: str):
 __all__ = [
     "COMMON_ARMS", "ArmSpec", "ExperimentConfig", "HeldOut", "ImitationConfig", "MARKER", "Metric", "PPOConfig",
     "Profile", "StaleRunError", "SweepReport", "TableMetric", "Task", "atomic_write_bytes", "atomic_write_json",
-    "atomic_write_text", "complete_runs", "experiment_arms", "experiment_configs", "experiments", "get_kind",
+    "atomic_write_text", "complete_runs", "experiment_arms", "experiment_configs", "experiment_profile", "experiments", "get_kind",
     "get_task", "is_complete", "load_config", "load_configs", "load_eval", "load_model", "load_positions",
     "load_progress", "load_student", "preset", "provenance", "register_task", "run_one", "run_sweep", "task_of",
 ]

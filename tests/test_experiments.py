@@ -183,7 +183,8 @@ def test_presets_exist_for_every_arm_of_every_experiment():
             configs = ex.experiment_configs(experiment, profile, seeds=[0, 1])
             assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in arms]  # seed-major
             for config in configs:
-                assert config.experiment == experiment and config.profile == profile
+                assert config.experiment == experiment
+                assert config.profile == ex.experiment_profile(experiment, profile)  # main_release_schedule: release
                 config.validate()
                 assert config.kind == ARMS[config.arm].kind
     used = {arm for arms in EXPERIMENTS.values() for arm in arms}

@@ -418,7 +418,7 @@ def test_write_report(tmp_path):
     assert ("python -m study.sweep --profile default --jobs 2 --root results/runs --experiment main "
             f"--arms {','.join(MAIN_SWEEP_ARMS)} --seeds 0-9") in text
     assert {"hlrl", "dwbc", "cosil"} <= set(MAIN_SWEEP_ARMS)
-    assert "--experiment release_vs_paper,ablations --seeds 0-7" in text  # the maze plan's seeds
+    assert "--experiment release_vs_paper,ablations --seeds 0-9" in text  # the maze plan's seeds (issue 15: 10)
     assert "<table>" in (tmp_path / "REPORT.html").read_text()
     assert not list(tmp_path.glob(".*.part*"))  # atomic writes leave no temporary file
     empty = report.write_report(tmp_path / "bare", claims=claims_df, html_too=False).read_text()
