@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from color_maze.evaluate import trajectory_until_done
-from study import load
+from study import load, store
 from study.stats.twoway import two_way
 
 __all__ = ["SIDES", "SEED_GRID_RULE", "detour_side", "detour_side_table", "seed_grid_table", "seed_grid_effects"]
@@ -59,11 +59,12 @@ def detour_side_table(root: str | Path, experiment: str, profile: str | None = N
     for run_dir, config in load.complete_runs(root, experiment):
         if profile is not None and config.profile != profile:
             continue
-        rows = pd.read_csv(run_dir / "eval.csv")
+        rows = pd.read_csv(run_dir / store.EVAL_FILE)
+        present = set(rows["policy"])
         for policy in policies:
-            sub = rows[(rows["policy"] == policy) & (rows["route"] == "detour")]
-            if policy not in set(rows["policy"]):
+            if policy not in present:
                 continue
+            sub = rows[(rows["policy"] == policy) & (rows["route"] == "detour")]
             sides = _run_sides(run_dir, sub, policy, config.env.grid_size, config.env.margin_size) if len(sub) else []
             records.append(dict(arm=config.arm, policy=policy, seed=config.seed,
                                 **{side: sides.count(side) for side in SIDES}))
