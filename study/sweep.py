@@ -440,6 +440,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _dry_run(configs: list[ExperimentConfig], root: str | Path) -> int:
+    """``--dry-run``: print each run of ``configs`` (run id, kind, state: complete, to run, copy of another run),
+    train nothing."""
+    first, second, added = plan(configs, root)
+    originals: dict[str, str] = {}
+    for config in first + second:
+        key = config.training_key()
+        state = "complete" if store.is_complete(config.run_dir(root)) else "to run"
+        if state == "to run":
+            source = find_equivalent(config, root)
+            if source is not None:
+                state = f"copy of {source.relative_to(root).as_posix()}"
+            elif key in originals:
+                state = f"copy of {originals[key]} (once it is done)"
+        originals.setdefault(key, config.run_id)
+        extra = " (teacher added)" if config.run_id in added else ""
+        print(f"{config.run_id}\t{config.kind}\t{state}{extra}")
+    return 0
+
+
 def _main(args: argparse.Namespace) -> int:
     try:
         if args.scheduler is not None and args.backend != "dask":
@@ -457,6 +477,8 @@ def _main(args: argparse.Namespace) -> int:
                     raise ValueError(f"plan: got {name!r}; allowed: all, {', '.join(task_names())}")
             configs = plan_configs(names, args.profile, args.seeds)
             configs = [c.override(parse_overrides(args.overrides)).validate() if args.overrides else c for c in configs]
+            if args.dry_run:
+                return _dry_run(configs, args.root)
             report = sweep(configs, args.root, jobs=args.jobs, progress=not args.no_progress, force=args.force,
                            backend=args.backend, scheduler=args.scheduler)
             print(report.summary(), file=sys.stderr)
@@ -482,21 +504,7 @@ def _main(args: argparse.Namespace) -> int:
             configs += build_configs(experiment, args.profile, seeds, wanted, overrides, args.tag)
         configs.sort(key=lambda c: c.seed)  # seed-major across studies: a sweep cut short leaves whole seeds
         if args.dry_run:
-            first, second, added = plan(configs, args.root)
-            originals: dict[str, str] = {}
-            for config in first + second:
-                key = config.training_key()
-                state = "complete" if store.is_complete(config.run_dir(args.root)) else "to run"
-                if state == "to run":
-                    source = find_equivalent(config, args.root)
-                    if source is not None:
-                        state = f"copy of {source.relative_to(args.root).as_posix()}"
-                    elif key in originals:
-                        state = f"copy of {originals[key]} (once it is done)"
-                originals.setdefault(key, config.run_id)
-                extra = " (teacher added)" if config.run_id in added else ""
-                print(f"{config.run_id}\t{config.kind}\t{state}{extra}")
-            return 0
+            return _dry_run(configs, args.root)
         report = sweep(configs, args.root, jobs=args.jobs, progress=not args.no_progress, force=args.force,
                        backend=args.backend, scheduler=args.scheduler)
     except ValueError as exc:

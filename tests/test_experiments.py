@@ -514,6 +514,16 @@ def test_cli_parsing_and_dry_run(tmp_path, capsys):
     assert "ppo.batch_size" in capsys.readouterr().err
 
 
+
+def test_cli_plan_dry_run_lists_and_trains_nothing(tmp_path, capsys):
+    # --plan --dry-run once trained the whole plan: the listing must be all it does
+    assert sweep_mod.main(["--plan", "color_maze", "--profile", "smoke", "--seeds", "0", "--root", str(tmp_path),
+                           "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "main/sitt_release/seed_0\tsitt\tto run" in lines
+    assert len(lines) > 10 and all(line.count("\t") == 2 for line in lines)
+    assert not any(tmp_path.iterdir())
+
 # ------------------------------------------------------------------------------------------ the same run, two names
 
 
