@@ -15,6 +15,7 @@ from typing import Any
 
 TASKS: dict[str, Any] = {
     "color_maze": "color_maze.task:TASK",
+    "fov_flight": "fov_flight.task:TASK",
 }
 
 KINDS: dict[str, Any] = {

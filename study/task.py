@@ -8,7 +8,9 @@ package (``color_maze/task.py`` for the maze) and provides:
   held-out set and the evaluation protocol), each with ``validate(prefix) -> self`` raising ``ValueError`` that
   names the dotted field (``"env.n_envs: got 0; allowed: an integer >= 1"``);
 * :meth:`Task.train_env`: the training ``VecEnv`` of a run (its seed decides what it draws); the env has a
-  ``student_obs`` method, the student view (:meth:`Task.student_obs_fn`);
+  ``student_obs`` method, the student view (:meth:`Task.student_obs_fn`); a task may name other student views
+  (:attr:`Task.student_views`, e.g. controls that bound the effect of the view), which a run asks for with
+  ``ExperimentConfig.student_view`` (:func:`student_view_fn`);
 * :meth:`Task.held_out`: the FIXED held-out evaluation set, drawn from ``eval_config``'s own seed, the same for every
   arm and seed of a study, with a fingerprint recorded in each run's provenance (``eval_set_sha256``);
 * :meth:`Task.evaluate`: one row per held-out episode with ``success`` plus the task's own columns, and optional
@@ -110,6 +112,8 @@ class Task:
         ``main_labels`` the words for its column groups (``{prefix: label}``).
     :cvar notebooks: ``{experiment: notebook name}``: the notebook that writes each experiment's tables and figures.
     :cvar episode_column: the eval rows' column naming the held-out episode (``"episode"``; the maze: ``"maze"``).
+    :cvar student_views: ``{view name: what the student sees, in words}``: the student views a run may ask for
+        besides the standard one (``ExperimentConfig.student_view``; :meth:`student_obs_fn` builds them). Default none.
     """
 
     name: ClassVar[str] = ""
@@ -132,6 +136,7 @@ class Task:
     main_note: ClassVar[str] = ""
     main_labels: ClassVar[Mapping[str, str]] = {}
     notebooks: ClassVar[Mapping[str, str]] = {}
+    student_views: ClassVar[Mapping[str, str]] = {}
 
     # ------------------------------------------------------------------ what every task must provide
 
@@ -152,9 +157,13 @@ class Task:
 
     # ------------------------------------------------------------------ optional, with generic defaults
 
-    def student_obs_fn(self, env: Any) -> Callable[[np.ndarray], np.ndarray]:
-        """The student view of ``env``: teacher observations (N, *obs_shape) -> student observations (N, ...)."""
-        return env.student_obs
+    def student_obs_fn(self, env: Any, view: str | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """The student view of ``env``: teacher observations (N, *obs_shape) -> student observations (N, ...).
+        ``view`` None is the standard view (``env.student_obs``); a task with :attr:`student_views` overrides this to
+        build them (the default knows none and raises ``ValueError`` naming ``student_view``)."""
+        if view is None:
+            return env.student_obs
+        raise ValueError(f"student_view: got {view!r}; allowed: None (task {self.name!r} names no other student view)")
 
     def episode_metrics(self, rows: pd.DataFrame) -> pd.DataFrame:
         """``rows`` (eval rows, any number of runs) with one numeric column per :attr:`metrics` entry added. The
@@ -216,6 +225,14 @@ def check_rows(task: Task, rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def student_view_fn(task: Task, env: Any, config: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The student view a run's student gets: ``task.student_obs_fn(env)`` for the standard view
+    (``config.student_view`` None, so a task that overrides :meth:`Task.student_obs_fn` with one argument still
+    works), else ``task.student_obs_fn(env, config.student_view)``."""
+    view = getattr(config, "student_view", None)
+    return task.student_obs_fn(env) if view is None else task.student_obs_fn(env, view)
+
+
 def plan_configs(task_names, profile: str, seeds: str | None = None) -> list:
     """The configs of the sweep plans of ``task_names`` (:attr:`Task.sweeps`) under ``profile``, seed-major within
     each plan; ``seeds`` (a spec) replaces each plan's own seeds when given (the smoke profile's few seeds)."""
@@ -241,4 +258,4 @@ def _arms_of(experiment: str) -> tuple[str, ...]:
 
 
 __all__ = ["ActFn", "HeldOut", "Metric", "SweepPlan", "TableMetric", "Task", "arrays_sha256", "check_rows",
-           "plan_configs"]
+           "plan_configs", "student_view_fn"]
