@@ -16,6 +16,7 @@ from typing import Any
 TASKS: dict[str, Any] = {
     "color_maze": "color_maze.task:TASK",
     "fov_flight": "fov_flight.task:TASK",
+    "occluded_drawer": "occluded_drawer.task:TASK",
 }
 
 KINDS: dict[str, Any] = {
