@@ -12,7 +12,8 @@ Level claims (``kind="level"``: "the DAgger student fails", "the SITT teacher de
 * otherwise (the CI contains the threshold) -> **inconclusive**.
 
 Comparison claims (``kind="better"``: "SITT's student beats BC's"), arm X against each arm Y of ``others``, via the
-probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs and its bootstrap CI:
+probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs and its bootstrap CI (``direction="low"``: lower
+is better, e.g. "makes fewer grasp attempts", and the probability of improvement is P(X < Y) + 0.5 P(X = Y)):
 
 * PoI CI low > 0.5 against every Y -> **reproduced**;
 * PoI CI high <= 0.5 against some Y (X never does better in any resample, ties included) -> **not reproduced**;
