@@ -23,6 +23,7 @@ plan (:attr:`DrawerTask.sweeps` is empty), so ``make sweep`` trains none of its 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +33,14 @@ import pandas as pd
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import COMMON_ARMS, PLAIN, ArmSpec, Profile
+from study.tables import as_float
 from study.task import HeldOut, Metric, TableMetric, Task
 
 __all__ = [
     "DrawerEnvConfig", "DrawerEvalConfig", "DrawerTask", "TASK", "ARMS", "EXPERIMENTS", "PROFILES", "DEFAULT_PROFILE",
     "CLAIMS", "METRICS", "PAPER_SWITCHES", "MAIN_EXPERIMENT", "ABLATION_EXPERIMENT", "ABLATION_REFERENCE",
-    "PAPER_ABLATIONS", "TUNING_SEEDS", "TUNING_PROBES", "TRAJECTORY_KEYS", "held_out_scenes", "trajectories_of",
+    "PAPER_ABLATIONS", "TUNING_SEEDS", "TUNING_PROBES", "TRAJECTORY_KEYS", "default_drawer", "held_out_scenes",
+    "trajectories_of",
 ]
 
 MAIN_EXPERIMENT = "occluded_drawer_main"
@@ -55,13 +58,22 @@ class DrawerEnvConfig:
     (:meth:`DrawerTask.validate` refuses a training seed equal to ``eval.scene_seed``).
 
     :param n_envs: parallel envs, >= 1 (default 256: see :data:`DEFAULT_PROFILE`).
-    :param drawer: overrides of :class:`occluded_drawer.DrawerConfig` fields (geometry, camera, rewards, time
-        limit), JSON values (lists for tuples); empty (default): the geometry committed for the study, whose choice
-        the ``DrawerConfig`` docstring explains. The evaluation env uses the same constants.
+    :param drawer: every :class:`occluded_drawer.DrawerConfig` field (geometry, camera, rewards, time limit) as JSON
+        values (lists for tuples), so that each run's ``config.json`` records the constants it ran with and a single
+        constant can be set by its dotted name (``--set env.drawer.time_limit=80``). A partial dict is completed
+        with ``DrawerConfig``'s defaults: the geometry committed for the study, whose choice its docstring explains.
+        The evaluation env uses the same constants.
     """
 
     n_envs: int = 256
-    drawer: dict[str, Any] = field(default_factory=dict)
+    drawer: dict[str, Any] = field(default_factory=lambda: default_drawer())
+
+    def __post_init__(self) -> None:
+        if isinstance(self.drawer, dict):  # anything else is left for validate() to name
+            try:
+                self.drawer = {**default_drawer(), **json.loads(json.dumps(self.drawer))}
+            except (TypeError, ValueError):
+                pass
 
     def drawer_config(self):
         """The :class:`occluded_drawer.DrawerConfig` of these overrides (not validated: :meth:`validate` does)."""
@@ -114,6 +126,13 @@ class DrawerEvalConfig:
         if self.n_trajectories > self.n_scenes:
             fail("eval.n_trajectories", self.n_trajectories, f"an integer in [0, eval.n_scenes = {self.n_scenes}]")
         return self
+
+
+def default_drawer() -> dict[str, Any]:
+    """``DrawerConfig()``'s fields as JSON values (tuples as lists): the default of :attr:`DrawerEnvConfig.drawer`."""
+    from occluded_drawer.config import DrawerConfig
+
+    return json.loads(json.dumps(DrawerConfig().to_dict()))
 
 
 def held_out_scenes(config):
@@ -203,8 +222,9 @@ TUNING_SEEDS = (100, 101, 102, 103, 104)
 #: what the tuning session runs (seeds :data:`TUNING_SEEDS`, nothing else), in order, and what each decides
 TUNING_PROBES = (
     "1. plain_teacher at the default profile, then at 2x and 0.5x total_timesteps: does the plain teacher open the "
-    "drawer (teacher success > 0.9) within the budget, and which approach does it take (teacher visible_share: the "
-    "hiding 'elbow up' grasp is near 0.3, the visible 'elbow down' one near 1.0)? Decides total_timesteps.",
+    "drawer (teacher success > 0.9) within the budget, and which approach does it take (teacher visible_share: on the "
+    "256 held-out scenes the scripted 'elbow up' grasp scores 0.28, the 'elbow down' one 1.00, both at success 1.0: "
+    "occluded_drawer.figures.scripted_approaches)? Decides total_timesteps.",
     "2. plain_teacher with ppo.ent_coef 0 vs 0.01, ppo.n_epochs 5 vs 10, ppo.batch_size 2048 vs 8192 (full batch): "
     "the fastest schedule that learns in probe 1's budget; shared by every arm.",
     "3. without_alignment and sitt_paper with align_epochs 5 / 10 / 20 and align_subset 0.25 / 1.0: the cheapest "
@@ -218,13 +238,24 @@ TUNING_PROBES = (
     "(imitation.csv loss flat) at a cost below a tenth of a teacher run.",
 )
 
-# The default profile is PROVISIONAL: sized from a measured throughput (the report of the session that added it),
-# not yet tuned on TUNING_SEEDS. PPO: 256 envs x 32 steps (8192 samples per iteration, a vectorised-simulator
-# schedule as in Isaac Gym manipulation), 4 minibatches of 2048, 5 epochs, no entropy bonus (SB3's PPO default for
-# continuous actions; the maze's 0.3 is the release's), otherwise SB3 defaults. Alignment: 10 full-batch epochs on
-# half the roll-out (align_subset 0.5), so that per-sample SITT costs about twice plain PPO instead of about three
-# times. Budget: 1.5M env steps per training (see the docstring of DEFAULT_TOTAL_TIMESTEPS).
-DEFAULT_TOTAL_TIMESTEPS = 1_500_000
+# The default profile is PROVISIONAL: sized from a measured throughput, not yet tuned on TUNING_SEEDS.
+# PPO: 256 envs x 32 steps (8192 samples per iteration, a vectorised-simulator schedule as in Isaac Gym manipulation),
+# 4 minibatches of 2048, 5 epochs, no entropy bonus (SB3's PPO default for continuous actions; the maze's 0.3 is the
+# release's), otherwise SB3's defaults. Alignment: 10 full-batch epochs on half the roll-out (align_subset 0.5), so
+# that per-sample SITT (the drawer's observations are continuous: no grouping) costs about twice plain PPO instead
+# of about three times. Budget: DEFAULT_TOTAL_TIMESTEPS.
+
+#: 300 iterations of 8192 steps per training. Sized so that the main table (8 arms x 10 seeds: six PPO-like
+#: trainings per seed, since bc and dagger reuse the without_alignment teacher and hlrl and cosil train a student on
+#: top of it) takes about 105 minutes on 2 otherwise idle cores (two runs at a time, one torch thread each), from
+#: 8-iteration runs of this profile on the study's 2-core machine (seed 100, load average about 6, so each process
+#: got about half a core): CPU-time rates of 19.4k env-steps per CPU-second for the plain teacher and 10.2k for
+#: without_alignment and sitt_paper; wall rates 9.8k (plain), 5.1k (without_alignment), 5.9k (sitt_paper), 6.3k
+#: (sitt_release), 6.7k (hlrl), 10.4k (dwbc), 5.4k (cosil), the others' CPU rates taken as twice their wall rates.
+#: Per seed that is 2.46M x (1/10.2k + 1/10.2k + 1/12.6k + 1/13.4k + 1/20.8k + 1/10.8k) = 1206 CPU-seconds of
+#: training, plus about 50 s of imitation, evaluation and start-up: 10 seeds = 12,560 CPU-seconds = 105 minutes on 2
+#: cores; on a machine as loaded as that measurement's, about twice as long.
+DEFAULT_TOTAL_TIMESTEPS = 300 * 256 * 32
 DEFAULT_PROFILE = Profile(
     env=DrawerEnvConfig(n_envs=256),
     ppo=PPOConfig(n_steps=32, batch_size=2048, n_epochs=5, ent_coef=0.0),
@@ -235,7 +266,7 @@ DEFAULT_PROFILE = Profile(
         dagger_iterations=4, dagger_n_steps_per_env=64, dagger_epochs=10, dagger_batch_size=2048, dagger_lr=1e-3,
     ),
     description="PROVISIONAL (not yet tuned on seeds 100-104): 256 envs x 32 steps, minibatch 2048, 5 epochs, "
-                "ent_coef 0, 10 align epochs on half the roll-out, 1.5M steps",
+                "ent_coef 0, 10 align epochs on half the roll-out, 2.46M steps (300 iterations)",
 )
 
 PROFILES: dict[str, Profile] = {
@@ -352,7 +383,7 @@ class DrawerTask(Task):
         df = rows.copy()
         for name in ("visible_share", "grasp_attempts", "missed_grasps", "ep_return", "steps"):
             df[name] = pd.to_numeric(df[name], errors="coerce").astype(float) if name in df else np.nan
-        success = _as_float(df["success"]) > 0.5
+        success = as_float(df["success"]) > 0.5
         df["success_steps"] = df["steps"].where(success)
         return df
 
@@ -380,12 +411,6 @@ class DrawerTask(Task):
             out["Occluded drawer: the paper's ablation table (student success vs the full method)"] = (
                 ABLATION_EXPERIMENT, drawer_tables.ablation_table(evals[ABLATION_EXPERIMENT]))
         return main, out
-
-
-def _as_float(col: pd.Series) -> pd.Series:
-    if col.dtype == object:
-        col = col.map(lambda v: {"True": True, "False": False}.get(v, v) if isinstance(v, str) else v)
-    return pd.to_numeric(col, errors="coerce").astype(float)
 
 
 TASK = DrawerTask()
