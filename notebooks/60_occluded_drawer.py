@@ -161,6 +161,21 @@ if have_runs:
     display(Markdown(claims_markdown(table)))
 
 # %% [markdown]
+# ## Tuning probes
+#
+# The runs that chose the default profile (`occluded_drawer/task.py`: `TUNING_PROBES`), on the tuning seeds 100-104
+# only (the study refuses reported experiments on them): experiment `occluded_drawer_tuning` and its tagged copies,
+# one row per probe, arm and policy, with the probe's schedule.
+
+# %%
+tuning = drawer_tables.tuning_table(root, profile)
+if tuning is None:
+    print(f"no tuning probes under {root} yet: the default profile is PROVISIONAL")
+else:
+    print("saved", io.save_table(tuning, out, "occluded_drawer_tuning"))
+    display(tuning)
+
+# %% [markdown]
 # ## Training curves
 
 # %%

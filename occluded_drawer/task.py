@@ -14,7 +14,9 @@ Experiments:
 * ``occluded_drawer_ablations``: the paper's only ablation table, on the paper recipe: the full method
   (``sitt_paper``, lambda1 = 0.05, the same run as the main table's, copied by the run store), ``penalty_only`` (no KL
   gradient), ``kl_gradient_only`` (no reward penalty), ``no_shared_head`` (no shared action decoder) and
-  ``lambda1_0.025``.
+  ``lambda1_0.025``;
+* ``occluded_drawer_tuning``: the tuning probes (``plain_teacher``, ``without_alignment``, ``sitt_paper``), only on
+  the tuning seeds 100-104, which the reported experiments refuse (:meth:`DrawerTask.validate`).
 
 The default profile is PROVISIONAL (see :data:`DEFAULT_PROFILE`): sized from a measured throughput, not yet tuned on
 the tuning seeds 100-104; :data:`TUNING_PROBES` lists the probes that decide it. Until then the task has no sweep
@@ -38,13 +40,15 @@ from study.task import HeldOut, Metric, TableMetric, Task
 
 __all__ = [
     "DrawerEnvConfig", "DrawerEvalConfig", "DrawerTask", "TASK", "ARMS", "EXPERIMENTS", "PROFILES", "DEFAULT_PROFILE",
-    "CLAIMS", "METRICS", "PAPER_SWITCHES", "MAIN_EXPERIMENT", "ABLATION_EXPERIMENT", "ABLATION_REFERENCE",
+    "CLAIMS", "METRICS", "PAPER_SWITCHES", "MAIN_EXPERIMENT", "ABLATION_EXPERIMENT", "TUNING_EXPERIMENT",
+    "REPORTED_EXPERIMENTS", "ABLATION_REFERENCE",
     "PAPER_ABLATIONS", "TUNING_SEEDS", "TUNING_PROBES", "TRAJECTORY_KEYS", "default_drawer", "held_out_scenes",
     "trajectories_of",
 ]
 
 MAIN_EXPERIMENT = "occluded_drawer_main"
 ABLATION_EXPERIMENT = "occluded_drawer_ablations"
+TUNING_EXPERIMENT = "occluded_drawer_tuning"
 
 # ------------------------------------------------------------------------------------------------------- configs
 
@@ -211,7 +215,12 @@ ARMS.update({
 EXPERIMENTS: dict[str, tuple[str, ...]] = {
     MAIN_EXPERIMENT: ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl", "dwbc", "cosil"),
     ABLATION_EXPERIMENT: (ABLATION_REFERENCE, *PAPER_ABLATIONS, "lambda1_0.025"),
+    # the tuning probes (TUNING_PROBES), on the tuning seeds only and never reported; plain_teacher is the cheapest
+    # probe of the PPO schedule (no student at all)
+    TUNING_EXPERIMENT: ("plain_teacher", "without_alignment", "sitt_paper"),
 }
+#: the experiments whose runs are reported (tables, claims): never on the tuning seeds
+REPORTED_EXPERIMENTS = (MAIN_EXPERIMENT, ABLATION_EXPERIMENT)
 
 # ------------------------------------------------------------------------------------------------------ profiles
 
@@ -219,7 +228,10 @@ EXPERIMENTS: dict[str, tuple[str, ...]] = {
 #: reported (the reported seeds are 0-9)
 TUNING_SEEDS = (100, 101, 102, 103, 104)
 
-#: what the tuning session runs (seeds :data:`TUNING_SEEDS`, nothing else), in order, and what each decides
+#: what the tuning session runs (seeds :data:`TUNING_SEEDS`, nothing else), in order, and what each decides. Each is
+#: a sweep of the tuning experiment, e.g. ``python -m study.sweep --experiment occluded_drawer_tuning --arms
+#: plain_teacher --profile default --seeds 100-104 --tag steps2x --set total_timesteps=4915200``; the winner becomes
+#: the default profile (and its docstring says which probe chose what).
 TUNING_PROBES = (
     "1. plain_teacher at the default profile, then at 2x and 0.5x total_timesteps: does the plain teacher open the "
     "drawer (teacher success > 0.9) within the budget, and which approach does it take (teacher visible_share: on the "
@@ -357,7 +369,8 @@ class DrawerTask(Task):
                  "handle in the camera's view; attempts = times the gripper closed.")
     main_labels = {"visible": "handle visible before the grasp", "attempts": "grasp attempts", "return": "return",
                    "steps": "steps"}
-    notebooks = {MAIN_EXPERIMENT: "60_occluded_drawer", ABLATION_EXPERIMENT: "60_occluded_drawer"}
+    notebooks = {MAIN_EXPERIMENT: "60_occluded_drawer", ABLATION_EXPERIMENT: "60_occluded_drawer",
+                 TUNING_EXPERIMENT: "60_occluded_drawer"}
     student_label = ("the arm's proprioception always; the handle's position and the drawer's opening only while the "
                      "handle is visible (zeros otherwise), with a visibility flag")
 
@@ -398,9 +411,18 @@ class DrawerTask(Task):
         )
 
     def validate(self, config) -> None:
+        """The held-out scenes are never a training set; outside the smoke profile, the tuning experiment runs only
+        on the tuning seeds and the reported experiments never on them (``robot_analogues.md`` section 4)."""
         if config.seed == config.eval.scene_seed:
             fail("seed", config.seed, f"any integer >= 0 except eval.scene_seed ({config.eval.scene_seed}): "
                  "the held-out scenes must never be a training set")
+        if config.profile == "smoke":
+            return
+        tuning = ", ".join(map(str, TUNING_SEEDS))
+        if config.experiment.split("-")[0] == TUNING_EXPERIMENT and config.seed not in TUNING_SEEDS:
+            fail("seed", config.seed, f"one of the tuning seeds {tuning} (experiment {config.experiment!r})")
+        if config.experiment in REPORTED_EXPERIMENTS and config.seed in TUNING_SEEDS:
+            fail("seed", config.seed, f"any seed except the tuning seeds {tuning}: {config.experiment!r} is reported")
 
     def report_tables(self, evals, labels):
         from occluded_drawer import tables as drawer_tables

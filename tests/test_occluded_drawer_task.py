@@ -20,8 +20,8 @@ from occluded_drawer import figures as drawer_figures, tables as drawer_tables
 from occluded_drawer.scripted import hiding_controller, visible_controller
 from occluded_drawer.task import (
     ABLATION_EXPERIMENT, ABLATION_REFERENCE, ARMS, CLAIMS, DEFAULT_PROFILE, EXPERIMENTS, MAIN_EXPERIMENT,
-    PAPER_ABLATIONS, PROFILES, TASK, TRAJECTORY_KEYS, TUNING_PROBES, TUNING_SEEDS, DrawerEnvConfig, DrawerEvalConfig,
-    default_drawer,
+    PAPER_ABLATIONS, PROFILES, REPORTED_EXPERIMENTS, TASK, TRAJECTORY_KEYS, TUNING_EXPERIMENT, TUNING_PROBES,
+    TUNING_SEEDS, DrawerEnvConfig, DrawerEvalConfig, default_drawer,
 )
 from study import claims, tables
 from study.config import ExperimentConfig
@@ -46,6 +46,7 @@ def test_the_task_is_registered_with_both_experiments():
     table = experiments()
     assert table[MAIN_EXPERIMENT] == ("occluded_drawer", EXPERIMENTS[MAIN_EXPERIMENT])
     assert table[ABLATION_EXPERIMENT] == ("occluded_drawer", EXPERIMENTS[ABLATION_EXPERIMENT])
+    assert table[TUNING_EXPERIMENT] == ("occluded_drawer", ("plain_teacher", "without_alignment", "sitt_paper"))
     assert task_of(MAIN_EXPERIMENT) == task_of(f"{ABLATION_EXPERIMENT}-probe") == "occluded_drawer"
     assert TASK.sweeps == ()  # the provisional profile is in no sweep plan (make sweep trains none of it)
 
@@ -86,6 +87,21 @@ def test_run_config_errors_name_the_field():
         config.override({"env.drawer.grasp_radius": -0.1}).validate()
 
 
+def test_tuning_seeds_are_kept_apart_from_the_reported_seeds():
+    for seed in TUNING_SEEDS:  # reported experiments never run on a tuning seed (outside the smoke profile)
+        for experiment in REPORTED_EXPERIMENTS:
+            with pytest.raises(ValueError, match=rf"^seed: got {seed}; allowed: any seed except the tuning seeds "
+                                                 rf"100, 101, 102, 103, 104: '{experiment}' is reported$"):
+                _config("without_alignment", seed, "default", experiment)
+        _config("plain_teacher", seed, "default", TUNING_EXPERIMENT)
+        preset(f"{MAIN_EXPERIMENT}-probe", "bc", seed, "default")  # a tagged copy is a probe, not a reported run
+    with pytest.raises(ValueError, match=r"^seed: got 3; allowed: one of the tuning seeds 100, 101, 102, 103, 104 "
+                                         r"\(experiment 'occluded_drawer_tuning-steps2x'\)$"):
+        preset(f"{TUNING_EXPERIMENT}-steps2x", "plain_teacher", 3, "default")
+    assert _config("plain_teacher", 0, "smoke", TUNING_EXPERIMENT).seed == 0  # make smoke sweeps every experiment
+    assert _config("bc", 100, "smoke").seed == 100
+
+
 def test_configs_round_trip_through_json_with_drawer_overrides():
     config = _config().override({"env.drawer.camera_position": [-0.2, 0.35], "env.drawer.time_limit": 80})
     config.validate()
@@ -96,7 +112,8 @@ def test_configs_round_trip_through_json_with_drawer_overrides():
     assert drawer.camera_position == (-0.2, 0.35) and drawer.time_limit == 80
     assert drawer == DrawerConfig(camera_position=(-0.2, 0.35), time_limit=80)
     assert DrawerEnvConfig().drawer_config() == CFG  # the committed geometry, recorded field by field
-    assert set(DrawerEnvConfig().drawer) == set(CFG.to_dict()) and DrawerEnvConfig().drawer["link_lengths"] == [1.0, 1.0]
+    assert set(DrawerEnvConfig().drawer) == set(CFG.to_dict())
+    assert DrawerEnvConfig().drawer["link_lengths"] == [1.0, 1.0]
     partial = DrawerEnvConfig(drawer={"time_limit": 50})  # completed with the defaults
     assert partial.drawer == dict(default_drawer(), time_limit=50) and partial.drawer_config().time_limit == 50
 
@@ -119,7 +136,7 @@ def test_held_out_scenes_are_one_fixed_set_for_every_arm_and_seed():
     fingerprint = _brute_sha256(reference.handle, reference.q0)
     seen = set()
     for experiment, arms in EXPERIMENTS.items():
-        for arm, seed in itertools.product(arms, (0, 3, 9)):
+        for arm, seed in itertools.product(arms, TUNING_SEEDS[:3] if experiment == TUNING_EXPERIMENT else (0, 3, 9)):
             held = TASK.held_out(_config(arm, seed, "default", experiment))
             seen.add(held.sha256)
             assert held.n == ev.n_scenes == 256
@@ -227,10 +244,12 @@ def test_arms_encode_what_their_names_say():
     assert s["no_shared_head"].shared_head is False and s["no_shared_head"].reward_coef == 0.05
     assert s["no_shared_head"].update_term == "kl" and s["no_shared_head"].reward_term
     assert (s["lambda1_0.025"].reward_coef, s["lambda1_0.025"].update_term) == (0.025, "kl")
-    assert (s["sitt_release"].recipe, s["sitt_release"].reward_sign, s["sitt_release"].reward_coef) == ("release", 1, 1.9)
+    release = s["sitt_release"]
+    assert (release.recipe, release.reward_sign, release.reward_coef) == ("release", 1, 1.9)
     w = s["without_alignment"]
     assert w.align and not w.reward_term and w.update_term == "off"
-    assert not ARMS["plain_teacher"].switches.keys() - PLAIN.keys() and not _config("plain_teacher").sitt_config().uses_student
+    assert ARMS["plain_teacher"].switches == PLAIN
+    assert not _config("plain_teacher", experiment=TUNING_EXPERIMENT).sitt_config().uses_student
     for arm in ("bc", "dagger", "hlrl", "cosil"):
         assert ARMS[arm].teacher_from == "without_alignment" and ARMS[arm].kind == COMMON_ARMS[arm].kind
     assert ARMS["dwbc"].kind == "dwbc" and ARMS["dwbc"].teacher_from is None
@@ -252,8 +271,9 @@ def test_profiles_and_the_tuning_plan():
     assert TUNING_SEEDS == (100, 101, 102, 103, 104) and len(TUNING_PROBES) >= 5
     for experiment, arms in EXPERIMENTS.items():  # every arm of every experiment builds under every profile
         for profile in PROFILES:
-            configs = experiment_configs(experiment, profile, [0, 1])
-            assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in arms]
+            seeds = [100, 104] if experiment == TUNING_EXPERIMENT and profile != "smoke" else [0, 1]
+            configs = experiment_configs(experiment, profile, seeds)
+            assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in seeds for a in arms]
             assert all(c.task == "occluded_drawer" and c.kind == ARMS[c.arm].kind for c in configs)
 
 
