@@ -324,7 +324,8 @@ def swept(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("drawer") / "runs"
     configs = experiment_configs(MAIN_EXPERIMENT, "smoke", [0]) + experiment_configs(ABLATION_EXPERIMENT, "smoke", [0])
-    result = run_sweep(configs, root, jobs=1, progress=False)
+    tuning = experiment_configs(TUNING_EXPERIMENT, "smoke", [0])
+    result = run_sweep(configs + tuning, root, jobs=1, progress=False)
     assert result.ok, result.summary()
     return root, configs
 
@@ -391,6 +392,22 @@ def test_smoke_sweep_tables_claims_and_figures(swept):
     none = drawer_figures.approach_figure(root, ABLATION_EXPERIMENT, arms=("nope",))
     assert none.drawer_info["missing"] == ["nope"] and "no runs" in none.axes[0].get_title()
     fig.canvas.draw()
+
+
+def test_smoke_sweep_tuning_table(swept):
+    from study.load import load_eval
+
+    root, _ = swept
+    table = drawer_tables.tuning_table(root, "smoke")
+    arms = [f"{TUNING_EXPERIMENT} / {a}" for a in EXPERIMENTS[TUNING_EXPERIMENT]]
+    assert sorted(table["arm"].unique()) == sorted(arms) and (table["n_envs"] == 16).all()
+    assert (table["total_timesteps"] == 384).all() and (table["n_seeds"] == 1).all()
+    plain = table[table["arm"] == arms[0]]
+    assert list(plain["policy"]) == ["teacher"]  # the plain teacher has no student
+    rows = load_eval(root, TUNING_EXPERIMENT)
+    teacher = rows[(rows.arm == "plain_teacher") & (rows.policy == "teacher")]
+    assert plain["visible_mean"].iloc[0] == pytest.approx(teacher["visible_share"].mean(), abs=1e-12)
+    assert drawer_tables.tuning_table(root, "default") is None  # no probe of that profile
 
 
 # ------------------------------------------------------------------------------------------------ the notebook
