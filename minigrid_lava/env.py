@@ -215,6 +215,6 @@ def make_vec_env(env_id: str, n_envs: int, seed: int | None, vec_env: str = "dum
     return MiniGridVecEnv(venv, env_id, geometry["width"], geometry["height"], geometry["view_size"])
 
 
-__all__ = ["FlatGrid", "HELD_OUT_STREAM", "INFO_KEYWORDS", "LAVA_ENVS", "LevelStream", "MiniGridVecEnv", "Outcome", "TRAIN_STREAM",
-           "VEC_ENVS", "env_geometry", "env_kwargs", "held_out_level_seeds", "make_env", "make_vec_env", "register",
-           "skip_partial_view", "train_stream_seed"]
+__all__ = ["FlatGrid", "HELD_OUT_STREAM", "INFO_KEYWORDS", "LAVA_ENVS", "LevelStream", "MiniGridVecEnv", "Outcome",
+           "TRAIN_STREAM", "VEC_ENVS", "env_geometry", "env_kwargs", "held_out_level_seeds", "make_env", "make_vec_env",
+           "register", "skip_partial_view", "train_stream_seed"]

@@ -7,9 +7,9 @@ lava (death) or at MiniGrid's step limit ``max_steps`` (timeout; ``4 * size**2``
 
 Rows, one per level: ``episode`` (its index in the held-out set), ``level_seed``, ``success`` (the goal reached),
 ``lava`` (died in lava), ``timeout`` (neither before the step limit), ``steps`` (episode length), ``return`` (the
-env's reward: ``1 - 0.9 * steps / max_steps`` on success, else 0, with MiniGrid's ``max_steps``). The trajectories (:func:`evaluate`'s second
-value) are ``(n_levels, max_steps + 1, 3)`` int16 ``(x, y, direction)`` from the first state on, ``-1`` after the
-episode ended.
+env's reward: ``1 - 0.9 * steps / max_steps`` on success, else 0, with MiniGrid's ``max_steps``). The trajectories
+(:func:`evaluate`'s second value) are ``(n_levels, max_steps + 1, 3)`` int16 ``(x, y, direction)`` from the first
+state on, ``-1`` after the episode ended.
 """
 
 from __future__ import annotations

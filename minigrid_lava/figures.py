@@ -34,13 +34,13 @@ def render_grid(image: np.ndarray, tile_size: int = 16, highlight: np.ndarray | 
 
 def render_view(view: np.ndarray, tile_size: int = 16) -> np.ndarray:
     """A student view ``(V, V, 3)`` as MiniGrid draws its partial view (``get_pov_render``): the agent at the bottom
-    centre facing up, unseen cells black."""
+    centre facing up, the cells it sees lightened, unseen cells black."""
     from minigrid.core.grid import Grid  # noqa: PLC0415
 
     view = np.asarray(view)
     size = view.shape[0]
     grid, vis_mask = Grid.decode(view)
-    return grid.render(tile_size, (size // 2, size - 1), 3, highlight_mask=~vis_mask)
+    return grid.render(tile_size, (size // 2, size - 1), 3, highlight_mask=vis_mask)
 
 
 def view_mask(image: np.ndarray, view_size: int = 7) -> np.ndarray:
@@ -58,7 +58,7 @@ def view_mask(image: np.ndarray, view_size: int = 7) -> np.ndarray:
 
 def view_figure(obs: np.ndarray, width: int, height: int, view_size: int = 7, tile_size: int = 16) -> Figure:
     """One state seen twice: the teacher's full grid (the student's view square lightened) and the student's view
-    (:func:`minigrid_lava.views.student_view`: MiniGrid's partial view, unseen cells dark)."""
+    (:func:`minigrid_lava.views.student_view`: MiniGrid's partial view, seen cells lightened, unseen cells black)."""
     image = unflatten_full(np.asarray(obs).reshape(1, -1), width, height)[0]
     view = student_view(image[None], view_size)[0]
     fig = new_figure((7.0, 3.6))

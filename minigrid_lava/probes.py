@@ -117,7 +117,8 @@ def imitation_probe(env_id: str, n_train: int = 500, n_test: int = 200, dagger_i
     rng = np.random.default_rng(seed)
     random_rows, _ = evaluate(lambda o: rng.choice([LEFT, RIGHT, FORWARD], len(o)), env_id, test)
     layouts = {o.tobytes() for o in reset_levels(env_id, train)[1]}
-    return dict(env_id=env_id, view_size=g["view_size"], n_train=n_train, n_test=n_test, distinct_train_layouts=len(layouts),
+    return dict(env_id=env_id, view_size=g["view_size"], n_train=n_train, n_test=n_test,
+                distinct_train_layouts=len(layouts),
                 oracle_success=oracle_rows["success"].mean(), oracle_steps=oracle_rows["steps"].mean(),
                 aliasing=aliasing, bayes_accuracy=bayes, bc_success=bc_rows["success"].mean(),
                 bc_lava=bc_rows["lava"].mean(), dagger_success=dagger_rows["success"].mean(),

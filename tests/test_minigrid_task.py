@@ -434,7 +434,8 @@ def test_notebook_parameters_are_validated(capsys):
     check_notebook_parameters("70_minigrid", defaults, {"profile": "smoke", "seeds": "0-1", "level": 3})
     rn = _runner()
     for given, needle in [
-        ([("nope", "1")], "70_minigrid: unknown parameter 'nope'; allowed: profile, root, out, seeds, run, jobs, level"),
+        ([("nope", "1")],
+         "70_minigrid: unknown parameter 'nope'; allowed: profile, root, out, seeds, run, jobs, level"),
         ([("seeds", "x")], "seeds: got 'x'; allowed: a seed spec"),
         ([("level", "'a'")], "parameter level: got 'a'"),
         ([("run", "2")], "parameter run: got 2"),
