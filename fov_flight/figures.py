@@ -44,13 +44,14 @@ def check_world(config, world) -> int:
 def notebook_config(experiment: str, profile: str, world: int):
     """The flight notebook's checked parameters: ``(config, world)``, with ``config`` the ``without_alignment`` run
     config of ``experiment`` (an experiment of the flight task, else ``ValueError`` naming ``experiment``) under
-    ``profile`` (its held-out worlds, the task's geometry) and ``world`` checked by :func:`check_world`."""
+    ``profile`` (its held-out worlds; a tuning experiment is not one, the task's geometry) and ``world`` checked by :func:`check_world`."""
     from fov_flight.task import TASK  # noqa: PLC0415
     from study.presets import preset, task_of  # noqa: PLC0415
 
-    if task_of(experiment) != TASK.name:
-        raise ValueError(f"experiment: got {experiment!r} (task {task_of(experiment)!r}); allowed: an experiment of "
-                         f"task {TASK.name!r}: {', '.join(TASK.experiments)}")
+    reported = [e for e in TASK.experiments if e not in TASK.tuning_experiments]
+    if task_of(experiment) != TASK.name or experiment not in reported:
+        raise ValueError(f"experiment: got {experiment!r} (task {task_of(experiment)!r}); allowed: a reported "
+                         f"experiment of task {TASK.name!r}: {', '.join(reported)}")
     config = preset(experiment, "without_alignment", 0, profile)
     return config, check_world(config, world)
 

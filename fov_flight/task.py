@@ -30,15 +30,17 @@ from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import COMMON_ARMS, NO_ALIGN_TEACHER, ArmSpec, Profile
 from study.tables import as_float
-from study.task import HeldOut, Metric, SweepPlan, TableMetric, Task
+from study.task import TUNING_SEEDS, HeldOut, Metric, TableMetric, Task
 
 __all__ = ["FlightEnvConfig", "FlightEvalConfig", "FlightTask", "TASK", "ARMS", "PROFILES", "EXPERIMENTS", "CLAIMS",
-           "METRICS", "STUDENT_VIEWS", "held_out_worlds", "scan360_rays", "MAIN", "TUNING_SEEDS"]
+           "METRICS", "STUDENT_VIEWS", "held_out_worlds", "scan360_rays", "MAIN", "TUNING", "TUNING_SEEDS"]
 
 #: the main experiment's name (experiment names are unique over all tasks)
 MAIN = "fov_flight_main"
-#: the seeds reserved for tuning the profile (never reported; spec section 4)
-TUNING_SEEDS = "100-104"
+#: the tuning experiment: the probes that choose the default profile, on study.task.TUNING_SEEDS only (never
+#: reported); each probe a tagged copy (``python -m study.sweep --experiment fov_flight_tuning --seeds 100-104 --tag
+#: <probe> --set ...``)
+TUNING = "fov_flight_tuning"
 
 # ------------------------------------------------------------------------------------------------------- configs
 
@@ -192,7 +194,7 @@ _STUDENT_NET_ARCH = (64, 64)
 # measured, hlrl's machinery); PPO's update (10 epochs x 4 minibatches) took 3.7 of plain PPO's 4.5 CPU s, the
 # roll-outs 0.8. The imitation runs on a one-iteration teacher took 9-21 CPU s each, evaluation 2-4 s per run.
 # Measured with, per arm: `m = study.kinds.sitt.make_sitt(c, TASK.train_env(c)); m.learn(2 * c.rollout_size)` for
-# `c = preset("fov_flight_main", arm, 100, "default")` (hlrl/dwbc through their model classes likewise), timing
+# `c = preset("fov_flight_tuning", arm, 100, "default")` (then: fov_flight_main) (hlrl/dwbc through their model classes likewise), timing
 # `time.process_time()`. So one long run costs about T / 9.3k CPU s; 60 long runs at T = 60 iterations
 # (1,966,080 steps, ~212 s each) plus ~100 s of light runs and evaluations per seed fit (60 x 212 + 10 x 100) / 2
 # = 6.9k s, about 1.9 hours on 2 free cores. That is 3.6x fewer steps than the probe's 7M: whether a teacher learns
@@ -238,7 +240,11 @@ PROFILES: dict[str, Profile] = {
 #: the main table's arms: the eight of the paper's table (as COMMON_ARMS names them) and the two view controls
 MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl", "dwbc", "cosil",
              "bc_scan360", "bc_teacher_obs")
-EXPERIMENTS: dict[str, tuple[str, ...]] = {MAIN: MAIN_ARMS}
+EXPERIMENTS: dict[str, tuple[str, ...]] = {
+    MAIN: MAIN_ARMS,
+    # the tuning probes: the plain teacher (the PPO schedule), without_alignment (the alignment), the two SITT arms
+    TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release"),
+}
 
 # ------------------------------------------------------------------------------------------------------- metrics
 
@@ -310,14 +316,15 @@ class FlightTask(Task):
     student_label = "own state and a 16-ray depth scan over 90 degrees around the heading (pillars and walls)"
     student_views = STUDENT_VIEWS
     episode_column = "world"
-    sweeps = (SweepPlan((MAIN,), None, "0-9"),)
+    sweeps = ()  # PROVISIONAL profile: no sweep plan until it is tuned (DEFAULT_PROFILE's comment)
+    tuning_experiments = (TUNING,)
     main_title = "Flight through pillars with a limited field of view (the paper's quadrotor analogue)"
     main_note = ("Per run, shares and means over its held-out worlds (one flight each); velocity angle: the angle "
                  "between heading and velocity over steps faster than 0.5 m/s; pillars in view: pillar centres "
                  "within the field of view and range. bc_scan360 and bc_teacher_obs are view controls.")
     main_labels = {"velocity_angle": "velocity angle (deg)", "pillars_in_view": "pillars in view",
                    "collision": "collision share", "path_length": "path length (m)"}
-    notebooks = {MAIN: "50_fov_flight"}
+    notebooks = {MAIN: "50_fov_flight", TUNING: "50_fov_flight"}
 
     def train_env(self, config):
         from fov_flight import FovFlightEnv

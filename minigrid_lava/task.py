@@ -19,7 +19,7 @@ from minigrid_lava.env import LAVA_ENVS  # the envs this task accepts: MiniGrid'
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import COMMON_ARMS, Profile
-from study.task import HeldOut, Metric, SweepPlan, TableMetric, Task, arrays_sha256
+from study.task import HeldOut, Metric, TableMetric, Task, arrays_sha256
 
 DEFAULT_ENV_ID = "MiniGrid-LavaCrossingS9N1-v0"
 #: MiniGrid's agent_view_size must be odd and >= 3; 15 covers the largest lava grid (11 x 11) from any cell
@@ -109,7 +109,14 @@ def levels_sha256(seeds: np.ndarray, layouts: np.ndarray) -> str:
 #: the arms of the main experiment: those every task shares (study.presets.COMMON_ARMS)
 ARMS = dict(COMMON_ARMS)
 MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil")
-EXPERIMENTS: dict[str, tuple[str, ...]] = {"minigrid_main": MAIN_ARMS}
+#: the tuning experiment: the probes that choose the default profile, on study.task.TUNING_SEEDS only (never
+#: reported); each probe a tagged copy (``python -m study.sweep --experiment minigrid_tuning --seeds 100-104 --tag
+#: <probe> --set ...``)
+TUNING = "minigrid_tuning"
+EXPERIMENTS: dict[str, tuple[str, ...]] = {
+    "minigrid_main": MAIN_ARMS,
+    TUNING: ("plain_teacher", "without_alignment", "sitt_release", "sitt_paper"),
+}
 
 # ------------------------------------------------------------------------------------------------------ profiles
 
@@ -202,12 +209,13 @@ class MiniGridTask(Task):
     claims = ()  # CLAIMS are reported once runs exist (report_claims), so that no run leaves the claims table alone
     info_keywords = ("success", "lava")
     episode_column = "episode"
-    sweeps = (SweepPlan(("minigrid_main",), MAIN_ARMS, "0-4"),)
+    sweeps = ()  # PROVISIONAL profile: no sweep plan until it is tuned (DEFAULT_PROFILE's comment; README.md)
+    tuning_experiments = (TUNING,)
     main_title = "MiniGrid (LavaCrossing): teacher on the full grid, student on MiniGrid's 7 x 7 view"
     main_note = ("Shares are over the held-out levels of each run (success + lava + timeout = 1); steps and return "
                  "are means over all held-out episodes (return: MiniGrid's 1 - 0.9 steps / max_steps on success).")
     main_labels = {"lava": "lava share", "steps": "steps", "return": "return", "timeout": "timeout share"}
-    notebooks = {"minigrid_main": "70_minigrid"}
+    notebooks = {"minigrid_main": "70_minigrid", TUNING: "70_minigrid"}
     student_label = "MiniGrid's 7 x 7 egocentric view (walls occlude), flattened"
 
     def train_env(self, config):

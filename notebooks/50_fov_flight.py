@@ -48,7 +48,7 @@ from IPython.display import Markdown
 
 from fov_flight import figures as fov_figures, tables as fov_tables
 from fov_flight.task import TASK
-from study import claims, figures, io
+from study import claims, figures, io, tables
 from study.report import claims_markdown, main_table_markdown
 
 pd.set_option("display.width", 200)
@@ -173,3 +173,19 @@ if progress is not None:
     fig = figures.training_curves(progress, title=f"{experiment}: training")
     print("saved", io.save_figure(fig, out, "fov_flight_training"))
     display(fig)
+
+# %% [markdown]
+# ## Tuning probes
+#
+# The runs that choose the default profile (`fov_flight/task.py`, the comment above `DEFAULT_PROFILE`), on the tuning
+# seeds 100-104 only (the study refuses the reported experiment on them): experiment `fov_flight_tuning` and its
+# tagged copies (`python -m study.sweep --experiment fov_flight_tuning --seeds 100-104 --tag <probe> --set ...`),
+# one row per probe, arm and policy, with the probe's schedule.
+
+# %%
+tuning = tables.tuning_table(root, TASK.name, profile)
+if tuning is None:
+    print(f"no tuning probes under {root} yet: the default profile is PROVISIONAL")
+else:
+    print("saved", io.save_table(tuning, out, "fov_flight_tuning"))
+    display(tuning)

@@ -53,7 +53,7 @@ from IPython.display import Markdown
 from occluded_drawer import DrawerConfig, render
 from occluded_drawer import figures as drawer_figures, tables as drawer_tables
 from occluded_drawer.task import ABLATION_REFERENCE, TASK
-from study import claims, figures, io
+from study import claims, figures, io, tables
 from study.report import claims_markdown, comparison_markdown, main_table_markdown
 
 pd.set_option("display.width", 200)
@@ -168,7 +168,7 @@ if have_runs:
 # one row per probe, arm and policy, with the probe's schedule.
 
 # %%
-tuning = drawer_tables.tuning_table(root, profile)
+tuning = tables.tuning_table(root, "occluded_drawer", profile)
 if tuning is None:
     print(f"no tuning probes under {root} yet: the default profile is PROVISIONAL")
 else:

@@ -113,3 +113,19 @@ if progress is not None:
     fig = figures.training_curves(progress, title="minigrid_main: training")
     print("saved", io.save_figure(fig, out, "minigrid_training"))
     display(fig)
+
+# %% [markdown]
+# ## Tuning probes
+#
+# The runs that choose the default profile (`minigrid_lava/README.md` lists the probes), on the tuning seeds 100-104
+# only (the study refuses the reported experiment on them): experiment `minigrid_tuning` and its tagged copies
+# (`python -m study.sweep --experiment minigrid_tuning --seeds 100-104 --tag <probe> --set ...`), one row per probe,
+# arm and policy, with the probe's schedule.
+
+# %%
+tuning = tables.tuning_table(root, "minigrid_lava", profile)
+if tuning is None:
+    print(f"no tuning probes under {root} yet: the default profile is PROVISIONAL")
+else:
+    print("saved", io.save_table(tuning, out, "minigrid_tuning"))
+    display(tuning)

@@ -20,7 +20,7 @@ import pandas as pd
 from study import tables as study_tables
 from study.tables import CONFIDENCE, N_BOOT
 
-__all__ = ["PAPER_MAIN", "PAPER_ABLATIONS", "main_table", "ablation_table", "paper_comparison", "tuning_table"]
+__all__ = ["PAPER_MAIN", "PAPER_ABLATIONS", "main_table", "ablation_table", "paper_comparison"]
 
 #: the paper's manipulation table: arm -> (student success mean, std over seeds)
 PAPER_MAIN: dict[str, tuple[float, float]] = {
@@ -95,28 +95,3 @@ def paper_comparison(eval_df: pd.DataFrame, paper: Mapping[str, tuple[float, flo
         rows.append(row)
     return pd.DataFrame(rows, columns=["arm", "n_seeds", "mean", "ci_low", "ci_high", "paper_mean", "paper_std",
                                        "paper_in_ci"])
-
-
-def tuning_table(root, profile: str | None = None, *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame | None:
-    """The tuning probes (experiment ``occluded_drawer_tuning`` and its tagged copies ``occluded_drawer_tuning-<tag>``
-    under ``root``, seeds 100-104): :func:`main_table` with each arm named ``"<experiment> / <arm>"``, joined with
-    the probe's schedule (:func:`study.io.run_configs_table`: n_envs, n_steps, batch_size, n_epochs, ent_coef,
-    total_timesteps). None when there is no probe."""
-    from occluded_drawer.task import TUNING_EXPERIMENT  # noqa: PLC0415
-    from study import io  # noqa: PLC0415
-
-    frames, schedules = [], []
-    for name in io.list_experiments(root, prefix=TUNING_EXPERIMENT):
-        if name != TUNING_EXPERIMENT and not name.startswith(f"{TUNING_EXPERIMENT}-"):
-            continue
-        df, _ = io.load_eval(root, name, profile)
-        if df is None:
-            continue
-        frames.append(df.assign(arm=name + " / " + df["arm"].astype(str)))
-        sched = io.run_configs_table(root, name)
-        schedules.append(sched.assign(arm=name + " / " + sched["arm"].astype(str)))
-    if not frames:
-        return None
-    table = main_table(pd.concat(frames, ignore_index=True), n_boot=n_boot, seed=seed)
-    keep = ["arm", "n_envs", "n_steps", "batch_size", "n_epochs", "ent_coef", "total_timesteps"]
-    return table.merge(pd.concat(schedules, ignore_index=True)[keep], on="arm", how="left")

@@ -36,7 +36,7 @@ from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import COMMON_ARMS, PLAIN, ArmSpec, Profile
 from study.tables import as_float
-from study.task import HeldOut, Metric, TableMetric, Task
+from study.task import TUNING_SEEDS, HeldOut, Metric, TableMetric, Task
 
 __all__ = [
     "DrawerEnvConfig", "DrawerEvalConfig", "DrawerTask", "TASK", "ARMS", "EXPERIMENTS", "PROFILES", "DEFAULT_PROFILE",
@@ -219,14 +219,12 @@ EXPERIMENTS: dict[str, tuple[str, ...]] = {
     # probe of the PPO schedule (no student at all)
     TUNING_EXPERIMENT: ("plain_teacher", "without_alignment", "sitt_paper"),
 }
-#: the experiments whose runs are reported (tables, claims): never on the tuning seeds
+#: the experiments whose runs are reported (tables, claims): never on the tuning seeds (study.task.TUNING_SEEDS)
 REPORTED_EXPERIMENTS = (MAIN_EXPERIMENT, ABLATION_EXPERIMENT)
 
 # ------------------------------------------------------------------------------------------------------ profiles
 
-#: the seeds on which the profile (and any SITT-only choice: alignment schedule, lambda2, lambda1) is tuned; never
-#: reported (the reported seeds are 0-9)
-TUNING_SEEDS = (100, 101, 102, 103, 104)
+# the profile (and any SITT-only choice: alignment schedule, lambda2, lambda1) is tuned on study.task.TUNING_SEEDS
 
 #: what the tuning session runs (seeds :data:`TUNING_SEEDS`, nothing else), in order, and what each decides. Each is
 #: a sweep of the tuning experiment, e.g. ``python -m study.sweep --experiment occluded_drawer_tuning --arms
@@ -363,6 +361,7 @@ class DrawerTask(Task):
     info_keywords = ("grasp_attempts", "missed_grasps")
     episode_column = "scene"
     sweeps = ()  # PROVISIONAL profile: no sweep plan until it is tuned (module docstring)
+    tuning_experiments = (TUNING_EXPERIMENT,)
     main_title = "Occluded drawer: student success per method (the paper's manipulation table)"
     main_note = ("Per run, shares and means over the held-out scenes (one episode each); success = the drawer open by "
                  "success_opening within the time limit; visible = share of the steps before the first grasp with the "
@@ -411,18 +410,10 @@ class DrawerTask(Task):
         )
 
     def validate(self, config) -> None:
-        """The held-out scenes are never a training set; outside the smoke profile, the tuning experiment runs only
-        on the tuning seeds and the reported experiments never on them (``robot_analogues.md`` section 4)."""
+        """The held-out scenes are never a training set (the tuning seeds: :func:`study.task.check_tuning_seeds`)."""
         if config.seed == config.eval.scene_seed:
             fail("seed", config.seed, f"any integer >= 0 except eval.scene_seed ({config.eval.scene_seed}): "
                  "the held-out scenes must never be a training set")
-        if config.profile == "smoke":
-            return
-        tuning = ", ".join(map(str, TUNING_SEEDS))
-        if config.experiment.split("-")[0] == TUNING_EXPERIMENT and config.seed not in TUNING_SEEDS:
-            fail("seed", config.seed, f"one of the tuning seeds {tuning} (experiment {config.experiment!r})")
-        if config.experiment in REPORTED_EXPERIMENTS and config.seed in TUNING_SEEDS:
-            fail("seed", config.seed, f"any seed except the tuning seeds {tuning}: {config.experiment!r} is reported")
 
     def report_tables(self, evals, labels):
         from occluded_drawer import tables as drawer_tables

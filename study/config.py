@@ -25,6 +25,7 @@ from typing import Any
 
 from sitt.config import RECIPES, SITTConfig
 from study.registry import DEFAULT_TASK, get_kind, get_task, kind_names
+from study.task import check_tuning_seeds
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
 
@@ -335,6 +336,7 @@ class ExperimentConfig:
         self.ppo.validate(self.env.n_envs)
         self.eval.validate()
         self.imitation.validate()
+        check_tuning_seeds(task, self)
         task.validate(self)
         if not _is_int(self.total_timesteps) or self.total_timesteps < self.rollout_size:
             fail("total_timesteps", self.total_timesteps,

@@ -24,7 +24,7 @@ from fov_flight import figures as fov_figures, tables as fov_tables  # noqa: E40
 from fov_flight.evaluate import COLUMNS, evaluate  # noqa: E402
 from fov_flight.scripted import ScriptedPilot  # noqa: E402
 from fov_flight.task import (  # noqa: E402
-    ARMS, CLAIMS, MAIN, MAIN_ARMS, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
+    ARMS, CLAIMS, MAIN, MAIN_ARMS, TUNING, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
 )
 from fov_flight.views import scan_world, student_obs  # noqa: E402
 from study import claims, io, tables  # noqa: E402
@@ -46,7 +46,8 @@ DEFAULT_HELD_OUT_SHA = "ecca17949a0b9258da6bba4ac67d52beef6fdafbccb319eafcf8b5f4
 
 def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
-    assert TASK.experiments == {MAIN: MAIN_ARMS}
+    assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release")}
+    assert TASK.tuning_experiments == (TUNING,) and TASK.sweeps == ()  # no plan until the profile is tuned
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
     assert {"smoke", "default"} <= set(TASK.profiles)
     for name in MAIN_ARMS:  # the common arms are reused as they are, except sitt_paper's robot-task lambda1
@@ -146,7 +147,7 @@ def test_a_control_arm_is_its_own_run_and_imitates_the_standard_teacher_run():
 def test_the_held_out_set_is_one_for_every_arm_and_seed_with_its_fingerprint():
     reference = generate_worlds(200, FlightConfig(), seed=20250311)  # the documented recipe, called directly
     assert worlds_sha256(reference) == DEFAULT_HELD_OUT_SHA
-    shas = {TASK.held_out(preset(MAIN, arm, seed, "default")).sha256 for arm in MAIN_ARMS for seed in (0, 7, 101)}
+    shas = {TASK.held_out(preset(MAIN, arm, seed, "default")).sha256 for arm in MAIN_ARMS for seed in (0, 7, 9)}
     assert shas == {DEFAULT_HELD_OUT_SHA}
     held = TASK.held_out(preset(MAIN, "dagger", 4, "default"))
     assert held.n == 200
@@ -459,10 +460,10 @@ def test_notebook_parameters_are_validated():
     assert world == 1 and config.eval.n_trajectories == 2
     with pytest.raises(ValueError, match=r"^world: got 2; allowed: an integer in \[0, 1\]"):
         fov_figures.notebook_config(MAIN, "smoke", 2)
-    with pytest.raises(ValueError, match=r"^experiment: got 'main' \(task 'color_maze'\); allowed: an experiment of "
-                                         r"task 'fov_flight': fov_flight_main$"):
+    with pytest.raises(ValueError, match=r"^experiment: got 'main' \(task 'color_maze'\); allowed: a reported "
+                                         r"experiment of task 'fov_flight': fov_flight_main$"):
         fov_figures.notebook_config("main", "smoke", 0)
-    assert TASK.notebooks == {MAIN: "50_fov_flight"}
+    assert TASK.notebooks == {MAIN: "50_fov_flight", TUNING: "50_fov_flight"}
 
 
 def test_the_readme_timing_leaves_every_imitation_run_out_of_the_training_speed(tmp_path):
@@ -480,4 +481,4 @@ def test_the_readme_timing_leaves_every_imitation_run_out_of_the_training_speed(
     assert pd.isna(kinds["bc"]) and (kinds["bc_scan360"], kinds["sitt_paper"]) == ("bc", "sitt")
     t = readme.timing_summary(records).set_index("experiment")
     assert t.loc[MAIN, "steps_per_s_min"] == t.loc[MAIN, "steps_per_s_max"] == 9000.0
-    assert MAIN in readme.studies()
+    assert (MAIN in readme.studies()) == bool(TASK.sweeps)  # the README times the flight study once it is planned

@@ -23,7 +23,7 @@ from minigrid_lava.env import (HELD_OUT_STREAM, LevelStream, env_geometry, held_
                                make_vec_env, train_stream_seed)
 from minigrid_lava.evaluate import evaluate, level_layouts
 from minigrid_lava.oracle import FORWARD, LEFT, RIGHT, UNREACHABLE, Oracle, distances, layout_of, next_state
-from minigrid_lava.task import (LAVA_ENVS, MAIN_ARMS, PROFILES, TASK, MiniGridEnvConfig, MiniGridEvalConfig,
+from minigrid_lava.task import (LAVA_ENVS, MAIN_ARMS, PROFILES, TASK, TUNING, MiniGridEnvConfig, MiniGridEvalConfig,
                                 held_out_seeds, levels_sha256)
 from study.config import ExperimentConfig
 from study.presets import COMMON_ARMS, experiment_configs, preset, task_of
@@ -226,7 +226,7 @@ def test_level_stream_draws_a_new_level_each_episode():
 
 
 def test_held_out_set_is_the_same_for_every_arm_and_seed_and_fingerprinted():
-    configs = [preset("minigrid_main", arm, seed, "default") for arm in MAIN_ARMS for seed in (0, 1, 4, 100)]
+    configs = [preset("minigrid_main", arm, seed, "default") for arm in MAIN_ARMS for seed in (0, 1, 4, 9)]
     sets = [TASK.held_out(c) for c in configs[::7]]  # a spread of arms and seeds
     assert len({h.sha256 for h in sets}) == 1 and {h.n for h in sets} == {100}
     held = sets[0]
@@ -330,8 +330,8 @@ def test_task_registration_arms_profiles_and_plan():
     assert MAIN_ARMS == ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil")
     assert all(TASK.arms[a] == COMMON_ARMS[a] for a in MAIN_ARMS)
     assert set(PROFILES) == {"smoke", "default"}
-    plan = TASK.sweeps[0]
-    assert plan.arms == MAIN_ARMS and len(plan.seeds.split("-")) == 2 and int(plan.seeds.split("-")[1]) >= 4
+    assert TASK.sweeps == () and TASK.tuning_experiments == (TUNING,)  # no sweep plan until the profile is tuned
+    assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "sitt_release", "sitt_paper")
     for profile in PROFILES:
         configs = experiment_configs("minigrid_main", profile, [0, 1])
         assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in MAIN_ARMS]

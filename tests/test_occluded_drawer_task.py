@@ -398,7 +398,7 @@ def test_smoke_sweep_tuning_table(swept):
     from study.load import load_eval
 
     root, _ = swept
-    table = drawer_tables.tuning_table(root, "smoke")
+    table = tables.tuning_table(root, "occluded_drawer", "smoke")
     arms = [f"{TUNING_EXPERIMENT} / {a}" for a in EXPERIMENTS[TUNING_EXPERIMENT]]
     assert sorted(table["arm"].unique()) == sorted(arms) and (table["n_envs"] == 16).all()
     assert (table["total_timesteps"] == 384).all() and (table["n_seeds"] == 1).all()
@@ -407,7 +407,7 @@ def test_smoke_sweep_tuning_table(swept):
     rows = load_eval(root, TUNING_EXPERIMENT)
     teacher = rows[(rows.arm == "plain_teacher") & (rows.policy == "teacher")]
     assert plain["visible_mean"].iloc[0] == pytest.approx(teacher["visible_share"].mean(), abs=1e-12)
-    assert drawer_tables.tuning_table(root, "default") is None  # no probe of that profile
+    assert tables.tuning_table(root, "occluded_drawer", "default") is None  # no probe of that profile
 
 
 # ------------------------------------------------------------------------------------------------ the notebook
