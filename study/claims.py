@@ -12,11 +12,16 @@ Level claims (``kind="level"``: "the DAgger student fails", "the SITT teacher de
 * otherwise (the CI contains the threshold) -> **inconclusive**.
 
 Comparison claims (``kind="better"``: "SITT's student beats BC's"), arm X against each arm Y of ``others``, via the
-probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs and its bootstrap CI:
+probability of improvement P(X > Y) + 0.5 P(X = Y) over seed pairs and its bootstrap CI (``direction="low"``: lower
+is better, e.g. "makes fewer grasp attempts", and the probability of improvement is P(X < Y) + 0.5 P(X = Y)):
 
 * PoI CI low > 0.5 against every Y -> **reproduced**;
 * PoI CI high <= 0.5 against some Y (X never does better in any resample, ties included) -> **not reproduced**;
 * fewer than ``min_seeds`` seeds on either side, no runs, or any other case -> **inconclusive**.
+
+"Better" is "higher" unless the claim says ``direction="low"`` (a metric where lower is better, e.g. the flight
+task's velocity angle): then the PoI is P(X < Y) + 0.5 P(X = Y), the same rule on the negated values. The same holds
+for ``kind="better_metric"`` (the metric against another metric of the same runs).
 
 The default threshold 0.5 reads "succeeds" as "solves more than half of the held-out mazes" and "fails" as "solves
 fewer than half"; "goes through the path" / "detours" as "takes that route on more than half of the mazes".
@@ -49,7 +54,8 @@ class Claim:
     :param policy: ``"teacher"`` or ``"student"``.
     :param metric: a per-seed metric of :func:`study.tables.per_seed`.
     :param kind: ``"level"`` (compare the metric with ``threshold``) or ``"better"`` (beat every arm of ``others``).
-    :param direction: for level claims, ``"high"`` (metric above threshold) or ``"low"`` (below).
+    :param direction: for level claims, ``"high"`` (metric above threshold) or ``"low"`` (below); for comparison
+        claims, ``"high"`` (X beats Y with a higher metric) or ``"low"`` (with a lower one).
     :param threshold: for level claims.
     :param others: for comparison claims, the arms to beat.
     :param source: where the claim comes from (paper figure panel, paper table, study finding).
@@ -141,6 +147,9 @@ def evaluate_claim(
         have = ", ".join(sorted(set(seeds_df["arm"])))
         return dict(row, evidence=f"no {claim.policy} runs of {' / '.join(claim.arms())} in '{claim.experiment}' "
                                   f"(arms with runs: {have})", verdict="inconclusive")
+    if claim.direction not in ("high", "low"):
+        raise ValueError(f"claim {claim.id}: direction {claim.direction!r}; allowed: high, low")
+    sign = -1.0 if claim.direction == "low" else 1.0  # comparisons: lower is better -> compare the negated values
     x = _values(seeds_df, arm, claim.policy, claim.metric)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateIntervalWarning)
@@ -155,16 +164,17 @@ def evaluate_claim(
         evidence = f"{what} over {len(x)} seeds (claim: {side} {claim.threshold:g}){few}"
         return dict(row, evidence=evidence, verdict=verdict)
 
+    lower = " (lower is better)" if claim.direction == "low" else ""
     if claim.kind == "better_metric":  # the same runs, metric vs another metric (paired by seed)
         other = claim.others[0]
         y = _values(seeds_df, arm, claim.policy, other)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateIntervalWarning)
-            p = probability_of_improvement_ci(x, y, n_boot=n_boot, seed=seed)
+            p = probability_of_improvement_ci(sign * x, sign * y, n_boot=n_boot, seed=seed)
             cy = bootstrap_ci(y, "mean", n_boot=n_boot, seed=seed)
         verdict = better_verdict([(p[1], p[2])], [(len(x), len(y))], min_seeds)
         evidence = (f"{what} vs {task.metric_label(other)} {format_ci(*cy)} over {len(x)} seeds; "
-                    f"PoI {format_ci(*p)}{few}")
+                    f"PoI{lower} {format_ci(*p)}{few}")
         return dict(row, evidence=evidence, verdict=verdict)
 
     if claim.kind == "better":
@@ -178,11 +188,11 @@ def evaluate_claim(
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DegenerateIntervalWarning)
-                p = probability_of_improvement_ci(x, y, n_boot=n_boot, seed=seed)
+                p = probability_of_improvement_ci(sign * x, sign * y, n_boot=n_boot, seed=seed)
                 cy = bootstrap_ci(y, "mean", n_boot=n_boot, seed=seed)
             pois.append((p[1], p[2]))
             ns.append((len(x), len(y)))
-            parts.append(f"{other} {format_ci(*cy)}, PoI {format_ci(*p)}")
+            parts.append(f"{other} {format_ci(*cy)}, PoI{lower} {format_ci(*p)}")
         verdict = better_verdict(pois, ns, min_seeds)
         evidence = f"{what} ({len(x)} seeds) vs " + "; ".join(parts) + few
         return dict(row, evidence=evidence, verdict=verdict)

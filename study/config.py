@@ -25,6 +25,7 @@ from typing import Any
 
 from sitt.config import RECIPES, SITTConfig
 from study.registry import DEFAULT_TASK, get_kind, get_task, kind_names
+from study.task import check_tuning_seeds
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
 
@@ -118,6 +119,12 @@ class ImitationConfig:
     Both roll out on the run's training mazes (``env.n_envs`` envs, the teacher's own training set), so each BC
     roll-out collects ``bc_n_steps_per_env * n_envs`` states and each DAgger iteration ``dagger_n_steps_per_env *
     n_envs``. ``*_batch_size=None`` means full batch.
+
+    ``student_net_arch``: hidden sizes of the student's encoder, a fresh MLP (the last size must be the teacher's
+    feature size); None (default) = the study's student (:func:`sitt.networks.student_encoder`): a copy of the
+    teacher's policy MLP when the student's view has the teacher's size (the release's maze student), else a fresh MLP
+    with the teacher's hidden sizes. A task whose control view IS the teacher's observation sets it, so that that
+    student learns from scratch like the others instead of starting as the teacher.
     """
 
     bc_n_steps_per_env: int = 64
@@ -132,6 +139,7 @@ class ImitationConfig:
     dagger_batch_size: int | None = 1024
     dagger_lr: float = 1e-3
     deterministic_teacher: bool = False
+    student_net_arch: list[int] | None = None
 
     def validate(self) -> "ImitationConfig":
         check_int("imitation.bc_n_steps_per_env", self.bc_n_steps_per_env, 1)
@@ -149,7 +157,15 @@ class ImitationConfig:
         check_number("imitation.dagger_lr", self.dagger_lr, 0.0, lo_open=True)
         if not isinstance(self.deterministic_teacher, bool):
             fail("imitation.deterministic_teacher", self.deterministic_teacher, "True or False")
+        if self.student_net_arch is not None and (
+                not isinstance(self.student_net_arch, (list, tuple)) or not self.student_net_arch
+                or not all(_is_int(h) and h >= 1 for h in self.student_net_arch)):
+            fail("imitation.student_net_arch", self.student_net_arch,
+                 "None (the study's student) or a non-empty list of positive integers")
         return self
+
+    def _net_arch(self) -> dict[str, Any]:
+        return {} if self.student_net_arch is None else {"net_arch": list(self.student_net_arch)}
 
     def bc_kwargs(self) -> dict[str, Any]:
         return dict(
@@ -158,6 +174,7 @@ class ImitationConfig:
             batch_size=self.bc_batch_size,
             lr=self.bc_lr,
             deterministic_teacher=self.deterministic_teacher,
+            **self._net_arch(),
         )
 
     def dagger_kwargs(self) -> dict[str, Any]:
@@ -170,6 +187,7 @@ class ImitationConfig:
             batch_size=self.dagger_batch_size,
             lr=self.dagger_lr,
             deterministic_teacher=self.deterministic_teacher,
+            **self._net_arch(),
         )
 
 
@@ -196,6 +214,10 @@ class ExperimentConfig:
     :param total_timesteps: PPO's budget in env steps (for BC/DAgger: the teacher's; for HLRL/COSIL: the student's).
     :param teacher_from: for kinds that imitate a teacher, the arm whose teacher they use (same experiment, seed and
         settings).
+    :param student_view: which view the run's student gets: None (default) = the task's standard view (its env's
+        ``student_obs``; every config written before this field existed means that), or a name of the task's
+        :attr:`~study.task.Task.student_views` (e.g. a control view: the flight task's 360-degree scan). For a kind
+        with a teacher run it is this run's student's view; the teacher run itself keeps the standard view.
     :param device: torch device (``"cpu"``: the study's MLPs are fastest there).
     :param tensorboard: also write SB3's tensorboard logs into ``<run_dir>/tensorboard``.
     """
@@ -215,6 +237,7 @@ class ExperimentConfig:
     method: dict[str, Any] = field(default_factory=dict)
     total_timesteps: int = 3_000_000
     teacher_from: str | None = None
+    student_view: str | None = None
     device: str = "cpu"
     tensorboard: bool = False
 
@@ -265,10 +288,10 @@ class ExperimentConfig:
 
     def teacher_config(self) -> "ExperimentConfig":
         """For a kind that imitates a teacher: the config of the run whose teacher it uses (same everything, arm
-        ``teacher_from``, kind ``"sitt"``)."""
+        ``teacher_from``, kind ``"sitt"``, the task's standard student view)."""
         if not self.kind_object().needs_teacher:
             raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only runs of kinds with a teacher run have one")
-        return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None, method={})
+        return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None, method={}, student_view=None)
 
     def training_key(self) -> str:
         """What decides the trained model and its evaluation, as canonical JSON: every field except the names
@@ -313,6 +336,7 @@ class ExperimentConfig:
         self.ppo.validate(self.env.n_envs)
         self.eval.validate()
         self.imitation.validate()
+        check_tuning_seeds(task, self)
         task.validate(self)
         if not _is_int(self.total_timesteps) or self.total_timesteps < self.rollout_size:
             fail("total_timesteps", self.total_timesteps,
@@ -341,6 +365,11 @@ class ExperimentConfig:
                 fail("teacher_from", self.teacher_from, f"the arm name of the teacher run a {self.kind} run imitates")
             if self.teacher_from == self.arm:
                 fail("teacher_from", self.teacher_from, "an arm other than the run's own")
+        views = tuple(getattr(task, "student_views", {}) or {})
+        if self.student_view is not None and self.student_view not in views:
+            fail("student_view", self.student_view,
+                 "None (the task's standard view)" + (f" or one of {', '.join(views)}" if views else
+                                                      f": task {self.task!r} names no other student view"))
         if not isinstance(self.device, str) or not self.device:
             fail("device", self.device, 'a torch device name ("cpu", "cuda", "auto")')
         if not isinstance(self.tensorboard, bool):

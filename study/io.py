@@ -28,6 +28,9 @@ __all__ = [
     "load_eval",
     "budget_experiments",
     "load_budget_search",
+    "tuning_experiments",
+    "load_probes",
+    "load_tuning",
     "load_progress",
     "load_positions",
     "load_config",
@@ -107,20 +110,36 @@ def load_eval(root: str | Path, experiment: str, profile: str | None = None) -> 
 
 
 def budget_experiments(root: str | Path) -> list[str]:
-    """Experiments under ``root`` that belong to the budget search: ``budget_search*`` and tagged copies of a study
-    (``<experiment>-<tag>``, written by ``python -m study.sweep --tag``)."""
-    return [e for e in list_experiments(root) if e.startswith("budget") or "-" in e]
+    """Experiments under ``root`` that belong to the maze's budget search: ``budget_search*`` and tagged copies
+    (``<experiment>-<tag>``, written by ``python -m study.sweep --tag``) of the maze's experiments; another task's
+    tagged runs (e.g. its tuning probes, :func:`tuning_experiments`) are not the maze's budget search."""
+    from study.presets import experiments  # noqa: PLC0415
+    from study.task import base_experiment  # noqa: PLC0415
+
+    maze = {name for name, (task, _) in experiments().items() if task == "color_maze"}
+    return [e for e in list_experiments(root)
+            if e.startswith("budget") or ("-" in e and base_experiment(e) in maze)]
 
 
-def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd.DataFrame | None, pd.DataFrame, str]:
-    """``(eval_df, schedules, message)`` of the budget search: the eval rows of every budget experiment
-    (:func:`budget_experiments`), with ``arm`` renamed ``"<experiment> / <arm>"`` so each (schedule, arm) is its own
-    row in the tables; ``schedules`` has one row per such arm with its schedule (:func:`run_configs_table`)."""
-    names = budget_experiments(root)
+def tuning_experiments(root: str | Path, task: str) -> list[str]:
+    """Experiments under ``root`` that tune ``task``'s profile: its :attr:`study.task.Task.tuning_experiments` and
+    their tagged copies (``<experiment>-<tag>``, one per probe)."""
+    from study.registry import get_task  # noqa: PLC0415
+    from study.task import base_experiment  # noqa: PLC0415
+
+    bases = set(get_task(task).tuning_experiments)
+    return [e for e in list_experiments(root) if base_experiment(e) in bases]
+
+
+def load_probes(root: str | Path, names: list[str], profile: str | None = None,
+                what: str = "probe") -> tuple[pd.DataFrame | None, pd.DataFrame, str]:
+    """``(eval_df, schedules, message)`` of the probe experiments ``names`` (a budget search, a task's tuning): their
+    eval rows with ``experiment`` added and ``arm`` renamed ``"<experiment> / <arm>"`` so each (schedule, arm) is its
+    own row in the tables; ``schedules`` has one row per such arm with its schedule (:func:`run_configs_table`)."""
     if not names:
         return None, pd.DataFrame(), (
-            f"NO RUNS: no budget-search experiments under {root} (expected 'budget_search*' or tagged sweeps "
-            "'<experiment>-<tag>' from `python -m study.sweep --tag ...`)"
+            f"NO RUNS: no {what} experiments under {root} (tagged sweeps '<experiment>-<tag>' come from "
+            "`python -m study.sweep --tag ...`)"
         )
     frames, scheds, msgs = [], [], []
     for name in names:
@@ -140,6 +159,16 @@ def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd
         return None, pd.DataFrame(), "; ".join(msgs)
     schedules = pd.concat(scheds, ignore_index=True) if scheds else pd.DataFrame()
     return pd.concat(frames, ignore_index=True), schedules, "; ".join(msgs)
+
+
+def load_budget_search(root: str | Path, profile: str | None = None) -> tuple[pd.DataFrame | None, pd.DataFrame, str]:
+    """:func:`load_probes` of the maze's budget search (:func:`budget_experiments`)."""
+    return load_probes(root, budget_experiments(root), profile, what="budget-search ('budget_search*' or tagged)")
+
+
+def load_tuning(root: str | Path, task: str, profile: str | None = None) -> tuple[pd.DataFrame | None, pd.DataFrame, str]:
+    """:func:`load_probes` of ``task``'s tuning probes (:func:`tuning_experiments`), on the tuning seeds."""
+    return load_probes(root, tuning_experiments(root, task), profile, what=f"{task} tuning")
 
 
 def load_progress(root: str | Path, experiment: str, profile: str | None = None) -> tuple[pd.DataFrame | None, str]:

@@ -33,8 +33,9 @@ from study.registry import DEFAULT_TASK, get_task, task_names
 @dataclass(frozen=True)
 class ArmSpec:
     """What an arm trains: ``kind`` (a training kind of :data:`study.registry.KINDS`), the SITT ``recipe`` and
-    ``switches`` (for kinds with a teacher run: those of the teacher run), env overrides (``{"quirks": "fixed"}``)
-    and, for kinds with a teacher run, ``teacher_from``."""
+    ``switches`` (for kinds with a teacher run: those of the teacher run), env overrides (``{"quirks": "fixed"}``),
+    for kinds with a teacher run, ``teacher_from``, and ``student_view``: None (the task's standard student view) or
+    a name of the task's :attr:`~study.task.Task.student_views` (``ExperimentConfig.student_view``)."""
 
     kind: str
     recipe: str
@@ -42,6 +43,7 @@ class ArmSpec:
     env: dict[str, Any] = field(default_factory=dict)
     teacher_from: str | None = None
     description: str = ""
+    student_view: str | None = None
 
 
 PLAIN = dict(reward_term=False, update_term="off", align=False)
@@ -163,6 +165,7 @@ def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default", t
         imitation=dataclasses.replace(prof.imitation),
         total_timesteps=prof.total_timesteps,
         teacher_from=spec.teacher_from,
+        student_view=spec.student_view,
     )
     return t.canonical_config(config).validate()
 

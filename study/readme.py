@@ -27,7 +27,8 @@ BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between 
 END = "<!-- results:end -->"
 
 
-#: arms whose env-steps/s counts only their imitation steps (left out of the training-speed range)
+#: arms (and training kinds, as a run's marker names them) whose env-steps/s counts only their imitation steps (left
+#: out of the training-speed range): also a task's other imitation arms, e.g. the flight task's view controls
 IMITATION_ARMS = ("bc", "dagger")
 
 
@@ -39,15 +40,21 @@ def studies() -> tuple[str, ...]:
 
 
 def run_records(runs_root: str | Path, experiments: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per complete run of ``experiments``: experiment, arm, seed, copied (a copy of the same run made under
-    another name), wall_s, train_s, env_steps_per_s, started_at, finished_at, cpu, cpu_count, commit, dirty."""
+    """One row per complete run of ``experiments``: experiment, arm, kind (the training kind its marker names, None
+    when it names none), seed, copied (a copy of the same run made under another name), wall_s, train_s,
+    env_steps_per_s, started_at, finished_at, cpu, cpu_count, commit, dirty."""
     rows: list[dict[str, Any]] = []
     for experiment in studies() if experiments is None else experiments:
         for marker in sorted(Path(runs_root).glob(f"{experiment}/*/seed_*/COMPLETE")):
             prov = json.loads((marker.parent / "provenance.json").read_text())
+            try:
+                kind = json.loads(marker.read_text() or "{}").get("kind")
+            except (ValueError, AttributeError):
+                kind = None
             rows.append(dict(
                 experiment=experiment,
                 arm=marker.parent.parent.name,
+                kind=kind,
                 seed=int(marker.parent.name.split("_", 1)[1]),
                 copied=prov.get("reused_from") is not None,
                 wall_s=float(prov["wall_s"]),
@@ -60,7 +67,7 @@ def run_records(runs_root: str | Path, experiments: Sequence[str] | None = None)
                 commit=(prov.get("git") or {}).get("commit"),
                 dirty=(prov.get("git") or {}).get("dirty"),
             ))
-    columns = ["experiment", "arm", "seed", "copied", "wall_s", "train_s", "env_steps_per_s", "started_at",
+    columns = ["experiment", "arm", "kind", "seed", "copied", "wall_s", "train_s", "env_steps_per_s", "started_at",
                "finished_at", "cpu", "cpu_count", "commit", "dirty"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -73,7 +80,8 @@ def timing_summary(records: pd.DataFrame, jobs: int = 2) -> pd.DataFrame:
     groups = [(e, records[records["experiment"] == e]) for e in records["experiment"].unique()] + [("all", records)]
     for name, df in groups:
         trained = df[~df["copied"].astype(bool)]
-        rates = trained.loc[~trained["arm"].isin(IMITATION_ARMS), "env_steps_per_s"].dropna().astype(float)
+        imitation = trained["arm"].isin(IMITATION_ARMS) | trained["kind"].isin(IMITATION_ARMS)
+        rates = trained.loc[~imitation, "env_steps_per_s"].dropna().astype(float)
         out.append(dict(
             experiment=name,
             runs=len(df),

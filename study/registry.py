@@ -15,6 +15,9 @@ from typing import Any
 
 TASKS: dict[str, Any] = {
     "color_maze": "color_maze.task:TASK",
+    "fov_flight": "fov_flight.task:TASK",
+    "occluded_drawer": "occluded_drawer.task:TASK",
+    "minigrid_lava": "minigrid_lava.task:TASK",
 }
 
 KINDS: dict[str, Any] = {

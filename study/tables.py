@@ -37,6 +37,7 @@ from study.stats import (
 
 __all__ = [
     "MAIN_ARMS",
+    "tuning_table",
     "POLICIES",
     "per_seed",
     "per_seed_metrics",
@@ -364,3 +365,20 @@ def settle_steps(
     out = pd.DataFrame(rows, columns=["arm", "seed", "final", "settle_step", "budget", "settle_share"])
     rank = {a: i for i, a in enumerate(order_arms(out["arm"]))}
     return out.sort_values(["arm", "seed"], key=lambda c: c.map(rank) if c.name == "arm" else c, ignore_index=True)
+
+
+def tuning_table(root, task: str, profile: str | None = None, *, n_boot: int = N_BOOT, seed: int = 0,
+                 schedule: Sequence[str] = ("n_envs", "n_steps", "batch_size", "n_epochs", "ent_coef",
+                                            "total_timesteps")) -> pd.DataFrame | None:
+    """The tuning probes of ``task`` under ``root`` (:func:`study.io.load_tuning`: its tuning experiments and their
+    tagged copies, on the tuning seeds): :func:`main_table` with each arm named ``"<experiment> / <arm>"``, joined
+    with the columns ``schedule`` of each probe's config (:func:`study.io.run_configs_table`). None without probes."""
+    from study import io  # noqa: PLC0415
+    from study.registry import get_task  # noqa: PLC0415
+
+    eval_df, schedules, _ = io.load_tuning(root, task, profile)
+    if eval_df is None:
+        return None
+    table = main_table(eval_df, n_boot=n_boot, seed=seed, task=get_task(task))
+    keep = ["arm", *[c for c in schedule if c in schedules]]
+    return table.merge(schedules[keep].drop_duplicates("arm"), on="arm", how="left") if len(schedules) else table

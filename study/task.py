@@ -8,7 +8,9 @@ package (``color_maze/task.py`` for the maze) and provides:
   held-out set and the evaluation protocol), each with ``validate(prefix) -> self`` raising ``ValueError`` that
   names the dotted field (``"env.n_envs: got 0; allowed: an integer >= 1"``);
 * :meth:`Task.train_env`: the training ``VecEnv`` of a run (its seed decides what it draws); the env has a
-  ``student_obs`` method, the student view (:meth:`Task.student_obs_fn`);
+  ``student_obs`` method, the student view (:meth:`Task.student_obs_fn`); a task may name other student views
+  (:attr:`Task.student_views`, e.g. controls that bound the effect of the view), which a run asks for with
+  ``ExperimentConfig.student_view`` (:func:`student_view_fn`);
 * :meth:`Task.held_out`: the FIXED held-out evaluation set, drawn from ``eval_config``'s own seed, the same for every
   arm and seed of a study, with a fingerprint recorded in each run's provenance (``eval_set_sha256``);
 * :meth:`Task.evaluate`: one row per held-out episode with ``success`` plus the task's own columns, and optional
@@ -33,6 +35,11 @@ import pandas as pd
 
 #: an act function: a batch of teacher observations (N, *obs_shape) -> actions (N, ...)
 ActFn = Callable[[np.ndarray], np.ndarray]
+
+#: the seeds on which a task's profile (and any choice of its arms) is tuned: never reported. A task's tuning
+#: experiments (:attr:`Task.tuning_experiments`) run only on them, every other experiment never
+#: (``robot_analogues.md`` section 4); the smoke profile is exempt. Reported seeds are 0-9.
+TUNING_SEEDS: tuple[int, ...] = (100, 101, 102, 103, 104)
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,11 @@ class Task:
         ``main_labels`` the words for its column groups (``{prefix: label}``).
     :cvar notebooks: ``{experiment: notebook name}``: the notebook that writes each experiment's tables and figures.
     :cvar episode_column: the eval rows' column naming the held-out episode (``"episode"``; the maze: ``"maze"``).
+    :cvar student_views: ``{view name: what the student sees, in words}``: the student views a run may ask for
+        besides the standard one (``ExperimentConfig.student_view``; :meth:`student_obs_fn` builds them). Default none.
+    :cvar tuning_experiments: the experiments (of :attr:`experiments`) that tune the profile: they run only on
+        :data:`TUNING_SEEDS`, with tagged copies (``<experiment>-<tag>``) for each probe, and are never reported;
+        :func:`check_tuning_seeds`. Default none.
     """
 
     name: ClassVar[str] = ""
@@ -132,6 +144,8 @@ class Task:
     main_note: ClassVar[str] = ""
     main_labels: ClassVar[Mapping[str, str]] = {}
     notebooks: ClassVar[Mapping[str, str]] = {}
+    student_views: ClassVar[Mapping[str, str]] = {}
+    tuning_experiments: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ what every task must provide
 
@@ -152,9 +166,13 @@ class Task:
 
     # ------------------------------------------------------------------ optional, with generic defaults
 
-    def student_obs_fn(self, env: Any) -> Callable[[np.ndarray], np.ndarray]:
-        """The student view of ``env``: teacher observations (N, *obs_shape) -> student observations (N, ...)."""
-        return env.student_obs
+    def student_obs_fn(self, env: Any, view: str | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """The student view of ``env``: teacher observations (N, *obs_shape) -> student observations (N, ...).
+        ``view`` None is the standard view (``env.student_obs``); a task with :attr:`student_views` overrides this to
+        build them (the default knows none and raises ``ValueError`` naming ``student_view``)."""
+        if view is None:
+            return env.student_obs
+        raise ValueError(f"student_view: got {view!r}; allowed: None (task {self.name!r} names no other student view)")
 
     def episode_metrics(self, rows: pd.DataFrame) -> pd.DataFrame:
         """``rows`` (eval rows, any number of runs) with one numeric column per :attr:`metrics` entry added. The
@@ -216,6 +234,37 @@ def check_rows(task: Task, rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def student_view_fn(task: Task, env: Any, config: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The student view a run's student gets: ``task.student_obs_fn(env)`` for the standard view
+    (``config.student_view`` None, so a task that overrides :meth:`Task.student_obs_fn` with one argument still
+    works), else ``task.student_obs_fn(env, config.student_view)``."""
+    view = getattr(config, "student_view", None)
+    return task.student_obs_fn(env) if view is None else task.student_obs_fn(env, view)
+
+
+def base_experiment(experiment: str) -> str:
+    """The experiment a run directory's name stands for: ``"main"`` for ``"main"`` and its tagged copy ``"main-s64"``
+    (``python -m study.sweep --tag``)."""
+    return experiment.split("-", 1)[0]
+
+
+def check_tuning_seeds(task: Task, config: Any) -> None:
+    """Tuning seeds apart from reported seeds: a run of one of ``task.tuning_experiments`` (or of a tagged copy) must
+    use a seed of :data:`TUNING_SEEDS`; a run of a reported experiment (any other untagged experiment) must not. A
+    tagged copy of a reported experiment is a probe and may use any seed; the smoke profile is exempt.
+    ``ValueError`` naming ``seed`` and the allowed values."""
+    if config.profile == "smoke":
+        return
+    tuning = ", ".join(map(str, TUNING_SEEDS))
+    if base_experiment(config.experiment) in task.tuning_experiments:
+        if config.seed not in TUNING_SEEDS:
+            raise ValueError(f"seed: got {config.seed!r}; allowed: one of the tuning seeds {tuning} "
+                             f"(experiment {config.experiment!r})")
+    elif config.experiment in task.experiments and config.seed in TUNING_SEEDS:
+        raise ValueError(f"seed: got {config.seed!r}; allowed: any seed except the tuning seeds {tuning}: "
+                         f"{config.experiment!r} is reported")
+
+
 def plan_configs(task_names, profile: str, seeds: str | None = None) -> list:
     """The configs of the sweep plans of ``task_names`` (:attr:`Task.sweeps`) under ``profile``, seed-major within
     each plan; ``seeds`` (a spec) replaces each plan's own seeds when given (the smoke profile's few seeds)."""
@@ -240,5 +289,5 @@ def _arms_of(experiment: str) -> tuple[str, ...]:
     return experiment_arms(experiment)
 
 
-__all__ = ["ActFn", "HeldOut", "Metric", "SweepPlan", "TableMetric", "Task", "arrays_sha256", "check_rows",
-           "plan_configs"]
+__all__ = ["ActFn", "HeldOut", "Metric", "SweepPlan", "TUNING_SEEDS", "TableMetric", "Task", "arrays_sha256",
+           "base_experiment", "check_rows", "check_tuning_seeds", "plan_configs", "student_view_fn"]

@@ -1,6 +1,6 @@
 """Static checks of the study's notebooks (their execution is `make smoke`): each jupytext source parses, has exactly
-one cell tagged `parameters` holding only literal assignments, and imports nothing beyond sitt, color_maze and the
-scientific stack. Also the runner's parameter handling and the Makefile snippet."""
+one cell tagged `parameters` holding only literal assignments, and imports nothing beyond sitt, study, the task
+packages and the scientific stack. Also the runner's parameter handling and the Makefile snippet."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NB_DIR = REPO / "notebooks"
 EXPECTED = ["00_walkthrough", "10_budget_search", "20_maze_main", "30_ablations", "40_release_vs_paper", "45_maze_seeds",
-            "90_report"]
+            "50_fov_flight", "60_occluded_drawer", "70_minigrid", "90_report"]
 ALLOWED_IMPORTS = {
-    "sitt", "study", "color_maze", "numpy", "pandas", "matplotlib", "seaborn", "scipy", "torch", "stable_baselines3",
-    "gymnasium", "IPython", "pathlib", "json", "os", "sys", "time", "math", "warnings", "dataclasses", "collections",
-    "itertools", "functools", "datetime", "textwrap",
+    "sitt", "study", "color_maze", "fov_flight", "occluded_drawer", "minigrid_lava", "numpy", "pandas", "matplotlib",
+    "seaborn", "scipy", "torch", "stable_baselines3", "gymnasium", "IPython", "pathlib", "json", "os", "sys", "time",
+    "math", "warnings", "dataclasses", "collections", "itertools", "functools", "datetime", "textwrap",
 }
 REQUIRED_PARAMETERS = {"profile", "root", "out"}
 

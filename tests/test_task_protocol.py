@@ -164,3 +164,51 @@ def test_the_method_imports_no_study_and_no_environment():
                 assert name.split(".")[0] not in ("study", "color_maze", "fov_flight", "occluded_drawer"), (path, name)
     code = "import sys, sitt, sitt.baselines; assert not [m for m in sys.modules if m.split('.')[0] in ('study', 'color_maze')]"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+class TunedToyTask(ToyTask):
+    name = "toy_tuned"
+    profiles = {"smoke": ToyTask.profiles["smoke"], "default": ToyTask.profiles["smoke"]}
+    experiments = {"toy_tuned_main": ("without_alignment", "sitt_release"), "toy_tuning": ("plain_teacher",)}
+    claims = ()
+    tuning_experiments = ("toy_tuning",)
+
+
+def test_tuning_seeds_stay_apart_from_reported_seeds_and_the_tuning_table_reads_the_probes(tmp_path):
+    from study import io
+    from study.presets import preset
+    from study.sweep import build_configs
+    from study.task import TUNING_SEEDS
+
+    register_task(TunedToyTask())
+    try:
+        tuning = ", ".join(map(str, TUNING_SEEDS))
+        with pytest.raises(ValueError, match=rf"^seed: got 3; allowed: one of the tuning seeds {tuning} "
+                                             r"\(experiment 'toy_tuning-steps2x'\)$"):
+            preset("toy_tuning-steps2x", "plain_teacher", 3, "default")
+        with pytest.raises(ValueError, match=rf"^seed: got 101; allowed: any seed except the tuning seeds {tuning}: "
+                                             r"'toy_tuned_main' is reported$"):
+            preset("toy_tuned_main", "sitt_release", 101, "default")
+        assert preset("toy_tuned_main-probe", "sitt_release", 101, "default").seed == 101  # a tagged probe: free
+        assert preset("toy_tuning", "plain_teacher", 0, "smoke").seed == 0  # smoke sweeps every experiment
+        with pytest.raises(ValueError, match=r"^seed: got 104; allowed: any seed except the tuning seeds"):
+            preset("main", "sitt_release", 104, "default")  # the maze's reported experiments too
+
+        root = tmp_path / "runs"
+        configs = experiment_configs("toy_tuning", "default", [100, 101])
+        configs += build_configs("toy_tuning", "default", [100], None, {"ppo.n_steps": 16}, tag="n16")
+        configs += experiment_configs("toy_tuned_main", "default", [0])
+        assert run_sweep(configs, root, jobs=1, progress=False).ok
+        assert io.tuning_experiments(root, "toy_tuned") == sorted({c.experiment for c in configs} - {"toy_tuned_main"})
+        assert io.budget_experiments(root) == []  # another task's probes are not the maze's budget search
+        table = tables.tuning_table(root, "toy_tuned", "default")
+        teacher = table[(table.arm == "toy_tuning / plain_teacher") & (table.policy == "teacher")].iloc[0]
+        rows = io.load_eval(root, "toy_tuning")[0]
+        hand = rows[rows.policy == "teacher"].groupby("seed")["success"].mean().mean()
+        assert teacher["n_seeds"] == 2 and teacher["success_mean"] == pytest.approx(hand)
+        assert teacher["n_steps"] == 8 and teacher["total_timesteps"] == 64
+        assert table.loc[table.arm == "toy_tuning-n16 / plain_teacher", "n_steps"].iloc[0] == 16
+        assert "toy_tuned_main / sitt_release" not in set(table["arm"])  # the reported runs are not probes
+        assert tables.tuning_table(root, "toy_tuned", "smoke") is None
+    finally:
+        unregister_task("toy_tuned")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from study import store
+from study.task import student_view_fn
 from study.kinds import TrainResult, teacher_act
 
 
@@ -54,7 +55,7 @@ class ImitationKind:
 
         teacher = SITT.load(teacher_dir / store.MODEL_FILE, device=config.device)
         env = task.train_env(config)
-        student_obs_fn = task.student_obs_fn(env)
+        student_obs_fn = student_view_fn(task, env, config)
         t0 = time.perf_counter()
         if self.name == "bc":
             student, info = behaviour_cloning(teacher, env, student_obs_fn, seed=config.seed,

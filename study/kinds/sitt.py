@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from study import store
+from study.task import student_view_fn
 from study.kinds import TrainResult, publish_progress, sb3_logger, teacher_act
 
 
@@ -24,7 +25,7 @@ def make_sitt(config, env, task=None):
         **config.ppo.sb3_kwargs(config.env.n_envs),
         **kwargs,
         info_keywords=task.info_keywords,
-        student_obs_fn=task.student_obs_fn(env),
+        student_obs_fn=student_view_fn(task, env, config),
         seed=config.seed,
         device=config.device,
         verbose=0,
@@ -49,7 +50,7 @@ class SITTKind:
         store.atomic_write_with(tmp / store.MODEL_FILE, lambda p: model.save(p), suffix=".zip")
         policies = {"teacher": teacher_act(model)}
         if model.nets is not None:
-            student_obs_fn = task.student_obs_fn(env)
+            student_obs_fn = student_view_fn(task, env, config)
             policies["student"] = lambda obs: model.predict_student(student_obs_fn(obs), deterministic=True)[0]
         return TrainResult(policies, train_s, int(model.num_timesteps), env)
 

@@ -29,6 +29,7 @@ import numpy as np
 import torch as th
 
 from study import store
+from study.task import student_view_fn
 from study.kinds import TrainResult, publish_progress, sb3_logger, teacher_act
 
 METHOD_FILE = "method.json"
@@ -78,7 +79,7 @@ class StudentRLKind:
 
         model_class, _ = _method(self.name)
         env = task.train_env(config)
-        student_obs_fn = task.student_obs_fn(env)
+        student_obs_fn = student_view_fn(task, env, config)
         kwargs = dict(config=self.method_config(config.method), seed=config.seed, device=config.device, verbose=0,
                       **config.ppo.sb3_kwargs(config.env.n_envs))
         if task.policy_kwargs:

@@ -1,0 +1,131 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 70 · SITT on a third-party environment: MiniGrid's LavaCrossing
+#
+# The env is MiniGrid's own (`minigrid` package; `MiniGrid-LavaCrossingS9N1-v0` by default: a 9 x 9 room, one lava
+# river with one gap, the goal in the far corner). The **teacher** sees the whole grid (MiniGrid's
+# `FullyObsWrapper` encoding, flattened); the **student** sees MiniGrid's own egocentric 7 x 7 view, walls occluding
+# (`minigrid_lava.views.student_view`, tested equal to MiniGrid's `gen_obs()["image"]`). Experiment `minigrid_main`:
+# the arms every task shares (`without_alignment` gives the plain teacher and the student aligned to it, `bc`,
+# `dagger`, `hlrl`, `cosil` use that teacher; `sitt_release`, `sitt_paper`, `dwbc` train their own).
+#
+# Per held-out level (a fixed set of level seeds, the same for every arm and seed): success (the goal reached), lava
+# death, timeout, steps and return. One number per training seed, then mean and seeded 95% bootstrap CI over seeds.
+# The default profile is PROVISIONAL (not tuned yet; see `minigrid_lava/README.md`).
+
+# %% tags=["parameters"]
+profile = "default"
+root = "results/runs"
+out = "results"
+seeds = "0-4"
+run = False
+jobs = 2
+level = 0
+
+# %%
+# %matplotlib inline
+import pandas as pd
+
+from study import figures, io, tables
+from study.report import main_table_markdown
+from minigrid_lava import figures as mg_figures
+from minigrid_lava.task import TASK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_columns", 40)
+root, out, eval_df = io.open_experiment("minigrid_main", profile, root, out, run=run, seeds=seeds, jobs=jobs)
+if eval_df is None:
+    print("no runs yet: nothing is written (train them with `python -m study.sweep --plan minigrid_lava`)")
+
+# %% [markdown]
+# ## What teacher and student see
+#
+# The first state of held-out level `level`: left the teacher's grid with the student's 7 x 7 square lightened,
+# right the student's view (cells behind walls unseen). Shown, not saved.
+
+# %%
+if profile in TASK.profiles:
+    display(mg_figures.level_view_figure("minigrid_main", profile, level))
+else:
+    print(f"the MiniGrid task has no profile {profile!r} (it has {', '.join(TASK.profiles)})")
+
+# %% [markdown]
+# ## The table
+
+# %%
+if eval_df is not None:
+    main = tables.main_table(eval_df)
+    print("saved", io.save_table(main, out, "minigrid_main"))
+    print("saved", io.save_table(tables.per_seed(eval_df), out, "minigrid_main_per_seed"))
+    display(main)
+
+# %%
+if eval_df is not None:
+    from IPython.display import Markdown
+
+    display(Markdown(main_table_markdown(main, TASK.main_labels)))
+
+# %% [markdown]
+# ## Success and lava deaths per seed
+
+# %%
+if eval_df is not None:
+    fig = figures.metric_plot(eval_df, "success", title="MiniGrid: success on held-out levels", ylabel="success")
+    print("saved", io.save_figure(fig, out, "minigrid_success"))
+    display(fig)
+    fig = figures.metric_plot(eval_df, "lava_share", title="MiniGrid: episodes ended in lava", ylabel="lava share")
+    print("saved", io.save_figure(fig, out, "minigrid_lava"))
+    display(fig)
+
+# %% [markdown]
+# ## One held-out level, every arm
+#
+# Teacher (blue) and student (orange) on held-out level `level` at one training seed (the smallest seed with runs of
+# the most arms).
+
+# %%
+if eval_df is not None:
+    fig = mg_figures.episodes_figure(root, "minigrid_main", level=level)
+    print("seed", fig.minigrid_info["seed"], "level seed", fig.minigrid_info["level_seed"],
+          "missing arms", fig.minigrid_info["missing"])
+    print("saved", io.save_figure(fig, out, "minigrid_episodes"))
+    display(fig)
+
+# %% [markdown]
+# ## Training curves
+
+# %%
+progress, message = io.load_progress(root, "minigrid_main", profile)
+print(message)
+if progress is not None:
+    fig = figures.training_curves(progress, title="minigrid_main: training")
+    print("saved", io.save_figure(fig, out, "minigrid_training"))
+    display(fig)
+
+# %% [markdown]
+# ## Tuning probes
+#
+# The runs that choose the default profile (`minigrid_lava/README.md` lists the probes), on the tuning seeds 100-104
+# only (the study refuses the reported experiment on them): experiment `minigrid_tuning` and its tagged copies
+# (`python -m study.sweep --experiment minigrid_tuning --seeds 100-104 --tag <probe> --set ...`), one row per probe,
+# arm and policy, with the probe's schedule.
+
+# %%
+tuning = tables.tuning_table(root, "minigrid_lava", profile)
+if tuning is None:
+    print(f"no tuning probes under {root} yet: the default profile is PROVISIONAL")
+else:
+    print("saved", io.save_table(tuning, out, "minigrid_tuning"))
+    display(tuning)
