@@ -109,7 +109,9 @@ _remove_tree = store.remove_tree
 
 
 def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, started: float, started_at: str) -> None:
-    """Everything of one run, into ``tmp``; the marker last."""
+    """Everything of one run, into ``tmp``; the marker last. The git state is read before training: the code that
+    ran, not whatever the checkout holds when the run ends."""
+    git = store.git_state()
     task = config.task_object()
     store.atomic_write_json(tmp / store.CONFIG_FILE, config.to_dict())
     result = config.kind_object().train(config, task, tmp, teacher_dir)
@@ -126,6 +128,7 @@ def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, starte
     wall_s = time.perf_counter() - started
     record = dict(
         store.provenance(),
+        git=git,
         run_id=config.run_id,
         task=config.task,
         started_at=started_at,

@@ -661,6 +661,14 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
 
 
+def test_a_run_records_the_git_state_it_started_from(tmp_path, monkeypatch):
+    states = iter([{"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": True}])
+    monkeypatch.setattr(store, "git_state", lambda path=None: next(states, {"commit": "c" * 40, "dirty": True}))
+    run_dir = run_one(tiny("plain_teacher"), tmp_path)
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert prov["git"] == {"commit": "a" * 40, "dirty": False}  # read before training, not after
+
+
 def test_provenance_without_git(monkeypatch):
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
