@@ -22,7 +22,8 @@
 #    sampling together. Experiment `seed_grid` separates them (`env.maze_seed`): `sitt_release` on network seed x
 #    maze seed over seeds {0, 1, 2, 3, 9}; the cells on the diagonal are the main study's runs. The verdict rule
 #    (`color_maze.readings.SEED_GRID_RULE`) was fixed before the runs.
-# 3. **10 seeds everywhere**: `ablations` and `release_vs_paper` go to seeds 0-9 in their notebooks (30, 40).
+# 3. **10 seeds everywhere**: `ablations` and `release_vs_paper` go to seeds 0-9 in their notebooks (30, 40);
+#    here, the verdicts that the two added seeds changed.
 # 4. **Two readings the figure invites**: (a) which side of the maze the detours take; (b) why adding the KL to the
 #    reward makes the teacher detour while subtracting it (the paper's sign) makes it fail, from the logs.
 
@@ -40,7 +41,7 @@ jobs = 2
 import pandas as pd
 from IPython.display import Markdown
 
-from study import figures, io, tables
+from study import claims, figures, io, tables
 from study.report import main_table_markdown
 from color_maze import figures as maze_figures, readings
 from color_maze.task import TASK
@@ -83,6 +84,24 @@ if grid_df is not None:
     fig = maze_figures.seed_grid_heatmap(grid)
     print("saved", io.save_figure(fig, out, "seed_grid"))
     display(fig)
+
+# %% [markdown]
+# ## 3. 10 seeds everywhere: the verdicts at 8 seeds and at 10
+#
+# `ablations` and `release_vs_paper` were reported on seeds 0-7; the count of 10 was fixed before any result, and
+# seeds 8-9 complete it. Each claim these experiments decide, with its verdict on seeds 0-7 (the same rule and
+# bootstrap seed) beside its verdict on every seed: `changed` says where the two added seeds moved a verdict.
+
+# %%
+evals10 = {e: io.load_eval(root, e, io.study_profile(e, profile))[0] for e in ("release_vs_paper", "ablations")}
+evals10 = {e: d for e, d in evals10.items() if d is not None}
+if evals10:
+    decided = [c for c in TASK.report_claims(evals10, io.arm_labels()) if c.experiment in evals10]
+    changes = claims.verdict_changes(evals10, decided, before_seeds=range(8))
+    print("saved", io.save_table(changes, out, "verdicts_8_vs_10_seeds"))
+    display(changes)
+else:
+    print("NO RUNS: neither release_vs_paper nor ablations under", root)
 
 # %% [markdown]
 # ## 4a. Which side do the detours take?

@@ -40,7 +40,7 @@ from study.tables import format_ci, per_seed, resolve_task
 from study.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_improvement_ci
 
 __all__ = ["VERDICTS", "Claim", "all_claims", "ablation_claims", "level_verdict", "better_verdict",
-           "evaluate_claim", "claims_table"]
+           "evaluate_claim", "claims_table", "verdict_changes"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 @dataclass(frozen=True)
@@ -214,3 +214,28 @@ def claims_table(
     rows = [evaluate_claim(c, evals.get(c.experiment), min_seeds=min_seeds, n_boot=n_boot, seed=seed) for c in claims]
     cols = ["id", "claim", "experiment", "evidence", "verdict", "source", "arm", "n_seeds", "mean", "ci_low", "ci_high"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def verdict_changes(
+    evals: Mapping[str, pd.DataFrame | None],
+    claims: Sequence[Claim],
+    before_seeds: Sequence[int],
+    *,
+    min_seeds: int = 3,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each claim's verdict on the seeds an earlier report had (``before_seeds``) beside its verdict on every seed:
+    one row per claim with ``id, claim, experiment, n_seeds_before, verdict_before, n_seeds, verdict, changed``
+    (``changed``: the two verdicts differ). ``evals`` as :func:`claims_table`; the rows of each experiment are cut to
+    ``before_seeds`` for the earlier verdict, with the same bootstrap seed, so only the added seeds differ."""
+    wanted = {int(s) for s in before_seeds}
+    before_evals = {name: (None if df is None else df[df["seed"].astype(int).isin(wanted)])
+                    for name, df in evals.items()}
+    kw = dict(min_seeds=min_seeds, n_boot=n_boot, seed=seed)
+    before, after = claims_table(before_evals, claims, **kw), claims_table(evals, claims, **kw)
+    out = after[["id", "claim", "experiment", "n_seeds", "verdict"]].copy()
+    out.insert(3, "n_seeds_before", before["n_seeds"].to_numpy())
+    out.insert(4, "verdict_before", before["verdict"].to_numpy())
+    out["changed"] = out["verdict_before"] != out["verdict"]
+    return out

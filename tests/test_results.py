@@ -234,6 +234,21 @@ def test_claims_fall_back_and_need_seeds():
     assert row["arm"] == "plain_teacher"  # (a) falls back to the plain teacher
 
 
+def test_verdict_changes_compare_the_earlier_seeds_with_all_of_them():
+    df = main_example(n_seeds=5)
+    changes = claims.verdict_changes({"main": df}, CLAIMS, before_seeds=[0, 1]).set_index("id")
+    assert list(changes.columns) == ["claim", "experiment", "n_seeds_before", "verdict_before", "n_seeds", "verdict",
+                                     "changed"]
+    # on two seeds every rule says inconclusive (it needs 3); on five the clear-cut story decides
+    assert changes.loc["b", ["n_seeds_before", "verdict_before", "n_seeds", "verdict"]].tolist() == [
+        2, "inconclusive", 5, "reproduced"]
+    assert changes.loc["b", "changed"] and not changes.loc["r1", "changed"]  # r1: no runs either way
+    full = claims.claims_table({"main": df}, CLAIMS).set_index("id")
+    assert (changes["verdict"] == full["verdict"]).all()
+    early = claims.claims_table({"main": df[df.seed < 2]}, CLAIMS).set_index("id")
+    assert (changes["verdict_before"] == early["verdict"]).all()
+
+
 def test_ablation_claims_only_paper_components():
     made = claims.ablation_claims(["sitt_release", "penalty_only", "lambda1_bonus_4", "no_shared_head"], paper_ablations=PAPER_ABLATIONS)
     assert [c.others for c in made] == [("penalty_only",), ("no_shared_head",)]
