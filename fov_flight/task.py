@@ -28,7 +28,7 @@ import pandas as pd
 from fov_flight.config import FlightConfig, _is_int, _is_number
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
-from study.presets import COMMON_ARMS, NO_ALIGN_TEACHER, ArmSpec, Profile
+from study.presets import COMMON_ARMS, NO_ALIGN_TEACHER, PAPER_BASELINES, ArmSpec, Profile
 from study.tables import as_float
 from study.task import TUNING_SEEDS, HeldOut, Metric, TableMetric, Task
 
@@ -261,14 +261,13 @@ METRICS = (
 
 # -------------------------------------------------------------------------------------------------------- claims
 
-_BASELINES = ("bc", "dagger", "hlrl", "dwbc", "cosil", "without_alignment")
 _SOURCE = "paper Table 1 (quadrotor)"
 
 CLAIMS: tuple[Claim, ...] = (
     # the paper's table: SITT's student beats each baseline's (PoI CI above 0.5), one claim per baseline
     *(Claim(f"fov:g:{arm}", f"Flight: SITT's student (paper recipe) beats the {arm} student", MAIN, "sitt_paper",
             "student", "success", kind="better", others=(arm,), source=_SOURCE)
-      for arm in _BASELINES),
+      for arm in PAPER_BASELINES),
     # the paper's perception metrics: the SITT teacher points the camera where it flies and keeps pillars in view
     Claim("fov:p1", "Flight: SITT's teacher (paper recipe) flies with a smaller velocity angle than the plain teacher",
           MAIN, "sitt_paper", "teacher", "velocity_angle_deg", kind="better", direction="low",

@@ -34,7 +34,7 @@ import pandas as pd
 
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
-from study.presets import COMMON_ARMS, PLAIN, ArmSpec, Profile
+from study.presets import COMMON_ARMS, PAPER_BASELINES, PLAIN, ArmSpec, Profile
 from study.tables import as_float
 from study.task import TUNING_SEEDS, HeldOut, Metric, TableMetric, Task
 
@@ -306,7 +306,6 @@ METRICS = (
     Metric("success_steps", "steps of the successful episodes"),
 )
 
-_BASELINES = ("without_alignment", "bc", "dagger", "hlrl", "dwbc", "cosil")
 _TABLE = "paper Table 1 (manipulation)"
 _ABLATION_TABLE = "paper Table 2 (ablation, manipulation)"
 
@@ -315,7 +314,7 @@ CLAIMS: tuple[Claim, ...] = (
     *(Claim(f"od:g:{arm}", f"Drawer: SITT's student (paper recipe, lambda1 = 0.05) opens the drawer more often than "
             f"the {arm} student", MAIN_EXPERIMENT, "sitt_paper", "student", "success", kind="better",
             others=(arm,), source=_TABLE)
-      for arm in _BASELINES),
+      for arm in PAPER_BASELINES),
     Claim("od:vis", "Drawer: the SITT teacher keeps the handle visible for a larger share of its approach than the "
           "plain teacher", MAIN_EXPERIMENT, "sitt_paper", "teacher", "visible_share", kind="better",
           others=("without_alignment",), source="paper Sec. 5 (manipulation: postures that keep the handle visible)"),

@@ -85,6 +85,10 @@ COMMON_ARMS: dict[str, ArmSpec] = {
     ),
 }
 
+#: the paper's baselines in its robot tables (Table 1), as arms of :data:`COMMON_ARMS`: SITT's student is compared
+#: with each one's (one claim per baseline in each task's claims)
+PAPER_BASELINES = ("without_alignment", "bc", "dagger", "hlrl", "dwbc", "cosil")
+
 
 # ------------------------------------------------------------------------------------------------------ profiles
 
