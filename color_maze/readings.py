@@ -6,6 +6,10 @@
 * :func:`seed_grid_table` / :func:`seed_grid_effects`: ``sitt_release`` over network seed (the run's ``seed``) x maze
   seed (``env.maze_seed``), the student's success per cell, and which factor explains the grid
   (:func:`study.stats.twoway.two_way`), with the verdict rule of :data:`SEED_GRID_RULE`, fixed before the runs.
+* :func:`policy_modes_table`: the stored models of an experiment re-evaluated with deterministic and with sampled
+  actions, on the held-out mazes and on mazes of the run's own training set; it tells a deterministic policy that
+  stalls (it fails where its samples succeed, on training mazes too) from one over-fitted to its training mazes
+  (it succeeds on those and fails on held-out ones).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from color_maze.evaluate import trajectory_until_done
 from study import load, store
 from study.stats.twoway import two_way
 
-__all__ = ["SIDES", "SEED_GRID_RULE", "detour_side", "detour_side_table", "seed_grid_table", "seed_grid_effects"]
+__all__ = ["SIDES", "SEED_GRID_RULE", "MODES", "MAZE_SETS", "detour_side", "detour_side_table", "seed_grid_table",
+           "seed_grid_effects", "policy_modes_table", "policy_modes_summary"]
 
 #: the sides a detour can take (``none``: it never entered a side margin beside the maze block)
 SIDES = ("left", "right", "both", "none")
@@ -157,3 +162,84 @@ def last_iteration_table(progress: pd.DataFrame, eval_df: pd.DataFrame, arms: Se
             row[col.replace("/", "_")] = float(run[col].mean()) if col in run and run[col].notna().any() else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: how :func:`policy_modes_table` picks actions: the arg-max (what every reported evaluation does) or a sample
+MODES = ("deterministic", "stochastic")
+#: the mazes :func:`policy_modes_table` evaluates on: the study's held-out mazes, or the first ``eval.n_mazes`` of the
+#: run's own training mazes (``make_mazes(env.n_envs, ..., seed=training_maze_seed(config))``, as the run trained)
+MAZE_SETS = ("held_out", "training")
+
+
+def _policy_acts(run_dir: Path, config, student_obs) -> dict:
+    """``policy -> act_fn(obs, deterministic)`` of a stored run: a SITT run's teacher and student, a BC/DAgger run's
+    student; ``student_obs`` maps teacher observations to the run's student view."""
+    if config.kind == "sitt":
+        model = load.load_model(run_dir)
+        acts = {"teacher": lambda obs, det: model.predict(obs, deterministic=det)[0]}
+        if model.student is not None:
+            acts["student"] = lambda obs, det: model.predict_student(student_obs(obs), deterministic=det)[0]
+        return acts
+    if config.kind in ("bc", "dagger"):
+        student = load.load_student(run_dir)
+        return {"student": lambda obs, det: student.predict(student_obs(obs), deterministic=det)[0]}
+    raise ValueError(f"policy_modes_table: run {run_dir} has kind {config.kind!r}; allowed: sitt, bc, dagger")
+
+
+def policy_modes_table(root: str | Path, experiment: str, profile: str | None = None,
+                       arms: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
+                       n_steps: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """Every complete run of ``experiment`` (of ``profile``, ``arms`` and ``seeds`` when given) re-evaluated from its stored
+    model, with each of :data:`MODES` on each of :data:`MAZE_SETS`, by :func:`color_maze.evaluate.evaluate` (the
+    release's protocol, ``n_steps`` = the run's ``eval.n_steps`` unless given). Sampled actions use torch's generator
+    seeded with ``seed`` before each evaluation, so the table is the same on every call. The deterministic rows on
+    the held-out mazes are the run's reported evaluation, recomputed.
+
+    Columns: ``arm, seed, policy, mazes, mode, n_mazes, success, path_share, detour_share, running_share`` (shares of
+    the first episodes; ``running``: still going at the horizon), ordered by arm, seed, policy, mazes, mode."""
+    import torch
+
+    from color_maze import ColorMazeEnv, make_mazes
+    from color_maze.evaluate import evaluate
+    from color_maze.task import TASK, eval_grids, training_maze_seed
+    from study.task import student_view_fn
+
+    records = []
+    for run_dir, config in load.complete_runs(root, experiment):
+        if ((profile is not None and config.profile != profile) or (arms is not None and config.arm not in arms)
+                or (seeds is not None and config.seed not in seeds)):
+            continue
+        e = config.env
+        acts = _policy_acts(run_dir, config, student_view_fn(TASK, ColorMazeEnv(1, e.grid_size, e.margin_size, seed=0),
+                                                              config))
+        grids = {"held_out": eval_grids(config),
+                 "training": make_mazes(e.n_envs, e.grid_size, e.margin_size,
+                                        seed=training_maze_seed(config))[: config.eval.n_mazes]}
+        for policy, act in acts.items():
+            for mazes in MAZE_SETS:
+                for mode in MODES:
+                    env = ColorMazeEnv.from_grids(grids[mazes], margin_size=e.margin_size, quirks=e.quirks)
+                    torch.manual_seed(seed)
+                    det = mode == "deterministic"
+                    df = evaluate(lambda obs: act(obs, det), env, n_steps=n_steps or config.eval.n_steps)
+                    records.append(dict(arm=config.arm, seed=config.seed, policy=policy, mazes=mazes, mode=mode,
+                                        n_mazes=len(df), success=float(df["success"].mean()),
+                                        path_share=float((df["route"] == "path").mean()),
+                                        detour_share=float((df["route"] == "detour").mean()),
+                                        running_share=float((df["outcome"] == "running").mean())))
+    cols = ["arm", "seed", "policy", "mazes", "mode", "n_mazes", "success", "path_share", "detour_share",
+            "running_share"]
+    if not records:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame(records)[cols].sort_values(["arm", "seed", "policy", "mazes", "mode"]).reset_index(drop=True)
+
+
+def policy_modes_summary(modes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`policy_modes_table` averaged over seeds: one row per ``arm, policy, mazes``, the mean success of each
+    mode (``deterministic``, ``stochastic``) and the number of seeds (``n``)."""
+    if modes.empty:
+        return pd.DataFrame(columns=["arm", "policy", "mazes", "n", *MODES])
+    wide = modes.pivot_table(index=["arm", "policy", "mazes"], columns="mode", values="success", aggfunc="mean")
+    n = modes.groupby(["arm", "policy", "mazes"])["seed"].nunique().rename("n")
+    out = wide.join(n).reset_index()
+    return out[["arm", "policy", "mazes", "n", *[m for m in MODES if m in out]]]

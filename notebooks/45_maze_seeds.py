@@ -69,6 +69,28 @@ if schedule is not None:
     display(fig)
 
 # %% [markdown]
+# ### 1b. A deterministic stall, or over-fitting to the training mazes?
+#
+# Every reported evaluation takes the arg-max action. Here the stored models are evaluated again with sampled actions
+# (torch seeded), on the held-out mazes and on mazes of each run's own training set, beside the arg-max
+# (`color_maze.readings.policy_modes_table`; its deterministic held-out rows are the reported evaluation, recomputed).
+# A policy over-fitted to its training mazes succeeds on those and fails on held-out ones; a policy whose arg-max
+# stalls fails deterministically on both while its samples succeed. The same runs of the reduced profile (`main`,
+# same arms and seeds) are the contrast.
+
+# %%
+if schedule is not None:
+    arms = sorted(set(schedule["arm"]))
+    modes = pd.concat([readings.policy_modes_table(root, e, io.study_profile(e, profile), arms=arms,
+                                                   seeds=sorted(set(schedule["seed"]))).assign(study=name)
+                       for name, e in (("authors", "main_release_schedule"), ("reduced", "main"))], ignore_index=True)
+    modes = modes[["study", *[c for c in modes.columns if c != "study"]]]
+    print("saved", io.save_table(modes, out, "main_release_schedule_modes"))
+    summary = pd.concat([readings.policy_modes_summary(d).assign(study=name) for name, d in modes.groupby("study")],
+                        ignore_index=True)
+    display(summary[["study", *[c for c in summary.columns if c != "study"]]])
+
+# %% [markdown]
 # ## 2. What a seed decides: network seed x maze seed
 
 # %%

@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 from study.config import ExperimentConfig, ImitationConfig, PPOConfig
 from study.registry import DEFAULT_TASK, get_task, task_names
+from study.task import base_experiment
 
 # ---------------------------------------------------------------------------------------------------------- arms
 
@@ -130,7 +131,7 @@ def task_of(experiment: str) -> str:
     """The task of an experiment name: a named experiment's task; a tagged copy ``<experiment>-<tag>`` is its base
     experiment's. ``ValueError`` naming ``experiment`` for any other name."""
     table = experiments()
-    base = experiment if experiment in table else experiment.split("-")[0]
+    base = experiment if experiment in table else base_experiment(experiment)
     if base not in table:
         raise ValueError(f"experiment: unknown experiment {experiment!r}; allowed: {', '.join(table)} "
                          "(or <experiment>-<tag>)")
@@ -180,8 +181,7 @@ def experiment_profile(experiment: str, profile: str) -> str:
     authors' schedule, ``release``, whatever ``make reproduce`` runs), else ``profile`` itself (``smoke`` stays smoke)."""
     if profile != "default":
         return profile
-    base = experiment.split("-")[0]
-    return get_task(task_of(experiment)).experiment_profiles.get(base, profile)
+    return get_task(task_of(experiment)).experiment_profiles.get(base_experiment(experiment), profile)
 
 
 def experiment_arms(experiment: str) -> tuple[str, ...]:

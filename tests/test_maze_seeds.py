@@ -215,3 +215,41 @@ def test_the_report_renders_every_kind_of_task_table():
 
     main_text = report.table_markdown(main_table(_grid_eval({(0, 0): 0.5, (1, 0): 1.0})))
     assert main_text == report.main_table_markdown(main_table(_grid_eval({(0, 0): 0.5, (1, 0): 1.0})))
+
+
+def test_policy_modes_recompute_the_reported_evaluation_and_are_seeded():
+    root = REPO / "results" / "runs"
+    eval_df, _ = io.load_eval(root, "main", "default")
+    if eval_df is None:
+        pytest.skip("no committed main runs")
+    modes = readings.policy_modes_table(root, "main", "default", arms=("sitt_release", "bc"), seeds=(0, 1))
+    assert set(modes["arm"]) == {"sitt_release", "bc"} and set(modes["seed"]) == {0, 1}
+    assert set(modes[modes["arm"] == "bc"]["policy"]) == {"student"}
+    assert len(modes) == 2 * (2 + 1) * len(readings.MAZE_SETS) * len(readings.MODES)
+    reported = eval_df.groupby(["arm", "seed", "policy"], observed=True)["success"].mean()
+    det = modes[(modes["mazes"] == "held_out") & (modes["mode"] == "deterministic")]
+    for _, row in det.iterrows():
+        assert row["success"] == pytest.approx(reported[(row["arm"], row["seed"], row["policy"])])
+    assert np.allclose(modes["path_share"] + modes["detour_share"], modes["success"])
+    again = readings.policy_modes_table(root, "main", "default", arms=("sitt_release", "bc"), seeds=(0, 1))
+    pd.testing.assert_frame_equal(modes, again)
+
+
+def test_policy_modes_refuse_a_kind_without_a_stored_student_policy():
+    root = REPO / "results" / "runs"
+    if not list((root / "main" / "hlrl").glob("seed_*/COMPLETE")):
+        pytest.skip("no committed hlrl runs")
+    with pytest.raises(ValueError, match="kind 'hlrl'.*allowed: sitt, bc, dagger"):
+        readings.policy_modes_table(root, "main", arms=("hlrl",), seeds=(0,))
+
+
+def test_policy_modes_summary_averages_each_mode_over_seeds():
+    modes = pd.DataFrame([
+        dict(arm="a", seed=s, policy="teacher", mazes="held_out", mode=m, success=v)
+        for s, m, v in [(0, "deterministic", 0.0), (1, "deterministic", 0.5), (0, "stochastic", 1.0),
+                        (1, "stochastic", 0.5)]])
+    out = readings.policy_modes_summary(modes)
+    assert out.to_dict("records") == [dict(arm="a", policy="teacher", mazes="held_out", n=2, deterministic=0.25,
+                                           stochastic=0.75)]
+    assert list(readings.policy_modes_summary(modes.iloc[:0]).columns) == ["arm", "policy", "mazes", "n",
+                                                                        *readings.MODES]
