@@ -210,8 +210,8 @@ def policy_modes_table(root: str | Path, experiment: str, profile: str | None = 
                 or (seeds is not None and config.seed not in seeds)):
             continue
         e = config.env
-        acts = _policy_acts(run_dir, config, student_view_fn(TASK, ColorMazeEnv(1, e.grid_size, e.margin_size, seed=0),
-                                                              config))
+        view_env = ColorMazeEnv(1, e.grid_size, e.margin_size, seed=0)  # only its student_obs is used
+        acts = _policy_acts(run_dir, config, student_view_fn(TASK, view_env, config))
         grids = {"held_out": eval_grids(config),
                  "training": make_mazes(e.n_envs, e.grid_size, e.margin_size,
                                         seed=training_maze_seed(config))[: config.eval.n_mazes]}
