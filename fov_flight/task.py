@@ -188,11 +188,12 @@ _STUDENT_NET_ARCH = (64, 64)
 #   4x steps (7.86M), 10 epochs, seed 100: 0.195; 4x steps, 5 epochs, seeds 100-101: 0.255, 0.215;
 #   one change at a time, seed 100, 1.97M steps: k_nearest 8 0.175, min_passage_width 1.5 0.165, lr 1e-3 0.20,
 #   collision_penalty 25 0.01 (it learns to stop: 0.155 collide, the rest time out), gamma 0.995 0.15,
-#   max_speed 2 0.27, 8 pillars (k_nearest 8) 0.34.
+#   max_speed 2 0.27, 8 pillars (k_nearest 8) 0.34; both together 0.415, and at 4x steps (7.86M, 10 epochs) 0.91
+#   (164 s with both cores busy): the first setting that learns as the probe did.
 # Diagnosis of the 7.86M-step teacher (seed 100, 200 held-out worlds): 51 successes, 149 pillar collisions, no wall
 # collision, crashes at x ~ 12 m at 2.6 m/s: it flies fast and does not learn to avoid pillars. None of the single
-# changes above closes the gap to the probe (0.9 at 7M steps); next: combinations (fewer pillars, lower top
-# speed) at 4x steps, and a larger policy network.
+# change closes the gap to the probe (0.9 at 7M steps); 8 pillars, top speed 2 m/s and 7.86M steps together
+# do (seed 100). Next: that setting on seeds 100-104, then the SITT arms on it.
 #
 # Schedule: the probe (256 envs x 128 steps, minibatch 8192, 10 epochs, lr 5e-4, initial log-std -0.5), which
 # reached 90% plain-teacher success at 7M steps on a similar corridor (K=8, 12 rays); a lost branch's probe (256 x 64,
