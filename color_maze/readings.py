@@ -167,7 +167,7 @@ def last_iteration_table(progress: pd.DataFrame, eval_df: pd.DataFrame, arms: Se
 #: how :func:`policy_modes_table` picks actions: the arg-max (what every reported evaluation does) or a sample
 MODES = ("deterministic", "stochastic")
 #: the mazes :func:`policy_modes_table` evaluates on: the study's held-out mazes, or the first ``eval.n_mazes`` of the
-#: run's own training mazes (``make_mazes(env.n_envs, ..., seed=training_maze_seed(config))``, as the run trained)
+#: run's own training mazes (those of ``TASK.train_env(config)``, the env the run trained on)
 MAZE_SETS = ("held_out", "training")
 
 
@@ -199,9 +199,9 @@ def policy_modes_table(root: str | Path, experiment: str, profile: str | None = 
     the first episodes; ``running``: still going at the horizon), ordered by arm, seed, policy, mazes, mode."""
     import torch
 
-    from color_maze import ColorMazeEnv, make_mazes
+    from color_maze import ColorMazeEnv
     from color_maze.evaluate import evaluate
-    from color_maze.task import TASK, eval_grids, training_maze_seed
+    from color_maze.task import TASK, eval_grids
     from study.task import student_view_fn
 
     records = []
@@ -210,11 +210,9 @@ def policy_modes_table(root: str | Path, experiment: str, profile: str | None = 
                 or (seeds is not None and config.seed not in seeds)):
             continue
         e = config.env
-        view_env = ColorMazeEnv(1, e.grid_size, e.margin_size, seed=0)  # only its student_obs is used
-        acts = _policy_acts(run_dir, config, student_view_fn(TASK, view_env, config))
-        grids = {"held_out": eval_grids(config),
-                 "training": make_mazes(e.n_envs, e.grid_size, e.margin_size,
-                                        seed=training_maze_seed(config))[: config.eval.n_mazes]}
+        train_env = TASK.train_env(config)  # the run's training mazes, as it trained
+        acts = _policy_acts(run_dir, config, student_view_fn(TASK, train_env, config))
+        grids = {"held_out": eval_grids(config), "training": np.asarray(train_env.grids)[: config.eval.n_mazes]}
         for policy, act in acts.items():
             for mazes in MAZE_SETS:
                 for mode in MODES:

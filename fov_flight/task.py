@@ -191,7 +191,7 @@ _STUDENT_NET_ARCH = (64, 64)
 #   max_speed 2 0.27, 8 pillars (k_nearest 8) 0.34; both together 0.415, and at 4x steps (7.86M, 10 epochs) 0.91
 #   (164 s with both cores busy): the first setting that learns as the probe did.
 # Diagnosis of the 7.86M-step teacher (seed 100, 200 held-out worlds): 51 successes, 149 pillar collisions, no wall
-# collision, crashes at x ~ 12 m at 2.6 m/s: it flies fast and does not learn to avoid pillars. None of the single
+# collision, crashes at x ~ 12 m at 2.6 m/s: it flies fast and does not learn to avoid pillars. No single
 # change closes the gap to the probe (0.9 at 7M steps); 8 pillars, top speed 2 m/s and 7.86M steps together
 # do (seed 100). Next: that setting on seeds 100-104, then the SITT arms on it.
 #
