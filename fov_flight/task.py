@@ -254,8 +254,9 @@ MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", 
              "bc_scan360", "bc_teacher_obs")
 EXPERIMENTS: dict[str, tuple[str, ...]] = {
     MAIN: MAIN_ARMS,
-    # the tuning probes: the plain teacher (the PPO schedule), without_alignment (the alignment), the two SITT arms
-    TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release"),
+    # the tuning probes: the plain teacher (the PPO schedule), without_alignment (the alignment), the two SITT arms,
+    # and BC with each view (whether the field of view, not the scan representation, is what limits the student)
+    TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release", "bc", "bc_scan360", "bc_teacher_obs"),
 }
 
 # ------------------------------------------------------------------------------------------------------- metrics

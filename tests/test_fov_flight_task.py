@@ -46,7 +46,8 @@ DEFAULT_HELD_OUT_SHA = "ecca17949a0b9258da6bba4ac67d52beef6fdafbccb319eafcf8b5f4
 
 def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
-    assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release")}
+    assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release",
+                                                                 "bc", "bc_scan360", "bc_teacher_obs")}
     assert TASK.tuning_experiments == (TUNING,) and TASK.sweeps == ()  # no plan until the profile is tuned
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
     assert {"smoke", "default"} <= set(TASK.profiles)
