@@ -21,9 +21,9 @@
 # often than every baseline's (paper Table 1: BC 0.05, DAgger 0.08, HLRL 0.31, DWBC 0.35, COSIL 0.30,
 # without alignment 0.38, SITT 0.46, as read by a third party).
 #
-# **How the analogue differs from the paper's task.** It is a top-down 2D corridor (25 m x 9 m, 12 circular
+# **How the analogue differs from the paper's task.** It is a top-down 2D corridor (25 m x 9 m, 8 circular
 # pillars, a guaranteed passage), not Flightmare's 3D volume; the body is a point mass with a heading (world-frame
-# acceleration and yaw rate as actions, speed bounded), not a quadrotor's dynamics; the student sees a 16-ray depth
+# acceleration and yaw rate as actions, speed bounded by 2 m/s), not a quadrotor's dynamics; the student sees a 16-ray depth
 # scan over 90 degrees around the heading (pillars and walls) plus its own state, not RGB images through a frozen
 # DINOv2 encoder; the teacher sees the K nearest pillars. Success is crossing the far end of the corridor within the
 # time limit, on a fixed set of held-out worlds (the same for every arm and seed). Two control students bound the
@@ -185,7 +185,7 @@ if progress is not None:
 # %%
 tuning = tables.tuning_table(root, TASK.name, profile)
 if tuning is None:
-    print(f"no tuning probes under {root} yet: the default profile is PROVISIONAL")
+    print(f"no tuning probes under {root}: the search is recorded in the comment above DEFAULT_PROFILE")
 else:
     print("saved", io.save_table(tuning, out, "fov_flight_tuning"))
     display(tuning)

@@ -32,13 +32,13 @@ from study.config import ExperimentConfig, ImitationConfig  # noqa: E402
 from study.params import check_notebook_parameters, notebook_defaults  # noqa: E402
 from study.presets import COMMON_ARMS, PLAIN, experiment_configs, preset  # noqa: E402
 from study.registry import get_task  # noqa: E402
-from study.task import check_rows, student_view_fn  # noqa: E402
+from study.task import SweepPlan, check_rows, student_view_fn  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: the default held-out set's fingerprint: 200 worlds of FlightConfig() from seed 20250311 (pins the generator; every
+#: the default held-out set's fingerprint: 200 worlds of the profiles' world (8 pillars) from seed 20250311 (pins the generator; every
 #: committed run's provenance records it as eval_set_sha256)
-DEFAULT_HELD_OUT_SHA = "ecca17949a0b9258da6bba4ac67d52beef6fdafbccb319eafcf8b5f49d8c49a9"
+DEFAULT_HELD_OUT_SHA = "82600097ce13419e25ea847345cfeb0e927fa4c8bd31195361cf1f0f71e34dd8"
 
 
 # ------------------------------------------------------------------------------------------------ configs
@@ -48,7 +48,7 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
     assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release",
                                                                  "bc", "bc_scan360", "bc_teacher_obs")}
-    assert TASK.tuning_experiments == (TUNING,) and TASK.sweeps == ()  # no plan until the profile is tuned
+    assert TASK.tuning_experiments == (TUNING,) and TASK.sweeps == (SweepPlan((MAIN,), None, "0-9"),)
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
     assert {"smoke", "default"} <= set(TASK.profiles)
     for name in MAIN_ARMS:  # the common arms are reused as they are, except sitt_paper's robot-task lambda1
@@ -56,6 +56,7 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
             assert ARMS[name] == COMMON_ARMS[name]
     paper = preset(MAIN, "sitt_paper", 0, "default").sitt_config()
     assert (paper.reward_sign, paper.reward_coef, paper.update_term, paper.kl_grad_log_std) == (-1, 0.05, "kl", True)
+    assert paper.update_weight == 0.1  # lambda2, chosen on the tuning seeds
     release = preset(MAIN, "sitt_release", 0, "default").sitt_config()
     assert (release.reward_sign, release.reward_coef, release.update_term) == (1, 1.9, "feature_l1")
     for arm in MAIN_ARMS:  # every SITT arm shares the profile's alignment schedule
@@ -67,10 +68,12 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
 
 def test_default_profile_budget_and_schedule():
     c = preset(MAIN, "without_alignment", 0, "default")
-    assert c.rollout_size == 256 * 128 and c.total_timesteps == 60 * c.rollout_size
-    assert (c.ppo.batch_size, c.ppo.n_epochs, c.ppo.learning_rate, c.ppo.ent_coef) == (8192, 10, 5e-4, 0.0)
+    assert c.rollout_size == 256 * 128 and c.total_timesteps == 240 * c.rollout_size
+    assert (c.ppo.batch_size, c.ppo.n_epochs, c.ppo.learning_rate, c.ppo.ent_coef) == (8192, 5, 5e-4, 0.0)
+    assert (c.env.n_pillars, c.env.k_nearest, c.env.max_speed) == (8, 8, 2.0)
+    assert preset(MAIN, "bc", 0, "smoke").env.flight == c.env.flight  # CI's smoke runs fly the same worlds' geometry
     assert c.imitation.student_net_arch == [64, 64] and TASK.policy_kwargs == {"log_std_init": -0.5}
-    assert "PROVISIONAL" in PROFILES["default"].description
+    assert "tuned on seeds 100-104" in PROFILES["default"].description
     assert c.eval == FlightEvalConfig() and c.eval.n_worlds == 200
 
 
@@ -146,7 +149,8 @@ def test_a_control_arm_is_its_own_run_and_imitates_the_standard_teacher_run():
 
 
 def test_the_held_out_set_is_one_for_every_arm_and_seed_with_its_fingerprint():
-    reference = generate_worlds(200, FlightConfig(), seed=20250311)  # the documented recipe, called directly
+    world = FlightConfig(n_pillars=8, k_nearest=8, max_speed=2.0)  # the profiles' world (fov_flight.task._WORLD)
+    reference = generate_worlds(200, world, seed=20250311)  # the documented recipe, called directly
     assert worlds_sha256(reference) == DEFAULT_HELD_OUT_SHA
     shas = {TASK.held_out(preset(MAIN, arm, seed, "default")).sha256 for arm in MAIN_ARMS for seed in (0, 7, 9)}
     assert shas == {DEFAULT_HELD_OUT_SHA}
@@ -159,8 +163,9 @@ def test_the_held_out_set_is_one_for_every_arm_and_seed_with_its_fingerprint():
     assert TASK.held_out(c.override({"env.n_envs": 8, "env.pool_size": 50})).sha256 == DEFAULT_HELD_OUT_SHA
     assert TASK.held_out(c.override({"eval.world_seed": 5})).sha256 != DEFAULT_HELD_OUT_SHA
     assert TASK.held_out(c.override({"env.n_pillars": 10, "env.k_nearest": 10})).sha256 != DEFAULT_HELD_OUT_SHA
+    assert TASK.held_out(c.override({"env.max_speed": 3.0})).sha256 == DEFAULT_HELD_OUT_SHA  # the body: same worlds
     fewer = TASK.held_out(c.override({"eval.n_worlds": 20}))
-    np.testing.assert_array_equal(fewer.data.radii, generate_worlds(20, FlightConfig(), seed=20250311).radii)
+    np.testing.assert_array_equal(fewer.data.radii, generate_worlds(20, world, seed=20250311).radii)
     # each call hands out a copy: a caller cannot change the set
     held.data.radii[:] = 0.0
     assert TASK.held_out(c).sha256 == DEFAULT_HELD_OUT_SHA
@@ -171,7 +176,7 @@ def test_training_worlds_come_from_the_run_seed_and_never_hold_a_held_out_world(
     a, b, other = TASK.train_env(c), TASK.train_env(c), TASK.train_env(c.replace(seed=3))
     assert len(a.worlds) == 32 and a.num_envs == 16
     assert worlds_sha256(a.worlds) == worlds_sha256(b.worlds) != worlds_sha256(other.worlds)
-    assert worlds_sha256(a.worlds) == worlds_sha256(FovFlightEnv(16, FlightConfig(), seed=2, pool_size=32).worlds)
+    assert worlds_sha256(a.worlds) == worlds_sha256(FovFlightEnv(16, c.env.flight, seed=2, pool_size=32).worlds)
     held = TASK.held_out(c)
     prov = TASK.provenance(c, a, held)
     assert prov["eval_worlds_sha256"] == held.sha256 and prov["n_train_worlds"] == 32
@@ -188,9 +193,11 @@ def test_training_worlds_come_from_the_run_seed_and_never_hold_a_held_out_world(
 
 def test_evaluate_rows_equal_fov_flight_evaluate_one_row_per_held_out_world():
     c = preset(MAIN, "bc", 0, "default")
-    pilot = ScriptedPilot(FlightConfig(), yaw="along_velocity")
+    world = FlightConfig(n_pillars=8, k_nearest=8, max_speed=2.0)  # the profiles' world (fov_flight.task._WORLD)
+    assert c.env.flight == world
+    pilot = ScriptedPilot(world, yaw="along_velocity")
     rows, arrays = TASK.evaluate(c, pilot)
-    reference, traj = evaluate(pilot, generate_worlds(200, FlightConfig(), seed=20250311), FlightConfig())
+    reference, traj = evaluate(pilot, generate_worlds(200, world, seed=20250311), world)
     reference.attrs.clear()
     pd.testing.assert_frame_equal(rows, reference)
     assert list(rows.columns) == COLUMNS and len(rows) == 200
@@ -318,7 +325,7 @@ def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
         assert load_provenance(smoke_store / MAIN / arm / "seed_0")["teacher_run"]["run_id"] == \
             f"{MAIN}/without_alignment/seed_0"
     dims = {arm: load_student(smoke_store / MAIN / arm / "seed_0").observation_space.shape for arm in VIEW_ARMS}
-    assert dims == {"bc": (22,), "bc_scan360": (70,), "bc_teacher_obs": (TASK.env_config().obs_dim,)}
+    assert dims == {"bc": (22,), "bc_scan360": (70,), "bc_teacher_obs": (preset(MAIN, "bc", 0, "smoke").env.obs_dim,)}
     fresh = load_student(smoke_store / MAIN / "bc_teacher_obs" / "seed_0")
     assert not getattr(fresh.encoder, "copied_from_teacher", False)  # learns from scratch, not the teacher's copy
 
