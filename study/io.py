@@ -285,11 +285,18 @@ def open_experiment(
     return root, out, eval_df
 
 
+#: floats of a saved table keep 10 significant digits: the same runs give the same file on any machine (the last
+#: digits of a float sum depend on the CPU's summation order; every committed table was seen to move there between
+#: two machines), and no table reports more than 4
+TABLE_FLOAT_FORMAT = "%.10g"
+
+
 def save_table(df: pd.DataFrame, out: str | Path, name: str) -> Path:
-    """Write ``<out>/tables/<name>.csv`` (directories created); returns the path."""
+    """Write ``<out>/tables/<name>.csv`` (directories created; floats as :data:`TABLE_FLOAT_FORMAT`); returns the
+    path."""
     path = Path(out) / "tables" / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False)
+    df.to_csv(path, index=False, float_format=TABLE_FLOAT_FORMAT)
     return path
 
 

@@ -121,6 +121,23 @@ def _profile_lines() -> list[str]:
     return out
 
 
+def _task_sections(tables: Path) -> list[str]:
+    """The main table of every task but the maze (whose sections are above) that has a sweep plan and a written main
+    table (``<tables>/<first experiment>.csv``, as :func:`study.report.build_report` saves it): heading
+    :attr:`~study.task.Task.main_title`, the task's note, the table."""
+    from study.registry import get_task, task_names  # noqa: PLC0415
+
+    lines: list[str] = []
+    for name in task_names():
+        task = get_task(name)
+        path = tables / f"{next(iter(task.experiments))}.csv"
+        if name == DEFAULT_TASK or not task.sweeps or not path.exists():
+            continue
+        lines += ["", f"### {task.main_title}", "", f"Task `{name}` (table `{path.as_posix()}`). {task.main_note}",
+                  "", main_table_markdown(pd.read_csv(path), task.main_labels).rstrip()]
+    return lines
+
+
 def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, extra: str = "") -> str:
     """The README's results section (markdown, between :data:`BEGIN` and :data:`END`) from ``tables`` (the CSVs the
     notebooks wrote) and the runs under ``runs_root``. ``extra``: the findings in words (markdown), put under a
@@ -173,6 +190,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
         path = tables / f"{name}.csv"
         if path.exists():
             lines += ["", f"### {title}", "", comparison_markdown(pd.read_csv(path)).rstrip()]
+    lines += _task_sections(tables)
     claims = tables / "claims.csv"
     if claims.exists():
         lines += ["", "### Claims", "", "Rules in `study/claims.py` (a verdict needs at least 3 seeds and a CI "

@@ -89,3 +89,17 @@ def test_missing_markers_or_runs_are_named(tmp_path, runs):
     with pytest.raises(ValueError, match="^runs_root:"):
         readme.readme_section(tmp_path / "tables", tmp_path / "empty")
     assert readme.main(["--readme", str(path), "--tables", str(tmp_path / "tables"), "--runs", str(runs)]) == 2
+
+
+def test_a_task_with_a_sweep_plan_and_a_main_table_gets_its_section(tmp_path, runs):
+    from fov_flight.task import MAIN, TASK as FLIGHT
+
+    tables = _tables(tmp_path)
+    assert FLIGHT.main_title not in readme.readme_section(tables, runs)  # no table written: no section
+    pd.DataFrame([dict(arm="sitt_paper", policy="student", n_seeds=3, success_mean=0.25, success_ci_low=0.2,
+                       success_ci_high=0.3, success_iqm=0.25, velocity_angle_mean=91.0, velocity_angle_ci_low=89.0,
+                       velocity_angle_ci_high=93.0)]).to_csv(tables / f"{MAIN}.csv", index=False)
+    section = readme.readme_section(tables, runs)
+    assert f"### {FLIGHT.main_title}" in section and FLIGHT.main_note in section
+    assert "| sitt_paper | student | 3 | 0.25 [0.20, 0.30] | 0.25 | 91.00 [89.00, 93.00] |" in section
+    assert section.index(FLIGHT.main_title) > section.index("### Main experiment")

@@ -517,3 +517,15 @@ def test_settle_steps_finds_where_the_curve_stays_up():
     assert got.loc[("without_alignment", 0), "settle_step"] == 300  # NaN = no finished episode = 0
     with pytest.raises(ValueError, match="progress: missing column 'rollout/success_rate'"):
         tables.settle_steps(pd.DataFrame(rows).drop(columns="rollout/success_rate"))
+
+
+def test_saved_tables_do_not_depend_on_the_last_float_digits(tmp_path):
+    """Two machines summing in another order differ in the last bits; the saved table must not."""
+    from study import io
+
+    a = pd.DataFrame(dict(arm=["x"], value=[1.0394131632218664], n=[3]))
+    b = pd.DataFrame(dict(arm=["x"], value=[1.0394131632218662], n=[3]))
+    text_a = io.save_table(a, tmp_path / "a", "t").read_text()
+    text_b = io.save_table(b, tmp_path / "b", "t").read_text()
+    assert text_a == text_b == "arm,value,n\nx,1.039413163,3\n"
+    assert pd.read_csv(tmp_path / "a" / "tables" / "t.csv")["value"].iloc[0] == pytest.approx(a["value"].iloc[0])
