@@ -103,6 +103,22 @@ class FlatGrid(gym.ObservationWrapper):
         return flatten_full(observation["image"][None])[0]
 
 
+class NavigationActions(gym.ActionWrapper):
+    """MiniGrid's action space cut to its first ``n`` actions: ``Discrete(3)`` keeps ``left`` (0), ``right`` (1) and
+    ``forward`` (2), the only ones that do anything in the lava envs (``pickup``, ``drop``, ``toggle`` and ``done``
+    leave the state as it is and cost a step). The kept actions keep their numbers, so a policy trained on the cut
+    space acts unchanged in MiniGrid's own env (the evaluation's)."""
+
+    def __init__(self, env: gym.Env, n: int = 3):
+        super().__init__(env)
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= env.action_space.n:
+            raise ValueError(f"actions: got {n!r}; allowed: an integer in 1-{env.action_space.n}")
+        self.action_space = gym.spaces.Discrete(n)
+
+    def action(self, action):
+        return int(action)
+
+
 class Outcome(gym.Wrapper):
     """Adds ``info["success"]`` (the agent stepped onto the goal) and ``info["lava"]`` (onto lava) as 0.0/1.0 on the
     step that ends an episode (terminated or truncated), read from the cell under the agent in MiniGrid's grid."""
@@ -137,10 +153,11 @@ class LevelStream(gym.Wrapper):
 
 
 def make_env(env_id: str, stream_seed: int | None = None, monitor: bool = True, view_size: int | None = None,
-             fast: bool = True) -> gym.Env:
+             fast: bool = True, actions: int | None = None) -> gym.Env:
     """One env as in the module docstring (``stream_seed`` None: no :class:`LevelStream`, the caller seeds resets;
     ``monitor``: add SB3's ``Monitor`` with :data:`INFO_KEYWORDS`; ``view_size``: MiniGrid's ``agent_view_size``,
-    None: the env's own; ``fast``: :func:`skip_partial_view`)."""
+    None: the env's own; ``fast``: :func:`skip_partial_view`; ``actions``: keep MiniGrid's first ``actions`` actions
+    (:class:`NavigationActions`), None: all 7)."""
     from minigrid.wrappers import FullyObsWrapper  # noqa: PLC0415
     from stable_baselines3.common.monitor import Monitor  # noqa: PLC0415
 
@@ -150,6 +167,8 @@ def make_env(env_id: str, stream_seed: int | None = None, monitor: bool = True, 
     if fast:
         skip_partial_view(base)
     env: gym.Env = Outcome(FlatGrid(FullyObsWrapper(base)))
+    if actions is not None:
+        env = NavigationActions(env, actions)
     if stream_seed is not None:
         env = LevelStream(env, stream_seed)
     if monitor:
@@ -192,29 +211,33 @@ class MiniGridVecEnv(VecEnvWrapper):
         return student_obs(obs, self.width, self.height, self.view_size)
 
 
-def _factory(env_id: str, stream_seed: int | None, view_size: int | None) -> Callable[[], gym.Env]:
+def _factory(env_id: str, stream_seed: int | None, view_size: int | None,
+             actions: int | None) -> Callable[[], gym.Env]:
     def make() -> gym.Env:
-        return make_env(env_id, stream_seed, view_size=view_size)
+        return make_env(env_id, stream_seed, view_size=view_size, actions=actions)
 
     return make
 
 
 def make_vec_env(env_id: str, n_envs: int, seed: int | None, vec_env: str = "dummy",
-                 stream_seeds: Sequence[int] | None = None, view_size: int | None = None) -> MiniGridVecEnv:
+                 stream_seeds: Sequence[int] | None = None, view_size: int | None = None,
+                 actions: int | None = None) -> MiniGridVecEnv:
     """``n_envs`` training envs (:func:`make_env`) in SB3's ``DummyVecEnv`` (``vec_env="dummy"``) or
     ``SubprocVecEnv`` (``"subproc"``), env ``i`` drawing its levels from :func:`train_stream_seed` ``(seed, i)``
     (or ``stream_seeds[i]``; ``seed=None`` and no ``stream_seeds``: resets are seeded by the caller); ``view_size``:
-    MiniGrid's ``agent_view_size`` (None: the env's own, 7)."""
+    MiniGrid's ``agent_view_size`` (None: the env's own, 7); ``actions``: MiniGrid's first ``actions`` actions only
+    (:class:`NavigationActions`; None: all 7)."""
     if vec_env not in VEC_ENVS:
         raise ValueError(f"vec_env: got {vec_env!r}; allowed: {', '.join(VEC_ENVS)}")
     geometry = env_geometry(env_id, view_size)
     if stream_seeds is None:
         stream_seeds = [None if seed is None else train_stream_seed(seed, i) for i in range(n_envs)]
-    factories = [_factory(env_id, s, view_size) for s in stream_seeds]
+    factories = [_factory(env_id, s, view_size, actions) for s in stream_seeds]
     venv = DummyVecEnv(factories) if vec_env == "dummy" else SubprocVecEnv(factories, start_method="forkserver")
     return MiniGridVecEnv(venv, env_id, geometry["width"], geometry["height"], geometry["view_size"])
 
 
-__all__ = ["FlatGrid", "HELD_OUT_STREAM", "INFO_KEYWORDS", "LAVA_ENVS", "LevelStream", "MiniGridVecEnv", "Outcome",
+__all__ = ["FlatGrid", "HELD_OUT_STREAM", "INFO_KEYWORDS", "LAVA_ENVS", "LevelStream", "MiniGridVecEnv",
+           "NavigationActions", "Outcome",
            "TRAIN_STREAM", "VEC_ENVS", "env_geometry", "env_kwargs", "held_out_level_seeds", "make_env", "make_vec_env",
            "register", "skip_partial_view", "train_stream_seed"]

@@ -24,6 +24,9 @@ from study.task import HeldOut, Metric, TableMetric, Task, arrays_sha256
 DEFAULT_ENV_ID = "MiniGrid-LavaCrossingS9N1-v0"
 #: MiniGrid's agent_view_size must be odd and >= 3; 15 covers the largest lava grid (11 x 11) from any cell
 VIEW_SIZES = (3, 5, 7, 9, 11, 13, 15)
+#: the action spaces a training env may have: MiniGrid's 7 actions, or its first 3 (left, right, forward: the only
+#: ones that change anything in a lava env; minigrid_lava.env.NavigationActions)
+ACTION_COUNTS = (3, 7)
 
 # ------------------------------------------------------------------------------------------------------- configs
 
@@ -35,7 +38,9 @@ class MiniGridEnvConfig:
     draws its levels from its own stream (:func:`minigrid_lava.env.train_stream_seed`).
 
     ``view_size``: the student's view, MiniGrid's ``agent_view_size`` (odd, 3 to 15; MiniGrid's default 7). The
-    teacher's observation does not depend on it.
+    teacher's observation does not depend on it. ``actions``: the policies' action space, MiniGrid's 7 actions or
+    its first 3 (left, right, forward; :class:`minigrid_lava.env.NavigationActions`): the other 4 do nothing in a
+    lava env. The held-out evaluation runs MiniGrid's own env either way (the 3 kept actions keep their numbers).
 
     Defaults: ``MiniGrid-LavaCrossingS9N1-v0`` (one lava river with one gap, 9 x 9 grid, MiniGrid's 7 x 7 view):
     of MiniGrid's lava envs, the smallest in which the partial view matters. In the probe
@@ -51,6 +56,7 @@ class MiniGridEnvConfig:
     n_envs: int = 16
     vec_env: str = "dummy"
     view_size: int = 7
+    actions: int = 7
 
     def validate(self) -> "MiniGridEnvConfig":
         from minigrid_lava.env import VEC_ENVS  # noqa: PLC0415
@@ -62,6 +68,8 @@ class MiniGridEnvConfig:
             fail("env.view_size", self.view_size, f"an odd integer in 3-15 ({', '.join(map(str, VIEW_SIZES))})")
         if self.vec_env not in VEC_ENVS:
             fail("env.vec_env", self.vec_env, ", ".join(VEC_ENVS))
+        if not isinstance(self.actions, int) or isinstance(self.actions, bool) or self.actions not in ACTION_COUNTS:
+            fail("env.actions", self.actions, f"{' or '.join(map(str, ACTION_COUNTS))} (MiniGrid's first actions)")
         return self
 
 
@@ -222,7 +230,8 @@ class MiniGridTask(Task):
         from minigrid_lava.env import make_vec_env  # noqa: PLC0415
 
         e = config.env
-        return make_vec_env(e.env_id, e.n_envs, config.seed, e.vec_env, view_size=e.view_size)
+        return make_vec_env(e.env_id, e.n_envs, config.seed, e.vec_env, view_size=e.view_size,
+                            actions=None if e.actions == 7 else e.actions)
 
     def held_out(self, config) -> HeldOut:
         from minigrid_lava.evaluate import level_layouts  # noqa: PLC0415

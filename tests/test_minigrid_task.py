@@ -110,6 +110,31 @@ def test_vec_env_student_obs_is_minigrid_s_view_of_every_env():
     env.close()
 
 
+def test_three_actions_step_as_minigrid_s_first_three():
+    """env.actions=3: the training env's space is Discrete(3) and each kept action moves the agent exactly as the
+    same action of MiniGrid's own env (same level, same random action sequence: same observations and rewards)."""
+    config = preset("minigrid_tuning", "plain_teacher", 100, "smoke").override({"env.actions": 3}).validate()
+    env = TASK.train_env(config)
+    assert env.action_space == gym.spaces.Discrete(3)
+    env.close()
+    cut = make_env(S9N1, stream_seed=9, monitor=False, actions=3)
+    own = make_env(S9N1, stream_seed=9, monitor=False)
+    assert cut.action_space.n == 3 and own.action_space.n == 7
+    assert np.array_equal(cut.reset()[0], own.reset()[0])
+    rng = np.random.default_rng(1)
+    moved = 0
+    for _ in range(400):
+        action = int(rng.integers(3))
+        ra, rb = cut.step(action), own.step(action)
+        assert np.array_equal(ra[0], rb[0]) and ra[1:4] == rb[1:4]
+        moved += action == FORWARD
+        if ra[2] or ra[3]:
+            assert np.array_equal(cut.reset()[0], own.reset()[0])
+    assert moved > 50
+    with pytest.raises(ValueError, match=r"^actions: got 8; allowed: an integer in 1-7"):
+        make_env(S9N1, actions=8)
+
+
 def test_skipping_minigrid_s_partial_view_changes_no_observation_reward_or_ending():
     fast = make_env(S9N1, stream_seed=5, fast=True)
     full = make_env(S9N1, stream_seed=5, fast=False)
@@ -302,6 +327,8 @@ def test_episode_metrics_and_summary():
     ("env.vec_env", "ray", "env.vec_env: got 'ray'; allowed: dummy, subproc"),
     ("env.view_size", 4, "env.view_size: got 4; allowed: an odd integer in 3-15"),
     ("env.view_size", True, "env.view_size: got True"),
+    ("env.actions", 4, "env.actions: got 4; allowed: 3 or 7"),
+    ("env.actions", True, "env.actions: got True; allowed: 3 or 7"),
     ("eval.n_levels", 0, "eval.n_levels: got 0; allowed: an integer >= 1"),
     ("eval.level_seed", -1, "eval.level_seed: got -1; allowed: an integer >= 0"),
     ("eval.max_steps", 0, "eval.max_steps: got 0; allowed: an integer >= 1"),
@@ -320,7 +347,7 @@ def test_configs_round_trip_and_unknown_fields_are_named():
     assert again == config and again.training_key() == config.training_key()
     data = config.to_dict()
     data["env"]["nope"] = 1
-    with pytest.raises(ValueError, match=r"^env\.nope: unknown field; allowed: env_id, n_envs, vec_env, view_size"):
+    with pytest.raises(ValueError, match=r"^env\.nope: unknown field; allowed: actions, env_id, n_envs, vec_env, view_size"):
         ExperimentConfig.from_dict(data)
     assert config.teacher_config() == preset("minigrid_main", "without_alignment", 2, "default")
 
