@@ -20,13 +20,14 @@ from occluded_drawer import figures as drawer_figures, tables as drawer_tables
 from occluded_drawer.scripted import hiding_controller, visible_controller
 from occluded_drawer.task import (
     ABLATION_EXPERIMENT, ABLATION_REFERENCE, ARMS, CLAIMS, DEFAULT_PROFILE, EXPERIMENTS, MAIN_EXPERIMENT,
-    PAPER_ABLATIONS, PROFILES, REPORTED_EXPERIMENTS, TASK, TRAJECTORY_KEYS, TUNING_EXPERIMENT, TUNING_PROBES,
+    PAPER_ABLATIONS, PAPER_SWITCHES, PROFILES, REPORTED_EXPERIMENTS, TASK, TRAJECTORY_KEYS, TUNING_EXPERIMENT, TUNING_PROBES,
     TUNING_SEEDS, DrawerEnvConfig, DrawerEvalConfig, default_drawer,
 )
 from study import claims, tables
 from study.config import ExperimentConfig
 from study.presets import COMMON_ARMS, PLAIN, experiment_configs, experiments, preset, task_of
 from study.registry import get_task
+from study.task import SweepPlan
 from study.run import evaluate_policies
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +49,8 @@ def test_the_task_is_registered_with_both_experiments():
     assert table[ABLATION_EXPERIMENT] == ("occluded_drawer", EXPERIMENTS[ABLATION_EXPERIMENT])
     assert table[TUNING_EXPERIMENT] == ("occluded_drawer", ("plain_teacher", "without_alignment", "sitt_paper"))
     assert task_of(MAIN_EXPERIMENT) == task_of(f"{ABLATION_EXPERIMENT}-probe") == "occluded_drawer"
-    assert TASK.sweeps == ()  # the provisional profile is in no sweep plan (make sweep trains none of it)
+    # the tuned design's plan: both reported experiments, every arm, seeds 0-9
+    assert TASK.sweeps == (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)
 
 
 # ------------------------------------------------------------------------------------------------------ configs
@@ -267,7 +269,10 @@ def test_profiles_and_the_tuning_plan():
     assert default.total_timesteps == 300 * default.rollout_size and default.ppo.ent_coef == 0.0
     assert (default.sitt_config().align_epochs, default.sitt_config().align_subset) == (10, 0.5)
     assert default.eval == DrawerEvalConfig() and default.eval.n_scenes == 256
-    assert "PROVISIONAL" in DEFAULT_PROFILE.description
+    assert "PROVISIONAL" not in DEFAULT_PROFILE.description and "tuned on seeds 100-104" in DEFAULT_PROFILE.description
+    assert PAPER_SWITCHES == dict(reward_coef=0.05, update_weight=0.1)  # lambda1 the paper's, lambda2 tuned
+    for arm in ("sitt_paper", *PAPER_ABLATIONS, "lambda1_0.025"):  # every paper-recipe arm shares lambda2
+        assert _config(arm, profile="default").sitt_config().update_weight == 0.1
     assert TUNING_SEEDS == (100, 101, 102, 103, 104) and len(TUNING_PROBES) >= 5
     for experiment, arms in EXPERIMENTS.items():  # every arm of every experiment builds under every profile
         for profile in PROFILES:
