@@ -123,7 +123,7 @@ MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", 
 TUNING = "minigrid_tuning"
 EXPERIMENTS: dict[str, tuple[str, ...]] = {
     "minigrid_main": MAIN_ARMS,
-    TUNING: ("plain_teacher", "without_alignment", "sitt_release", "sitt_paper"),
+    TUNING: ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper"),
 }
 
 # ------------------------------------------------------------------------------------------------------ profiles

@@ -358,7 +358,7 @@ def test_task_registration_arms_profiles_and_plan():
     assert all(TASK.arms[a] == COMMON_ARMS[a] for a in MAIN_ARMS)
     assert set(PROFILES) == {"smoke", "default"}
     assert TASK.sweeps == () and TASK.tuning_experiments == (TUNING,)  # no sweep plan until the profile is tuned
-    assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "sitt_release", "sitt_paper")
+    assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")
     for profile in PROFILES:
         configs = experiment_configs("minigrid_main", profile, [0, 1])
         assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in MAIN_ARMS]
