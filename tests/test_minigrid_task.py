@@ -23,10 +23,11 @@ from minigrid_lava.env import (HELD_OUT_STREAM, LevelStream, env_geometry, held_
                                make_vec_env, train_stream_seed)
 from minigrid_lava.evaluate import evaluate, level_layouts
 from minigrid_lava.oracle import FORWARD, LEFT, RIGHT, UNREACHABLE, Oracle, distances, layout_of, next_state
-from minigrid_lava.task import (LAVA_ENVS, MAIN_ARMS, PROFILES, TASK, TUNING, MiniGridEnvConfig, MiniGridEvalConfig,
+from minigrid_lava.task import (STUDY_ENV, LAVA_ENVS, MAIN_ARMS, PROFILES, TASK, TUNING, MiniGridEnvConfig, MiniGridEvalConfig,
                                 held_out_seeds, levels_sha256)
 from study.config import ExperimentConfig
 from study.presets import COMMON_ARMS, experiment_configs, preset, task_of
+from study.task import SweepPlan
 
 REPO = Path(__file__).resolve().parents[1]
 S9N1 = "MiniGrid-LavaCrossingS9N1-v0"
@@ -258,11 +259,11 @@ def test_held_out_set_is_the_same_for_every_arm_and_seed_and_fingerprinted():
     seeds = held_out_level_seeds(20250707, 100)
     assert np.array_equal(held.data["seeds"], seeds) and len(set(seeds.tolist())) == 100
     assert np.array_equal(held_out_seeds(configs[-1]), seeds)
-    assert held.sha256 == levels_sha256(seeds, level_layouts(S9N1, seeds))
+    assert held.sha256 == levels_sha256(seeds, level_layouts(STUDY_ENV["env_id"], seeds))
     # the fingerprint is of seeds and layouts: another level seed, or another env, changes it
     other = dataclasses.replace(configs[0], eval=MiniGridEvalConfig(level_seed=1))
     assert TASK.held_out(other).sha256 != held.sha256
-    assert levels_sha256(seeds, level_layouts("MiniGrid-LavaCrossingS9N2-v0", seeds)) != held.sha256
+    assert levels_sha256(seeds, level_layouts(S9N1, seeds)) != held.sha256
     # the held-out stream is its own: not the first levels of any training env of seeds 0-4
     train_seeds = {int(np.random.default_rng(train_stream_seed(k, i)).integers(0, 2**31 - 1))
                    for k in range(5) for i in range(16)}
@@ -357,14 +358,17 @@ def test_task_registration_arms_profiles_and_plan():
     assert MAIN_ARMS == ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil")
     assert all(TASK.arms[a] == COMMON_ARMS[a] for a in MAIN_ARMS)
     assert set(PROFILES) == {"smoke", "default"}
-    assert TASK.sweeps == () and TASK.tuning_experiments == (TUNING,)  # no sweep plan until the profile is tuned
+    # the tuned design's plan: every arm, seeds 0-4; the tuning experiment on the tuning seeds only
+    assert TASK.sweeps == (SweepPlan(("minigrid_main",), None, "0-4"),) and TASK.tuning_experiments == (TUNING,)
     assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")
     for profile in PROFILES:
         configs = experiment_configs("minigrid_main", profile, [0, 1])
         assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in MAIN_ARMS]
         for c in configs:
             assert c.env.env_id in LAVA_ENVS and c.total_timesteps >= c.rollout_size
-    assert "PROVISIONAL" in PROFILES["default"].description
+            # the tuned env in every profile: LavaGapS7, MiniGrid's 3 navigation actions, a 3 x 3 student view
+            assert (c.env.env_id, c.env.actions, c.env.view_size) == ("MiniGrid-LavaGapS7-v0", 3, 3)
+    assert "PROVISIONAL" not in PROFILES["default"].description and PROFILES["default"].total_timesteps == 800_000
     assert TASK.report_claims({"minigrid_main": None}, {}) == ()
     assert {c.id for c in TASK.report_claims({"minigrid_main": pd.DataFrame()}, {})} == {"mg:g", "mg:g'",
                                                                                          "mg:teacher"}
@@ -396,7 +400,7 @@ def test_smoke_sweep_end_to_end_into_the_table(smoke_store):
             for a in MAIN_ARMS for s in (0, 1)}
     assert shas == {TASK.held_out(preset("minigrid_main", "bc", 0, "smoke")).sha256}
     prov = load_provenance(smoke_store / "minigrid_main" / "sitt_release" / "seed_1")
-    assert prov["env_id"] == S9N1 and prov["train_stream_seeds"] == [train_stream_seed(1, i) for i in range(4)]
+    assert prov["env_id"] == STUDY_ENV["env_id"] and prov["train_stream_seeds"] == [train_stream_seed(1, i) for i in range(4)]
     assert prov["train_levels_started"] >= 4 and 1 <= prov["eval_distinct_layouts"] <= 4
     main = tables.main_table(rows)
     assert list(main["n_seeds"]) == [2] * len(main) and len(main) == 16
