@@ -112,7 +112,7 @@ def draw_approach(ax, q_seq: np.ndarray, config: DrawerConfig, handle_seq: np.nd
         ax.plot(g[:, 0], g[:, 1], color="0.4", lw=1, zorder=3)
     out = []
     for j, t in enumerate(idx):
-        alpha = 0.2 + 0.8 * (j + 1) / len(idx)
+        alpha = min(1.0, 0.2 + 0.8 * ((j + 1) / len(idx)))  # 0.8 * 3 / 3 is 0.8000000000000002: matplotlib refuses
         out.append(bool(draw_arm(ax, q_seq[t], config, handle_seq[t], alpha=alpha)))
     return out
 

@@ -43,3 +43,15 @@ def test_approach_figure_overlays_postures_and_matches_the_rows():
     fig = render.approach_figure(t1, [0, 1, 3], CFG)
     assert len(fig.axes) == 3
     fig.canvas.draw()
+
+
+def test_draw_approach_fades_older_postures_to_at_most_full_opacity():
+    """Three drawn postures: 0.2 + 0.8 * 3 / 3 is 1.0000000000000002 in floats, which matplotlib refuses."""
+    fig = Figure()
+    ax = fig.add_subplot()
+    q = np.tile([[-math.pi / 2, 0.0]], (7, 1))
+    vis = render.draw_approach(ax, q, CFG, np.tile(H, (7, 1)), every=3)  # postures 0, 3, 6
+    assert vis == [True, True, True]
+    alphas = sorted({line.get_alpha() for line in ax.lines if line.get_alpha() is not None})
+    assert alphas[-1] == 1.0 and all(0.0 < a <= 1.0 for a in alphas)
+    fig.canvas.draw()
