@@ -106,7 +106,7 @@ def approach_figure(root: str | Path, experiment: str, *, arms: Sequence[str] = 
             continue
         config = config or run_drawer_config(run)
         panels.append(traj)
-        titles.append(f"{arm} {policy}, seed {seed}, scene {scene}: handle visible "
+        titles.append(f"{arm} {policy}, seed {seed}, scene {scene}:\nhandle visible "
                       f"{visible_before_grasp(traj, scene):.0%} before the grasp")
     if not panels:
         fig = render.scene_figure(DrawerConfig(), (1.5, 0.2), title=f"no runs of {', '.join(arms)} in '{experiment}'")
