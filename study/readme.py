@@ -148,7 +148,9 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
         raise ValueError(f"runs_root: no complete run of {', '.join(studies())} under {runs_root}")
     timing = timing_summary(records, jobs=jobs).set_index("experiment")
     trained = records[~records["copied"]]
-    machine = f"{trained['cpu_count'].iloc[0]} cores ({trained['cpu'].iloc[0]})"
+    # the runs of a store may come from several machines of one size: every CPU model they name
+    cpus = ", ".join(sorted(set(trained["cpu"].dropna().astype(str)))) or "unknown CPU"
+    machine = f"{trained['cpu_count'].iloc[0]} cores ({cpus})"
     span = f"{min(trained['started_at'])[:16].replace('T', ' ')} to {max(trained['finished_at'])[:16].replace('T', ' ')} UTC"
     seeds = {e: _seed_range(records.loc[records["experiment"] == e, "seed"]) for e in records["experiment"].unique()}
     lines = [BEGIN, "## Results of the study", ""]

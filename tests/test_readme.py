@@ -103,3 +103,10 @@ def test_a_task_with_a_sweep_plan_and_a_main_table_gets_its_section(tmp_path, ru
     assert f"### {FLIGHT.main_title}" in section and FLIGHT.main_note in section
     assert "| sitt_paper | student | 3 | 0.25 [0.20, 0.30] | 0.25 | 91.00 [89.00, 93.00] |" in section
     assert section.index(FLIGHT.main_title) > section.index("### Main experiment")
+
+
+def test_the_machine_line_names_every_cpu_of_the_store(tmp_path, runs):
+    prov = runs / "main" / "bc" / "seed_0" / "provenance.json"
+    data = json.loads(prov.read_text())
+    prov.write_text(json.dumps(dict(data, cpu="CPU Y")))
+    assert "Machine: 2 cores (CPU X, CPU Y)," in readme.readme_section(_tables(tmp_path), runs)
