@@ -125,12 +125,12 @@ def _task_sections(tables: Path) -> list[str]:
     """The main table of every task but the maze (whose sections are above) that has a sweep plan and a written main
     table (``<tables>/<first experiment>.csv``, as :func:`study.report.build_report` saves it): heading
     :attr:`~study.task.Task.main_title`, the task's note, the table."""
-    from study.registry import get_task, task_names  # noqa: PLC0415
+    from study.registry import task_names  # noqa: PLC0415
 
     lines: list[str] = []
     for name in task_names():
         task = get_task(name)
-        path = tables / f"{next(iter(task.experiments))}.csv"
+        path = tables / f"{task.main_experiment}.csv"
         if name == DEFAULT_TASK or not task.sweeps or not path.exists():
             continue
         lines += ["", f"### {task.main_title}", "", f"Task `{name}` (table `{path.as_posix()}`). {task.main_note}",

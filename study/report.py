@@ -311,7 +311,7 @@ def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
         evals.update(task_evals)
         task_main, task_tables = task.report_tables(task_evals, labels)
         if task_main is not None:  # saved under the task's first experiment (the maze: main.csv)
-            io.save_table(task_main, out, next(iter(task.experiments)))
+            io.save_table(task_main, out, task.main_experiment)
             if main is None:
                 main, main_task = task_main, task
         for title, (file, table) in task_tables.items():

@@ -203,12 +203,18 @@ class Task:
         """Checks across fields of a run's config (e.g. the training seed never equals the held-out seed); raise
         ``ValueError`` naming the field."""
 
+    @property
+    def main_experiment(self) -> str | None:
+        """The task's first experiment: its main table is saved under this name (``<out>/tables/<name>.csv``, by
+        :func:`study.report.build_report`; the README reads it there)."""
+        return next(iter(self.experiments), None)
+
     def report_tables(self, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]):
         """The tables of the report: ``(main, {title: (file name, table)})`` from ``evals`` (experiment -> eval rows or
         None). Default: the main table of the first experiment, no others."""
         from study.tables import main_table  # noqa: PLC0415
 
-        first = next(iter(self.experiments), None)
+        first = self.main_experiment
         rows = evals.get(first) if first is not None else None
         return (main_table(rows, task=self) if rows is not None else None), {}
 
