@@ -22,6 +22,8 @@ import pandas as pd
 
 from color_maze.evaluate import trajectory_until_done
 from study import load, store
+from study.policy_modes import MODES, stored_policies
+from study.policy_modes import policy_modes_summary as modes_summary
 from study.stats.twoway import two_way
 
 __all__ = ["SIDES", "SEED_GRID_RULE", "MODES", "MAZE_SETS", "detour_side", "detour_side_table", "seed_grid_table",
@@ -164,26 +166,9 @@ def last_iteration_table(progress: pd.DataFrame, eval_df: pd.DataFrame, arms: Se
     return pd.DataFrame(rows)
 
 
-#: how :func:`policy_modes_table` picks actions: the arg-max (what every reported evaluation does) or a sample
-MODES = ("deterministic", "stochastic")
 #: the mazes :func:`policy_modes_table` evaluates on: the study's held-out mazes, or the first ``eval.n_mazes`` of the
 #: run's own training mazes (those of ``TASK.train_env(config)``, the env the run trained on)
 MAZE_SETS = ("held_out", "training")
-
-
-def _policy_acts(run_dir: Path, config, student_obs) -> dict:
-    """``policy -> act_fn(obs, deterministic)`` of a stored run: a SITT run's teacher and student, a BC/DAgger run's
-    student; ``student_obs`` maps teacher observations to the run's student view."""
-    if config.kind == "sitt":
-        model = load.load_model(run_dir)
-        acts = {"teacher": lambda obs, det: model.predict(obs, deterministic=det)[0]}
-        if model.student is not None:
-            acts["student"] = lambda obs, det: model.predict_student(student_obs(obs), deterministic=det)[0]
-        return acts
-    if config.kind in ("bc", "dagger"):
-        student = load.load_student(run_dir)
-        return {"student": lambda obs, det: student.predict(student_obs(obs), deterministic=det)[0]}
-    raise ValueError(f"policy_modes_table: run {run_dir} has kind {config.kind!r}; allowed: sitt, bc, dagger")
 
 
 def policy_modes_table(root: str | Path, experiment: str, profile: str | None = None,
@@ -211,7 +196,7 @@ def policy_modes_table(root: str | Path, experiment: str, profile: str | None = 
             continue
         e = config.env
         train_env = TASK.train_env(config)  # the run's training mazes, as it trained
-        acts = _policy_acts(run_dir, config, student_view_fn(TASK, train_env, config))
+        acts = stored_policies(run_dir, config, student_view_fn(TASK, train_env, config))
         grids = {"held_out": eval_grids(config), "training": np.asarray(train_env.grids)[: config.eval.n_mazes]}
         for policy, act in acts.items():
             for mazes in MAZE_SETS:
@@ -235,9 +220,4 @@ def policy_modes_table(root: str | Path, experiment: str, profile: str | None = 
 def policy_modes_summary(modes: pd.DataFrame) -> pd.DataFrame:
     """:func:`policy_modes_table` averaged over seeds: one row per ``arm, policy, mazes``, the mean success of each
     mode (``deterministic``, ``stochastic``) and the number of seeds (``n``)."""
-    if modes.empty:
-        return pd.DataFrame(columns=["arm", "policy", "mazes", "n", *MODES])
-    wide = modes.pivot_table(index=["arm", "policy", "mazes"], columns="mode", values="success", aggfunc="mean")
-    n = modes.groupby(["arm", "policy", "mazes"])["seed"].nunique().rename("n")
-    out = wide.join(n).reset_index()
-    return out[["arm", "policy", "mazes", "n", *[m for m in MODES if m in out]]]
+    return modes_summary(modes, keys=("arm", "policy", "mazes"))

@@ -41,7 +41,7 @@ level = 0
 # %matplotlib inline
 import pandas as pd
 
-from study import figures, io, tables
+from study import figures, io, policy_modes, tables
 from study.report import main_table_markdown
 from minigrid_lava import figures as mg_figures
 from minigrid_lava.task import TASK
@@ -105,6 +105,24 @@ if eval_df is not None:
           "missing arms", fig.minigrid_info["missing"])
     print("saved", io.save_figure(fig, out, "minigrid_episodes"))
     display(fig)
+
+# %% [markdown]
+# ## Arg-max and sampled actions
+#
+# Every reported evaluation takes the arg-max action. A memoryless student whose 3 x 3 view looks the same in two
+# places may then repeat one move for ever (a timeout) where a sampled action would have broken the loop. Here each
+# stored policy is evaluated again on the same held-out levels with sampled actions (torch seeded), beside the arg-max
+# (`study.policy_modes`; the deterministic rows are the reported evaluation, recomputed; DWBC stores its own model
+# class and is left out). One row per run, policy and mode; then the means over seeds.
+
+# %%
+if eval_df is not None:
+    modes = policy_modes.policy_modes_table(TASK, root, "minigrid_main", profile)
+    print("saved", io.save_table(modes, out, "minigrid_main_modes"))
+    summary = pd.concat([policy_modes.policy_modes_summary(modes, value).assign(value=value)
+                         for value in ("success", "lava_share", "timeout_share")], ignore_index=True)
+    print("saved", io.save_table(summary, out, "minigrid_main_modes_summary"))
+    display(summary)
 
 # %% [markdown]
 # ## Training curves

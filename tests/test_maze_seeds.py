@@ -237,10 +237,10 @@ def test_policy_modes_recompute_the_reported_evaluation_and_are_seeded():
 
 def test_policy_modes_refuse_a_kind_without_a_stored_student_policy():
     root = REPO / "results" / "runs"
-    if not list((root / "main" / "hlrl").glob("seed_*/COMPLETE")):
-        pytest.skip("no committed hlrl runs")
-    with pytest.raises(ValueError, match="kind 'hlrl'.*allowed: sitt, bc, dagger"):
-        readings.policy_modes_table(root, "main", arms=("hlrl",), seeds=(0,))
+    if not list((root / "main" / "dwbc").glob("seed_*/COMPLETE")):
+        pytest.skip("no committed dwbc runs")
+    with pytest.raises(ValueError, match="kind 'dwbc'.*allowed: sitt, bc, dagger, hlrl, cosil"):
+        readings.policy_modes_table(root, "main", arms=("dwbc",), seeds=(0,))
 
 
 def test_policy_modes_summary_averages_each_mode_over_seeds():

@@ -1,0 +1,108 @@
+"""Stored runs re-evaluated with the arg-max and with sampled actions, on any task's held-out set.
+
+Every reported evaluation takes the arg-max action (``deterministic=True``). A memoryless policy whose view is the same
+in two places can then repeat one action for ever where a sample would have broken the loop; this reading tells such a
+policy (it fails by the arg-max where its samples succeed) from one that does not know the way (it fails both ways).
+
+* :func:`stored_policies`: ``policy -> act(obs, deterministic)`` of a complete run, from its stored files.
+* :func:`policy_modes_table`: every complete run of an experiment, each policy, each of :data:`MODES`, through the
+  task's own :meth:`study.task.Task.evaluate`; the deterministic rows are the run's reported evaluation, recomputed.
+* :func:`policy_modes_summary`: that table averaged over seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from study import load
+
+__all__ = ["MODES", "STORED_POLICY_KINDS", "stored_policies", "policy_modes_table", "policy_modes_summary"]
+
+#: how actions are picked: the arg-max (what every reported evaluation does) or a sample of the policy's distribution
+MODES = ("deterministic", "stochastic")
+#: the training kinds whose stored files give back their policies: a SITT run's teacher and student (``model.zip``), the
+#: student (``student.pt``, a :class:`sitt.student.StudentPolicy`) of a run that trains only a student on top of a
+#: teacher run; ``dwbc`` stores its own model class (privileged policy and adaptation encoder) and is not read here
+STORED_POLICY_KINDS = ("sitt", "bc", "dagger", "hlrl", "cosil")
+
+PolicyAct = Callable[[np.ndarray, bool], np.ndarray]
+
+
+def stored_policies(run_dir: str | Path, config, student_obs: Callable[[np.ndarray], np.ndarray]) -> dict[str, PolicyAct]:
+    """``{policy: act(obs, deterministic)}`` of a complete run: a SITT run's ``teacher`` (and ``student`` when it trains
+    one), the ``student`` of a bc, dagger, hlrl or cosil run. ``obs``: a batch of teacher observations ``(N, *obs)``;
+    ``student_obs`` maps it to the run's student view. ``ValueError`` naming the run's kind for any other kind."""
+    if config.kind == "sitt":
+        model = load.load_model(run_dir)
+        acts = {"teacher": lambda obs, det: model.predict(obs, deterministic=det)[0]}
+        if model.student is not None:
+            acts["student"] = lambda obs, det: model.predict_student(student_obs(obs), deterministic=det)[0]
+        return acts
+    if config.kind in STORED_POLICY_KINDS:
+        student = load.load_student(run_dir)
+        return {"student": lambda obs, det: student.predict(student_obs(obs), deterministic=det)[0]}
+    raise ValueError(f"run {run_dir}: kind {config.kind!r} has no stored policy this reading loads; allowed: "
+                     f"{', '.join(STORED_POLICY_KINDS)}")
+
+
+def policy_modes_table(task, root: str | Path, experiment: str, profile: str | None = None,
+                       arms: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
+                       seed: int = 0) -> pd.DataFrame:
+    """Every complete run of ``experiment`` under ``root`` (of ``profile``, ``arms`` and ``seeds`` when given), each
+    stored policy re-evaluated with each of :data:`MODES` by ``task.evaluate`` on the run's held-out set. Sampled
+    actions draw from torch's generator seeded with ``seed`` before each evaluation, so the table is the same on every
+    call. With ``arms`` None, runs of kinds outside :data:`STORED_POLICY_KINDS` are left out; named, they raise.
+
+    Columns ``arm, seed, policy, mode, n_episodes, success`` and the mean of each of the task's metrics
+    (:attr:`study.task.Task.metrics`) that :meth:`~study.task.Task.episode_metrics` gives, one row per run, policy
+    and mode, ordered by arm, seed, policy, mode."""
+    import torch
+
+    from study.tables import as_float
+    from study.task import student_view_fn
+
+    records = []
+    for run_dir, config in load.complete_runs(root, experiment):
+        if ((profile is not None and config.profile != profile) or (arms is not None and config.arm not in arms)
+                or (seeds is not None and config.seed not in seeds)):
+            continue
+        if arms is None and config.kind not in STORED_POLICY_KINDS:
+            continue
+        train_env = task.train_env(config)  # the student view may read the env's geometry
+        try:
+            acts = stored_policies(run_dir, config, student_view_fn(task, train_env, config))
+            for policy, act in acts.items():
+                for mode in MODES:
+                    torch.manual_seed(seed)
+                    det = mode == "deterministic"
+                    rows, _ = task.evaluate(config, lambda obs, act=act, det=det: act(obs, det))
+                    metrics = task.episode_metrics(rows)
+                    record = dict(arm=config.arm, seed=config.seed, policy=policy, mode=mode, n_episodes=len(rows),
+                                  success=float(as_float(rows["success"]).mean()))
+                    record.update({m.name: float(metrics[m.name].mean()) for m in task.metrics if m.name in metrics})
+                    records.append(record)
+        finally:
+            train_env.close()
+    cols = ["arm", "seed", "policy", "mode", "n_episodes", "success"]
+    if not records:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(records)
+    return out.sort_values(["arm", "seed", "policy", "mode"]).reset_index(drop=True)
+
+
+def policy_modes_summary(modes: pd.DataFrame, value: str = "success",
+                         keys: Sequence[str] = ("arm", "policy")) -> pd.DataFrame:
+    """:func:`policy_modes_table` (columns ``keys``, ``seed``, ``mode``, ``value``) averaged over seeds: one row per
+    ``keys``, the number of seeds (``n``) and the mean ``value`` of each mode (columns named as :data:`MODES`)."""
+    keys = list(keys)
+    if modes.empty:
+        return pd.DataFrame(columns=[*keys, "n", *MODES])
+    wide = modes.pivot_table(index=keys, columns="mode", values=value, aggfunc="mean")
+    n = modes.groupby(keys)["seed"].nunique().rename("n")
+    out = wide.join(n).reset_index()
+    out.columns.name = None
+    return out[[*keys, "n", *[m for m in MODES if m in out]]]
