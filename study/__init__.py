@@ -11,7 +11,8 @@ over tasks (environments) through :class:`study.task.Task`.
 * :mod:`~study.store`: file names, atomic writes, the marker, provenance; :mod:`~study.load`: the one reader;
 * :mod:`~study.sweep`: many configs in parallel processes (CLI: ``python -m study.sweep``);
 * :mod:`~study.stats`, :mod:`~study.tables`, :mod:`~study.claims`, :mod:`~study.figures`, :mod:`~study.report`,
-  :mod:`~study.readme`: from evaluation rows to the report; :mod:`~study.io`, :mod:`~study.params`,
+  :mod:`~study.readme`: from evaluation rows to the report; :mod:`~study.policy_modes`: stored policies re-evaluated
+  with sampled actions; :mod:`~study.io`, :mod:`~study.params`,
   :mod:`~study.paths`: what notebooks use.
 """
 
