@@ -63,9 +63,7 @@ def detour_side_table(root: str | Path, experiment: str, profile: str | None = N
     left-side and right-side detour. Only runs of ``profile`` when given. Columns: ``arm, policy, runs, detours, left,
     right, both, none, left_share, right_share, both_share, runs_with_left, runs_with_right``."""
     records = []
-    for run_dir, config in load.complete_runs(root, experiment):
-        if profile is not None and config.profile != profile:
-            continue
+    for run_dir, config in load.complete_runs(root, experiment, profile):
         rows = pd.read_csv(run_dir / store.EVAL_FILE)
         present = set(rows["policy"])
         for policy in policies:
@@ -190,10 +188,7 @@ def policy_modes_table(root: str | Path, experiment: str, profile: str | None = 
     from study.task import student_view_fn
 
     records = []
-    for run_dir, config in load.complete_runs(root, experiment):
-        if ((profile is not None and config.profile != profile) or (arms is not None and config.arm not in arms)
-                or (seeds is not None and config.seed not in seeds)):
-            continue
+    for run_dir, config in load.complete_runs(root, experiment, profile, arms, seeds):
         e = config.env
         train_env = TASK.train_env(config)  # the run's training mazes, as it trained
         acts = stored_policies(run_dir, config, student_view_fn(TASK, train_env, config))

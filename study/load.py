@@ -8,7 +8,7 @@ message there instead of an exception).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,11 +28,16 @@ def complete_run_dirs(root: str | Path, experiment: str) -> list[Path]:
     return sorted(p.parent for p in base.glob(f"*/seed_*/{store.MARKER}") if p.is_file())
 
 
-def complete_runs(root: str | Path, experiment: str) -> Iterator[tuple[Path, ExperimentConfig]]:
-    """``(run_dir, config)`` of every complete run under ``<root>/<experiment>``, sorted by arm then seed."""
+def complete_runs(root: str | Path, experiment: str, profile: str | None = None, arms: Sequence[str] | None = None,
+                  seeds: Sequence[int] | None = None) -> Iterator[tuple[Path, ExperimentConfig]]:
+    """``(run_dir, config)`` of every complete run under ``<root>/<experiment>``, sorted by arm then seed; only those
+    of ``profile``, of ``arms`` and of ``seeds`` where given."""
     found = []
     for run_dir in complete_run_dirs(root, experiment):
         config = load_config(run_dir)
+        if ((profile is not None and config.profile != profile) or (arms is not None and config.arm not in arms)
+                or (seeds is not None and config.seed not in seeds)):
+            continue
         found.append((config.arm, config.seed, run_dir, config))
     for _, _, run_dir, config in sorted(found, key=lambda t: (t[0], t[1])):
         yield run_dir, config

@@ -66,10 +66,7 @@ def policy_modes_table(task, root: str | Path, experiment: str, profile: str | N
     from study.task import student_view_fn
 
     records = []
-    for run_dir, config in load.complete_runs(root, experiment):
-        if ((profile is not None and config.profile != profile) or (arms is not None and config.arm not in arms)
-                or (seeds is not None and config.seed not in seeds)):
-            continue
+    for run_dir, config in load.complete_runs(root, experiment, profile, arms, seeds):
         if arms is None and config.kind not in STORED_POLICY_KINDS:
             continue
         train_env = task.train_env(config)  # the student view may read the env's geometry
