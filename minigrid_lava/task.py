@@ -174,10 +174,9 @@ STUDY_ENV = dict(env_id="MiniGrid-LavaGapS7-v0", actions=3, view_size=3)
 # at 4e5 steps the probes' trainings took 177-202 s with 3 processes on the 2 cores (sitt_paper once 417 s with 4), so
 # about 250-400 s a training at 8e5: 60-100 min on 2 cores, plus BC, DAgger and the evaluations (seconds each).
 #
-# Earlier sizing (S9N1):  learn() ran at 970-1180 env-steps per CPU-second for the six arms that train (without_alignment,
-# sitt_release, sitt_paper, dwbc, hlrl, cosil; 10240 steps each at seed 100: `python -m minigrid_lava.probes
-# throughput`), so a
-# 4e5-step training is about 400 CPU-s; 5 seeds x 6 trainings = 12,000 core-s plus evaluations, BC and DAgger
+# Earlier sizing (S9N1): learn() ran at 970-1180 env-steps per CPU-second for the six arms that train
+# (without_alignment, sitt_release, sitt_paper, dwbc, hlrl, cosil; 10240 steps each at seed 100: `python -m
+# minigrid_lava.probes throughput`), so a 4e5-step training is about 400 CPU-s; 5 seeds x 6 trainings = 12,000 core-s plus evaluations, BC and DAgger
 # (about 1,000 core-s) = about 1.8 h on 2 idle cores (the loaded machine ran at half that speed in wall time).
 DEFAULT_PROFILE = Profile(
     env=MiniGridEnvConfig(n_envs=16, **STUDY_ENV),
