@@ -34,7 +34,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvWrapper
 
 from sitt.config import SITTConfig
 from sitt.dedup import groups_for, unique_rows
-from sitt.distributions import agreement, check_supported, distribution_from_output, kl_divergence
+from sitt.distributions import agreement, check_supported, distribution_from_output, executed_output, kl_divergence
 from sitt.losses import alignment_loss, ppo_loss, update_term
 from sitt.networks import StudentNetworks, teacher_latent, transposed_by_sb3, untranspose
 from sitt.student import StudentPolicy, check_student_view, obs_to_tensor, probe_student_space, space_shapes
@@ -339,6 +339,8 @@ class SITT(PPO):
         roll-out) and evaluates both networks once on the whole batch. Also caches what later phases reuse.
         """
         cfg = self.sitt_config
+        # the env's reward per step before the term (timeout bootstraps included), the unit lambda1 x KL is read in
+        self.logger.record("sitt/env_reward_mean", float(buffer.rewards.mean()))
         it = self._prepare_iteration(buffer)
         if not cfg.uses_student:
             return
@@ -346,9 +348,18 @@ class SITT(PPO):
         with th.no_grad():
             teacher_out = self.policy.action_net(teacher_latent(self.policy, rows))
             target_latent, target_out = self._kl_target(rows, it["student_rows"])
-            kl = kl_divergence(self.policy, teacher_out, target_out)  # (U,)
+            kl = kl_divergence(self.policy, teacher_out, target_out, action_distance=cfg.action_distance)  # (U,)
+            student_kl = None  # KL(teacher || student) on the same states: how well the proxy tracks the student
+            if it["student_rows"] is not None and cfg.kl_source == "proxy":
+                student_out = self._student_head()(self.nets.student(it["student_rows"]))
+                student_kl = kl_divergence(self.policy, teacher_out, student_out, action_distance=cfg.action_distance)
+            if cfg.action_distance != "raw":
+                raw = kl_divergence(self.policy, teacher_out, target_out)
+                self.logger.record("sitt/kl_raw_mean", float(self._sample_mean(raw, it["inverse"])))
         it["target_latent"] = target_latent
         kl = kl if it["inverse"] is None else kl[it["inverse"]]  # (N,), sample order E*T
+        if student_kl is not None:
+            self._log_tracking(kl, student_kl if it["inverse"] is None else student_kl[it["inverse"]])
         self._log_kl(kl, it["obs_np"])
         if cfg.reward_term and cfg.reward_coef > 0:
             n_steps, n_envs = buffer.rewards.shape
@@ -376,6 +387,22 @@ class SITT(PPO):
         self._iteration = {"obs_np": obs_np, "rows": rows, "inverse": inverse, "n": n, "student_rows": student_rows}
         self.logger.record("sitt/distinct_obs_share", (n if inverse is None else len(rows)) / n)
         return self._iteration
+
+    @staticmethod
+    def _sample_mean(values: th.Tensor, inverse: th.Tensor | None) -> float:
+        """Mean over the N samples of per-row values (U,) (``inverse`` maps samples to rows; None: rows = samples)."""
+        return float((values if inverse is None else values[inverse]).mean())
+
+    def _log_tracking(self, proxy_kl: th.Tensor, student_kl: th.Tensor) -> None:
+        """How well the proxy stands in for the student on this roll-out's states (N,) each: the mean of
+        KL(teacher || student), the mean |KL(teacher || proxy) - KL(teacher || student)| and their Pearson
+        correlation over the samples (NaN when either is constant)."""
+        p, q = proxy_kl.double(), student_kl.double()
+        self.logger.record("sitt/kl_student_mean", float(q.mean()))
+        self.logger.record("sitt/proxy_tracking_mae", float((p - q).abs().mean()))
+        pc, qc = p - p.mean(), q - q.mean()
+        denom = float(th.sqrt((pc * pc).sum() * (qc * qc).sum()))
+        self.logger.record("sitt/proxy_tracking_corr", float((pc * qc).sum()) / denom if denom > 0 else float("nan"))
 
     def _log_kl(self, kl: th.Tensor, obs_np: np.ndarray) -> None:
         kl_np = kl.cpu().numpy()
@@ -447,7 +474,7 @@ class SITT(PPO):
                             target_out = self._student_head()(target_latent)
                     term = update_term(
                         cfg.update_term, self.policy, latent_pi, target_latent, target_out, mean=g.mean,
-                        grad_log_std=cfg.kl_grad_log_std,
+                        grad_log_std=cfg.kl_grad_log_std, action_distance=cfg.action_distance,
                     )
                     loss = loss + cfg.update_weight * term
                     parts["sitt_update_term"] = term.detach()
@@ -501,6 +528,9 @@ class SITT(PPO):
             teacher_feat = teacher_latent(self.policy, rows)  # (U, D), frozen for the whole phase
             teacher_out = self.policy.action_net(teacher_feat)  # (U, K)
         head = self._student_head()
+        executed = None
+        if cfg.action_distance != "raw":
+            executed = lambda out: executed_output(out, self.action_space, cfg.action_distance)  # noqa: E731
         full_batch = groups_for(samples, inverse)
         losses: list[float] = []
         parts_log: dict[str, list[float]] = {}
@@ -513,7 +543,7 @@ class SITT(PPO):
                 proxy_out = call_frozen(head, proxy_feat)
                 loss, parts = alignment_loss(
                     student_feat, g.pick(teacher_feat), proxy_feat, student_out, g.pick(teacher_out), proxy_out,
-                    mean=g.mean,
+                    mean=g.mean, executed=executed,
                 )
                 self.align_optimizer.zero_grad()
                 loss.backward()
@@ -523,7 +553,8 @@ class SITT(PPO):
                     parts_log.setdefault(key, []).append(value.item())
         with th.no_grad():
             student_out = head(self.nets.student(pick_rows(full_batch, student_rows)))
-            agree = full_batch.mean(agreement(self.policy, student_out, full_batch.pick(teacher_out))).item()
+            agree = full_batch.mean(agreement(self.policy, student_out, full_batch.pick(teacher_out),
+                                              action_distance=cfg.action_distance)).item()
         self.logger.record("sitt/align_loss", float(np.mean(losses)))
         for key, values in parts_log.items():
             self.logger.record(f"sitt/align_{key}", float(np.mean(values)))

@@ -22,6 +22,7 @@ RECIPES = ("release", "paper")
 UPDATE_TERMS = ("off", "feature_l1", "kl")
 KL_SOURCES = ("proxy", "student")
 ACTIVATIONS = ("tanh", "relu")
+ACTION_DISTANCES = ("raw", "clipped")  # sitt.distributions.ACTION_DISTANCES (this module imports no torch)
 
 
 def recipe_defaults(recipe: str) -> dict[str, Any]:
@@ -52,6 +53,7 @@ def recipe_defaults(recipe: str) -> dict[str, Any]:
         align_lr=1e-4,
         shared_head=True,
         kl_source="proxy",
+        action_distance="raw",
     )
     if recipe == "release":
         return dict(
@@ -93,6 +95,11 @@ class SITTConfig:
     :param proxy_net_arch: hidden sizes of the proxy encoder's MLP, after SB3's features extractor for the teacher's
         space (release: ``[64, 64]``; left at that default on a teacher whose feature size D is not 64, ``[64, D]``).
     :param proxy_activations: activation after each proxy layer (release: ``["relu", "tanh"]``).
+    :param action_distance: how every distance between teacher, proxy and student actions is measured: ``"raw"``
+        (both recipes, every committed run: the head outputs as they are) or ``"clipped"`` (Box actions: Gaussian
+        means clamped to the action bounds, what the env executes; :func:`sitt.distributions.executed_output` argues
+        the choice). It applies to the roll-out KL, the KL update term and the alignment's two output terms (the
+        feature terms have no actions); Discrete actions are unaffected.
     """
 
     recipe: str = "release"
@@ -112,6 +119,7 @@ class SITTConfig:
     student_net_arch: list[int] | None = None
     proxy_net_arch: list[int] = field(default_factory=lambda: [64, 64])
     proxy_activations: list[str] = field(default_factory=lambda: ["relu", "tanh"])
+    action_distance: str = "raw"
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -168,6 +176,8 @@ class SITTConfig:
             bad("align_lr", "a number > 0")
         if self.kl_source not in KL_SOURCES:
             bad("kl_source", ", ".join(KL_SOURCES))
+        if self.action_distance not in ACTION_DISTANCES:
+            bad("action_distance", ", ".join(ACTION_DISTANCES))
         if self.student_net_arch is not None and (
             not isinstance(self.student_net_arch, (list, tuple))
             or not self.student_net_arch

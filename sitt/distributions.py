@@ -13,7 +13,42 @@ from stable_baselines3.common.distributions import CategoricalDistribution, Diag
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.nn import functional as F
 
+# how a distance between two policies' actions is measured (executed_output): "raw" head outputs (every committed
+# run) or "clipped" to what a bounded Box env executes; defined with SITT's config, which imports no torch
+from sitt.config import ACTION_DISTANCES
+
 SUPPORTED = "Discrete (categorical) or Box (diagonal Gaussian, use_sde=False)"
+
+
+def check_action_distance(value: str, name: str = "action_distance") -> str:
+    """``value`` when it is one of :data:`ACTION_DISTANCES`, else a ``ValueError`` naming ``name``."""
+    if value not in ACTION_DISTANCES:
+        raise ValueError(f"{name}: got {value!r}; allowed: {', '.join(ACTION_DISTANCES)}")
+    return value
+
+
+def executed_output(out: th.Tensor, action_space: spaces.Space, action_distance: str = "raw") -> th.Tensor:
+    """Head outputs (N, K) as the env executes them, for measuring distances between policies.
+
+    ``"raw"``: ``out`` unchanged. ``"clipped"`` on a ``Box`` space: the Gaussian means clamped to the space's bounds,
+    ``clamp(mu, low, high)``; logits of a ``Discrete`` space are returned unchanged (nothing is clipped there).
+
+    Why clipping and not squashing: SB3's PPO (roll-out and ``predict``) and every env of this study CLIP a Box action
+    to its bounds, so ``clamp(mu)`` is exactly the action a deterministic policy executes. Two means beyond the same
+    bound then act identically and are at distance 0, a mean inside the bounds keeps its value (distances where no
+    mean is saturated equal the raw ones), and the gradient is 1 inside the bounds and 0 on a saturated dimension, so
+    a loss cannot push a mean further into a region that changes no executed action. A ``tanh`` squash would bend
+    every distance inside the bounds too (what a policy with ``squash_output`` learns, not what this env executes).
+    Used with the shared-covariance KL (:func:`kl_divergence`) the result is the Mahalanobis distance between the two
+    executed deterministic actions; it is not the KL of the clipped (censored) stochastic action distributions,
+    whose mass beyond a bound is executed at the bound: the study's students are deployed deterministically.
+    """
+    check_action_distance(action_distance)
+    if action_distance == "raw" or not isinstance(action_space, spaces.Box):
+        return out
+    low = th.as_tensor(action_space.low, dtype=out.dtype, device=out.device).reshape(-1)
+    high = th.as_tensor(action_space.high, dtype=out.dtype, device=out.device).reshape(-1)
+    return th.clamp(out, low, high)
 
 
 def check_supported(policy: ActorCriticPolicy, action_space: spaces.Space) -> None:
@@ -23,7 +58,8 @@ def check_supported(policy: ActorCriticPolicy, action_space: spaces.Space) -> No
 
 
 def kl_divergence(
-    policy: ActorCriticPolicy, teacher_out: th.Tensor, other_out: th.Tensor, grad_log_std: bool = False
+    policy: ActorCriticPolicy, teacher_out: th.Tensor, other_out: th.Tensor, grad_log_std: bool = False,
+    action_distance: str = "raw",
 ) -> th.Tensor:
     """KL(teacher || other) per sample, (N, k) x (N, k) -> (N,).
 
@@ -39,7 +75,11 @@ def kl_divergence(
         with the student. (Were the other side's std a detached copy sigma_o = sg(sigma_t), the exact KL
         sum_i log(sigma_o,i / sigma_t,i) + (sigma_t,i^2 + d_i^2) / (2 sigma_o,i^2) - 1/2 would have gradient
         -1 + sigma_t,i^2 / sigma_o,i^2 = 0 on log sigma_t,i: only the shared-Sigma form enlarges Sigma_T.)
+    :param action_distance: ``"raw"`` (default; every committed run) or ``"clipped"``: both means clamped to the
+        action bounds first (:func:`executed_output`), so disagreement beyond a bound counts for nothing.
     """
+    teacher_out = executed_output(teacher_out, policy.action_space, action_distance)
+    other_out = executed_output(other_out, policy.action_space, action_distance)
     if isinstance(policy.action_dist, CategoricalDistribution):
         log_pt = F.log_softmax(teacher_out, dim=-1)
         log_po = F.log_softmax(other_out, dim=-1)
@@ -73,9 +113,12 @@ def distribution_from_output(policy: ActorCriticPolicy, out: th.Tensor) -> Distr
     raise ValueError(f"action distribution {type(policy.action_dist).__name__}: allowed: {SUPPORTED}")
 
 
-def agreement(policy: ActorCriticPolicy, student_out: th.Tensor, teacher_out: th.Tensor) -> th.Tensor:
+def agreement(
+    policy: ActorCriticPolicy, student_out: th.Tensor, teacher_out: th.Tensor, action_distance: str = "raw"
+) -> th.Tensor:
     """Student-teacher action agreement per sample (N,): 1.0 where the argmax actions are equal (Discrete), or for
-    Box exp(-KL), a number in (0, 1] that is 1 when the means coincide. Average it for the agreement rate."""
+    Box exp(-KL) (KL measured with ``action_distance``), a number in (0, 1] that is 1 when the means coincide.
+    Average it for the agreement rate."""
     if isinstance(policy.action_dist, CategoricalDistribution):
         return (student_out.argmax(-1) == teacher_out.argmax(-1)).float()
-    return th.exp(-kl_divergence(policy, teacher_out, student_out))
+    return th.exp(-kl_divergence(policy, teacher_out, student_out, action_distance=action_distance))

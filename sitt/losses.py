@@ -66,6 +66,7 @@ def update_term(
     target_out: th.Tensor | None = None,
     mean: Callable[[th.Tensor], th.Tensor] = th.mean,
     grad_log_std: bool = False,
+    action_distance: str = "raw",
 ) -> th.Tensor:
     """The student-informed term of the policy-update phase (a scalar, before its weight).
 
@@ -78,12 +79,15 @@ def update_term(
     :param mean: the mean over samples; rows may stand for several samples (see :mod:`sitt.dedup`).
     :param grad_log_std: for ``"kl"`` with Box actions, let the gradient reach the shared log-std (the paper; see
         :func:`sitt.distributions.kl_divergence`).
+    :param action_distance: for ``"kl"``: ``"raw"`` means or ``"clipped"`` to the action bounds
+        (:func:`sitt.distributions.executed_output`); the feature L1 has no actions and ignores it.
     """
     if kind == "feature_l1":
         return mean((latent_pi - target_latent.detach()).abs())
     if kind == "kl":
         assert target_out is not None, "the kl update term needs the proxy's head outputs"
-        return mean(kl_divergence(policy, policy.action_net(latent_pi), target_out.detach(), grad_log_std=grad_log_std))
+        return mean(kl_divergence(policy, policy.action_net(latent_pi), target_out.detach(), grad_log_std=grad_log_std,
+                                  action_distance=action_distance))
     raise ValueError(f"update_term: got {kind!r}; allowed: feature_l1, kl")
 
 
@@ -95,6 +99,7 @@ def alignment_loss(
     teacher_out: th.Tensor,
     proxy_out: th.Tensor,
     mean: Callable[[th.Tensor], th.Tensor] = th.mean,
+    executed: Callable[[th.Tensor], th.Tensor] | None = None,
 ) -> tuple[th.Tensor, dict[str, th.Tensor]]:
     """The alignment loss, the release's four L1 terms (features (N, D), head outputs (N, K)).
 
@@ -102,7 +107,11 @@ def alignment_loss(
     detached), proxy -> student on features and on head outputs (the student side is detached, so gradients reach
     the proxy only). The head outputs of student and proxy come from a frozen head, so the head is not trained here.
     ``mean`` averages over samples (default: ``F.l1_loss``'s plain mean; rows may stand for several samples).
+    ``executed`` maps head outputs to executed actions before the two output terms (e.g. ``lambda out:
+    executed_output(out, space, "clipped")``); None (default, every committed run): the raw outputs.
     """
+    if executed is not None:
+        student_out, teacher_out, proxy_out = executed(student_out), executed(teacher_out), executed(proxy_out)
     l1 = lambda a, b: mean((a - b).abs())
     parts = {
         "student_feat": l1(student_feat, teacher_feat.detach()),

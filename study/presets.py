@@ -35,8 +35,10 @@ from study.task import base_experiment
 class ArmSpec:
     """What an arm trains: ``kind`` (a training kind of :data:`study.registry.KINDS`), the SITT ``recipe`` and
     ``switches`` (for kinds with a teacher run: those of the teacher run), env overrides (``{"quirks": "fixed"}``),
-    for kinds with a teacher run, ``teacher_from``, and ``student_view``: None (the task's standard student view) or
-    a name of the task's :attr:`~study.task.Task.student_views` (``ExperimentConfig.student_view``)."""
+    for kinds with a teacher run, ``teacher_from``, ``student_view``: None (the task's standard student view) or
+    a name of the task's :attr:`~study.task.Task.student_views` (``ExperimentConfig.student_view``), and ``method``:
+    the kind's own settings (``ExperimentConfig.method``: fields of its method config, e.g.
+    ``{"action_distance": "clipped"}`` for ``bc``, ``dagger`` or ``cosil``; empty: the kind's defaults)."""
 
     kind: str
     recipe: str
@@ -45,6 +47,7 @@ class ArmSpec:
     teacher_from: str | None = None
     description: str = ""
     student_view: str | None = None
+    method: dict[str, Any] = field(default_factory=dict)
 
 
 PLAIN = dict(reward_term=False, update_term="off", align=False)
@@ -89,6 +92,75 @@ COMMON_ARMS: dict[str, ArmSpec] = {
 #: the paper's baselines in its robot tables (Table 1), as arms of :data:`COMMON_ARMS`: SITT's student is compared
 #: with each one's (one claim per baseline in each task's claims)
 PAPER_BASELINES = ("without_alignment", "bc", "dagger", "hlrl", "dwbc", "cosil")
+
+CLIPPED = dict(action_distance="clipped")
+
+#: the imitation students with every teacher-student distance on executed actions (Box means clamped to the action
+#: bounds, :func:`sitt.distributions.executed_output`), beside their raw arms of :data:`COMMON_ARMS`: measured on the
+#: tuning seeds; a baseline whose student gains from it gets it in its reported arm too (equal effort). BC, DAgger and
+#: COSIL imitate the same raw ``without_alignment`` teacher as their raw arms (only the student's loss differs);
+#: ``without_alignment_clipped`` is its own run (its alignment loss differs, so its roll-outs drift apart).
+CLIPPED_BASELINE_ARMS: dict[str, ArmSpec] = {
+    "without_alignment_clipped": ArmSpec(
+        "sitt", "release", dict(NO_ALIGN_TEACHER, **CLIPPED),
+        description="without_alignment with the alignment's output terms on executed (clipped) actions",
+    ),
+    **{f"{kind}_clipped": ArmSpec(
+        kind, "release", dict(NO_ALIGN_TEACHER), teacher_from="without_alignment", method=dict(CLIPPED),
+        description=f"{kind} of the without_alignment teacher, its distance on executed (clipped) actions",
+    ) for kind in ("bc", "dagger", "cosil")},
+}
+
+
+@dataclass(frozen=True)
+class SITTGrid:
+    """A grid of SITT's free coefficients, fixed in a commit before its runs (``fair_comparison.md`` section 2).
+
+    Every point is an arm of ``recipe`` with ``base`` switches and ``reward_coef`` (lambda1), ``update_weight``
+    (lambda2) and ``action_distance`` set; :meth:`arms` names them :meth:`arm_name`. Points are ordered lambda1-major
+    in the given order (so an interrupted sweep of one seed has covered the first lambda1 values).
+    """
+
+    lambda1: tuple[float, ...]
+    lambda2: tuple[float, ...]
+    action_distance: tuple[str, ...] = ("raw",)
+    recipe: str = "paper"
+    base: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def arm_name(lambda1: float, lambda2: float, action_distance: str) -> str:
+        """``sitt_l1_<lambda1>_l2_<lambda2>_<action_distance>``, numbers in ``%g`` form (``sitt_l1_0.2_l2_0_raw``)."""
+        return f"sitt_l1_{lambda1:g}_l2_{lambda2:g}_{action_distance}"
+
+    def points(self) -> list[tuple[float, float, str]]:
+        return [(l1, l2, d) for d in self.action_distance for l1 in self.lambda1 for l2 in self.lambda2]
+
+    def arms(self) -> dict[str, ArmSpec]:
+        return {
+            self.arm_name(l1, l2, d): ArmSpec(
+                "sitt", self.recipe, dict(self.base, reward_coef=l1, update_weight=l2, action_distance=d),
+                description=f"SITT ({self.recipe} recipe) with lambda1 = {l1:g}, lambda2 = {l2:g}, "
+                            f"{d} action distances (coefficient grid, tuning seeds only)",
+            )
+            for l1, l2, d in self.points()
+        }
+
+
+@dataclass(frozen=True)
+class SelectionRule:
+    """How a grid's configuration is chosen, fixed with the grid before it runs (``fair_comparison.md`` section 2).
+
+    Admissible: configurations run on at least ``min_seeds`` tuning seeds whose teacher's mean held-out success is at
+    least ``teacher_floor`` x the plain teacher's (the ``reference_arm``'s teacher, the same seeds). Chosen: the
+    highest mean student success; a tie (within ``tie``) goes to the smaller lambda1, then the smaller lambda2, then
+    ``raw`` before ``clipped`` (the simpler set-up). Whether the chosen student beats the ``reference_arm``'s student
+    (the without-alignment student) on the tuning seeds is reported beside it, as a finding either way.
+    """
+
+    teacher_floor: float = 0.8
+    min_seeds: int = 3
+    tie: float = 0.01
+    reference_arm: str = "without_alignment"
 
 
 # ------------------------------------------------------------------------------------------------------ profiles
@@ -171,6 +243,7 @@ def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default", t
         total_timesteps=prof.total_timesteps,
         teacher_from=spec.teacher_from,
         student_view=spec.student_view,
+        method=dict(spec.method),
     )
     return t.canonical_config(config).validate()
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.vec_env import VecEnv
 
+from sitt.distributions import check_action_distance
 from sitt.baselines.imitation import (
     StudentObsFn,
     evaluate_fit,
@@ -42,6 +43,7 @@ def behaviour_cloning(
     *,
     student: StudentPolicy | None = None,
     net_arch: Sequence[int] | None = None,
+    action_distance: str = "raw",
 ) -> tuple[StudentPolicy, dict[str, Any]]:
     """Roll out the trained teacher, then fit a student to its action distributions on the visited states.
 
@@ -61,11 +63,14 @@ def behaviour_cloning(
         (the states of its deterministic evaluation). The labels are its full distribution either way.
     :param student: a student to train further; ``None`` = a new :class:`StudentPolicy` from the teacher.
     :param net_arch: hidden sizes of a new student's encoder (``None``: a copy of the teacher's policy MLP).
+    :param action_distance: how the loss and the agreement measure actions: ``"raw"`` (default, every committed run)
+        or ``"clipped"`` (Box means clamped to the action bounds; :func:`sitt.distributions.executed_output`).
     :return: ``(student, info)``; ``info`` has ``dataset_size``, ``losses`` (per epoch), ``final_loss`` (mean KL on the
         dataset after fitting), ``agreement`` (on the dataset after fitting; argmax agreement for Discrete, mean
         exp(-KL) for Box), ``initial_agreement`` (before fitting), ``mean_reward`` (the teacher's mean step reward in
         the roll-out) and ``deterministic_teacher``.
     """
+    check_action_distance(action_distance)
     policy = teacher_policy_of(teacher_model)
     student_obs_fn = resolve_student_obs_fn(env, student_obs_fn)
     env_seed, torch_seed, init_seed, fit_seed = seed_streams(seed, 4)
@@ -79,9 +84,10 @@ def behaviour_cloning(
     if student is None:
         student = StudentPolicy(policy, student_obs_shape=student_obs.shape[1:], net_arch=net_arch, seed=init_seed)
     labels = teacher_outputs(policy, teacher_obs)  # (N, K)
-    before = evaluate_fit(student, policy, student_obs, teacher_obs, labels)
-    losses = fit_student(student, policy, student_obs, teacher_obs, epochs, batch_size, lr, fit_seed, teacher_out=labels)
-    after = evaluate_fit(student, policy, student_obs, teacher_obs, labels)
+    before = evaluate_fit(student, policy, student_obs, teacher_obs, labels, action_distance=action_distance)
+    losses = fit_student(student, policy, student_obs, teacher_obs, epochs, batch_size, lr, fit_seed, teacher_out=labels,
+                          action_distance=action_distance)
+    after = evaluate_fit(student, policy, student_obs, teacher_obs, labels, action_distance=action_distance)
     info = {
         "dataset_size": len(teacher_obs),
         "losses": losses,

@@ -34,6 +34,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from sitt.algorithm import flatten_env_major
 from sitt.baselines.imitation import teacher_policy_of
 from sitt.baselines.student_ppo import TEACHER, StudentPPO, check_fields, info_of, is_number
+from sitt.distributions import ACTION_DISTANCES, executed_output
 from sitt.networks import teacher_latent
 from sitt.student import StudentObsFn, StudentPolicy
 
@@ -49,6 +50,9 @@ class COSILConfig:
     :param alpha_lr: Adam learning rate of log alpha; 3e-4: SAC's (Haarnoja et al. 2018) temperature learning rate.
     :param divergence_in_reward: subtract ``alpha * D`` from each roll-out reward (COSIL's soft value).
     :param divergence_in_loss: add ``alpha * D`` to the PPO loss with gradient into the student (COSIL's actor loss).
+    :param action_distance: how D measures Box actions: ``"raw"`` means (default; COSIL and every committed run) or
+        ``"clipped"`` to the action bounds (:func:`sitt.distributions.executed_output`): a teacher mean beyond a bound
+        then asks the student only to reach the bound, and epsilon is a distance between executed actions.
     """
 
     target_divergence: float = 0.5
@@ -56,6 +60,7 @@ class COSILConfig:
     alpha_lr: float = 3e-4
     divergence_in_reward: bool = True
     divergence_in_loss: bool = True
+    action_distance: str = "raw"
 
     def validate(self) -> "COSILConfig":
         check_fields(self, {
@@ -64,15 +69,20 @@ class COSILConfig:
             "alpha_lr": (lambda v: is_number(v) and v > 0, "a number > 0"),
             "divergence_in_reward": (lambda v: isinstance(v, bool), "True or False"),
             "divergence_in_loss": (lambda v: isinstance(v, bool), "True or False"),
+            "action_distance": (lambda v: v in ACTION_DISTANCES, ", ".join(ACTION_DISTANCES)),
         })
         return self
 
 
-def action_l1(student: StudentPolicy, student_out: th.Tensor, teacher_out: th.Tensor) -> th.Tensor:
-    """D per sample (N,): L1 between action probabilities (Discrete) or between means (Box); teacher side detached."""
+def action_l1(student: StudentPolicy, student_out: th.Tensor, teacher_out: th.Tensor,
+              action_distance: str = "raw") -> th.Tensor:
+    """D per sample (N,): L1 between action probabilities (Discrete) or between means (Box; ``"clipped"``: both
+    clamped to the action bounds first); teacher side detached."""
     teacher_out = teacher_out.detach()
     if isinstance(student.action_dist, CategoricalDistribution):
         return (th.softmax(student_out, -1) - th.softmax(teacher_out, -1)).abs().sum(-1)
+    student_out = executed_output(student_out, student.action_space, action_distance)
+    teacher_out = executed_output(teacher_out, student.action_space, action_distance)
     return (student_out - teacher_out).abs().sum(-1)
 
 
@@ -114,7 +124,8 @@ class COSIL(StudentPPO):
         """D (N,) of the student (with grad) to the frozen teacher on a batch of Dict observations."""
         with th.no_grad():
             teacher_out = self.teacher.action_net(teacher_latent(self.teacher, obs[TEACHER]))
-        return action_l1(self.student, self.student.logits(self.policy.student_view(obs)), teacher_out)
+        return action_l1(self.student, self.student.logits(self.policy.student_view(obs)), teacher_out,
+                         self.config.action_distance)
 
     def collect_rollouts(self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer,
                          n_rollout_steps: int) -> bool:

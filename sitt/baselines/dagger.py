@@ -20,6 +20,7 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.vec_env import VecEnv
 
+from sitt.distributions import check_action_distance
 from sitt.baselines.imitation import (
     StudentObsFn,
     evaluate_fit,
@@ -56,6 +57,7 @@ def dagger(
     *,
     student: StudentPolicy | None = None,
     net_arch: Sequence[int] | None = None,
+    action_distance: str = "raw",
 ) -> tuple[StudentPolicy, dict[str, Any]]:
     """Train a student with DAgger against a fixed, trained teacher.
 
@@ -79,6 +81,8 @@ def dagger(
     :param deterministic_student: the student's argmax / mean action when it acts (default; ``False``: a sample).
     :param student: a student to start from; ``None`` = a new :class:`StudentPolicy` from the teacher.
     :param net_arch: hidden sizes of a new student's encoder (``None``: a copy of the teacher's policy MLP).
+    :param action_distance: how the loss and the agreement measure actions: ``"raw"`` (default, every committed run)
+        or ``"clipped"`` (Box means clamped to the action bounds; :func:`sitt.distributions.executed_output`).
     :return: ``(student, info)``. Per iteration (lists of length ``iterations``): ``betas``, ``dataset_sizes``
         (aggregate size after the iteration's roll-out), ``student_share`` (share of the iteration's actions chosen by
         the student), ``new_state_agreement`` (agreement on the iteration's new states *before* retraining: how the
@@ -93,6 +97,7 @@ def dagger(
         raise ValueError(f"beta0: got {beta0}; allowed: a probability in [0, 1]")
     if not 0.0 <= beta_decay <= 1.0:
         raise ValueError(f"beta_decay: got {beta_decay}; allowed: a factor in [0, 1]")
+    check_action_distance(action_distance)
     policy = teacher_policy_of(teacher_model)
     student_obs_fn = resolve_student_obs_fn(env, student_obs_fn)
     env_seed, mix_seed, torch_seed, init_seed, fit_seed = seed_streams(seed, 5)
@@ -121,7 +126,7 @@ def dagger(
         new_student_obs = student_view(student_obs_fn, data.teacher_obs)
         new_labels = teacher_outputs(policy, data.teacher_obs)  # the teacher labels the visited states
         info["new_state_agreement"].append(
-            evaluate_fit(student, policy, new_student_obs, data.teacher_obs, new_labels)["agreement"]
+            evaluate_fit(student, policy, new_student_obs, data.teacher_obs, new_labels, action_distance=action_distance)["agreement"]
         )
         teacher_obs.append(data.teacher_obs)
         student_obs.append(new_student_obs)
@@ -130,9 +135,10 @@ def dagger(
         student_acted.append(data.student_acted)
         all_teacher, all_student, all_labels = np.concatenate(teacher_obs), np.concatenate(student_obs), th.cat(labels)
         losses = fit_student(
-            student, policy, all_student, all_teacher, epochs, batch_size, lr, fit_seed + i, teacher_out=all_labels
+            student, policy, all_student, all_teacher, epochs, batch_size, lr, fit_seed + i, teacher_out=all_labels,
+            action_distance=action_distance,
         )
-        after = evaluate_fit(student, policy, all_student, all_teacher, all_labels)
+        after = evaluate_fit(student, policy, all_student, all_teacher, all_labels, action_distance=action_distance)
         info["betas"].append(beta)
         info["dataset_sizes"].append(len(all_teacher))
         info["student_share"].append(float(data.student_acted.mean()))

@@ -28,7 +28,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
 from sitt.baselines.student import StudentObsFn, StudentPolicy, actions_from_head
-from sitt.distributions import agreement, kl_divergence
+from sitt.distributions import agreement, check_action_distance, kl_divergence
 from sitt.networks import teacher_latent
 
 
@@ -182,6 +182,7 @@ def fit_student(
     lr: float = 1e-3,
     seed: int = 0,
     teacher_out: th.Tensor | None = None,
+    action_distance: str = "raw",
 ) -> list[float]:
     """Fit ``student`` to the teacher's action distributions with Adam; return the mean loss of each epoch.
 
@@ -198,6 +199,9 @@ def fit_student(
     :param lr: Adam's learning rate (a fresh optimiser per call).
     :param seed: seed of the minibatch order (a private torch generator; the global RNG is untouched).
     :param teacher_out: the teacher's head outputs for ``teacher_obs``, (N, K), if already computed.
+    :param action_distance: ``"raw"`` (default) or ``"clipped"``: Box means clamped to the action bounds before the
+        KL (:func:`sitt.distributions.executed_output`), so the student is not asked to follow a teacher mean beyond
+        a bound it cannot act on.
     :return: ``epochs`` floats, each the sample-weighted mean of that epoch's minibatch losses (before each step).
     """
     n = len(teacher_obs)
@@ -209,6 +213,7 @@ def fit_student(
         raise ValueError(f"epochs: got {epochs}; allowed: an integer >= 1")
     if batch_size is not None and int(batch_size) < 1:
         raise ValueError(f"batch_size: got {batch_size}; allowed: None or an integer >= 1")
+    check_action_distance(action_distance)
     targets = (teacher_outputs(teacher_policy, teacher_obs) if teacher_out is None else teacher_out.detach())
     targets = targets.to(student.device)  # (N, K)
     inputs = student.obs_tensor(student_obs)  # (N, student_obs_dim)
@@ -222,7 +227,8 @@ def fit_student(
         total = 0.0
         for start in range(0, n, batch):
             idx = order[start : start + batch]
-            loss = kl_divergence(teacher_policy, targets[idx], student.logits(inputs[idx])).mean()
+            loss = kl_divergence(teacher_policy, targets[idx], student.logits(inputs[idx]),
+                                 action_distance=action_distance).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -238,17 +244,19 @@ def evaluate_fit(
     student_obs: np.ndarray,
     teacher_obs: np.ndarray,
     teacher_out: th.Tensor | None = None,
+    action_distance: str = "raw",
 ) -> dict[str, float]:
     """``{"loss": mean KL(teacher || student), "agreement": ...}`` over a dataset, without training.
 
-    Agreement (:func:`sitt.distributions.agreement`): share of equal argmax actions (Discrete) or mean exp(-KL) (Box).
+    Agreement (:func:`sitt.distributions.agreement`): share of equal argmax actions (Discrete) or mean exp(-KL) (Box);
+    both measured with ``action_distance`` (:func:`fit_student`).
     """
     targets = teacher_outputs(teacher_policy, teacher_obs) if teacher_out is None else teacher_out
     with th.no_grad():
         targets = targets.to(student.device)
         out = student.logits(student_obs)
-        loss = kl_divergence(teacher_policy, targets, out).mean().item()
-        agree = th.as_tensor(agreement(teacher_policy, out, targets)).float().mean().item()  # per-sample -> rate
+        loss = kl_divergence(teacher_policy, targets, out, action_distance=action_distance).mean().item()
+        agree = th.as_tensor(agreement(teacher_policy, out, targets, action_distance=action_distance)).float().mean().item()
     return {"loss": loss, "agreement": agree}
 
 

@@ -7,8 +7,10 @@ loss and the iteration's statistics) and ``imitation.json`` (the rest of the met
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,24 @@ def imitation_tables(kind: str, info: dict[str, Any]) -> tuple[pd.DataFrame, dic
     return pd.DataFrame(rows), store.jsonable(rest)
 
 
+@dataclass
+class ImitationMethodConfig:
+    """The run's own BC/DAgger setting (``ExperimentConfig.method``; the sizes are the profile's ``imitation``).
+
+    :param action_distance: how the imitation loss measures actions: ``"raw"`` (default: every committed run) or
+        ``"clipped"`` (Box means clamped to the action bounds, :func:`sitt.distributions.executed_output`).
+    """
+
+    action_distance: str = "raw"
+
+    def validate(self) -> "ImitationMethodConfig":
+        from sitt.config import ACTION_DISTANCES
+
+        if self.action_distance not in ACTION_DISTANCES:
+            raise ValueError(f"action_distance: got {self.action_distance!r}; allowed: {', '.join(ACTION_DISTANCES)}")
+        return self
+
+
 class ImitationKind:
     """BC (``name="bc"``) or DAgger (``name="dagger"``) against the teacher run's model."""
 
@@ -49,6 +69,21 @@ class ImitationKind:
     def __init__(self, name: str):
         self.name = name
 
+    def method_fields(self) -> list[str]:
+        """The names ``ExperimentConfig.method`` accepts."""
+        return [f.name for f in dataclasses.fields(ImitationMethodConfig)]
+
+    def method_config(self, method: dict[str, Any]) -> ImitationMethodConfig:
+        """The validated :class:`ImitationMethodConfig`; ``ValueError`` naming ``method.<field>``."""
+        unknown = sorted(set(method) - set(self.method_fields()))
+        if unknown:
+            raise ValueError(f"method.{unknown[0]}: unknown field of ImitationMethodConfig; allowed: "
+                             f"{', '.join(self.method_fields())}")
+        try:
+            return ImitationMethodConfig(**method).validate()
+        except ValueError as exc:
+            raise ValueError(f"method.{exc}") from None
+
     def train(self, config, task, tmp: Path, teacher_dir: Path) -> TrainResult:
         from sitt.algorithm import SITT
         from sitt.baselines import behaviour_cloning, dagger
@@ -56,13 +91,15 @@ class ImitationKind:
         teacher = SITT.load(teacher_dir / store.MODEL_FILE, device=config.device)
         env = task.train_env(config)
         student_obs_fn = student_view_fn(task, env, config)
+        distance = self.method_config(config.method).action_distance
         t0 = time.perf_counter()
         if self.name == "bc":
             student, info = behaviour_cloning(teacher, env, student_obs_fn, seed=config.seed,
-                                              **config.imitation.bc_kwargs())
+                                              action_distance=distance, **config.imitation.bc_kwargs())
             env_steps = int(config.imitation.bc_n_steps_per_env * config.env.n_envs)
         else:
-            student, info = dagger(teacher, env, student_obs_fn, seed=config.seed, **config.imitation.dagger_kwargs())
+            student, info = dagger(teacher, env, student_obs_fn, seed=config.seed, action_distance=distance,
+                                   **config.imitation.dagger_kwargs())
             env_steps = int(config.imitation.dagger_iterations * config.imitation.dagger_n_steps_per_env
                             * config.env.n_envs)
         train_s = time.perf_counter() - t0
