@@ -16,7 +16,17 @@ TASK ?= all
 help: ## this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | sort | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## create .venv and install the pinned packages (first use of any target does it)
+# JupyterLab opens the notebooks' jupytext .py sources as notebooks on double-click (default viewer of `python`:
+# jupytext's "Jupytext Notebook"), set as a default in the venv's own JupyterLab (application settings directory:
+# .venv/share/jupyter/lab/settings), in overrides.d/ (jupyterlab_server reads every overrides.d/*.json there, then the
+# singleton overrides.json, which stays free for the user). Not JUPYTERLAB_SETTINGS_DIR under `make lab`: that
+# replaces the user's settings directory, so their own settings (theme, shortcuts) would vanish there and their edits
+# land in the project. Overrides only change defaults: nothing outside .venv is written, the user's settings still
+# win, and any JupyterLab started from this venv agrees. A recipe of its own, so an existing venv gets it without a
+# re-install (tests/test_lab_settings.py asks a running server).
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/sitt-notebooks.json
+
+setup: $(STAMP) $(LAB_OVERRIDES) ## create .venv and install the pinned packages (first use of any target does it)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
@@ -25,6 +35,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[cluster]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
+
+$(LAB_OVERRIDES): notebooks/lab_overrides.json | $(STAMP)
+	install -D -m 0644 $< $@
 
 # Every notebook executed on the smoke profile, then the test suite (CI runs this; pytest's summary closes it).
 test: setup ## smoke-execute every notebook, then the whole test suite (what CI runs)

@@ -2,8 +2,9 @@
 
 ``make verify`` (``python -m study.verify``) re-trains a few runs of the store, named (``--run
 <experiment>/<arm>/seed_<k>``, repeatable) or drawn by a seeded draw (``--n N --seed S``, among the committed runs
-that are not copies), each into a temporary store, and compares the records: ``eval.csv`` and ``positions.npz`` byte
-for byte, and the progress logs (``progress.csv`` for SITT runs, ``imitation.csv`` for BC/DAgger) value for value
+that are not copies), each into a temporary store, and compares the records: ``eval.csv`` byte for byte,
+``positions.npz`` array by array (equal values; NaN equals NaN in float arrays, which pad trajectories after an
+episode ends), and the progress logs (``progress.csv`` for SITT runs, ``imitation.csv`` for BC/DAgger) value for value
 except SB3's wall-clock columns (``time/fps``, ``time/time_elapsed``). BC and DAgger runs are re-trained against the
 committed teacher run (copied into the temporary store), so only their own training is checked.
 
@@ -21,9 +22,12 @@ the CPU's vector-ISA flags, BLAS/MKL, oneDNN, torch threads). Runs recorded befo
 numerics. Verdicts per run and mode:
 
 * ``bit-exact``: every record equal (pass);
-* ``outcome agrees``: numerics differ or are unknown, the bits differ, and every held-out episode (policy, maze) has
-  the same :data:`OUTCOME_COLUMNS` (success, the release's metric, route, outcome, path counts); reported with the
-  iteration from which the progress log drifts and the episode lengths that changed (pass);
+* ``outcome agrees``: numerics differ or are unknown, the bits differ, and every held-out episode (policy and the
+  task's :attr:`study.task.Task.episode_column`: the maze's ``maze``, the flight's ``world``, the drawer's ``scene``,
+  MiniGrid's ``episode``) has the same :data:`OUTCOME_COLUMNS` that its ``eval.csv`` has (success; the maze's
+  release metric, route, outcome, path counts; the flight's collision and timeout; MiniGrid's lava and timeout);
+  reported with the iteration from which the progress log drifts and the episode lengths (:data:`LENGTH_COLUMNS`)
+  that changed (pass);
 * ``MISMATCH``: the bits differ although the numerics match (a real change in what the code computes), or the
   outcome of an episode differs (fail).
 
@@ -49,14 +53,15 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from study import store
+from study import registry, store
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = "results/runs"
 MODES = ("commit", "head", "both")
 TIME_COLUMNS = ("time/fps", "time/time_elapsed")
-OUTCOME_COLUMNS = ("success", "release_success", "route", "outcome", "through_path", "n_paths", "n_done", "n_success")
-EPISODE_KEY = ("policy", "maze")
+OUTCOME_COLUMNS = ("success", "release_success", "route", "outcome", "through_path", "n_paths", "n_done", "n_success",
+                   "collision", "timeout", "lava")
+LENGTH_COLUMNS = ("ep_length", "steps")  # an episode's length: the maze's ep_length, the other tasks' steps
 
 _TRAIN_SCRIPT = """
 import json, sys
@@ -174,28 +179,49 @@ def log_drift(recorded: Path, fresh: Path) -> tuple[bool, Any, tuple[int, int]]:
     return False, label, rows
 
 
-def episode_changes(recorded: Path, fresh: Path) -> tuple[int, list[str], list[str]]:
-    """Per held-out episode (policy, maze) of two ``eval.csv``: ``(n episodes, outcome changed, length changed)``,
-    each change as ``"student maze 4: success True -> False"``."""
+def episode_column(config: dict[str, Any]) -> str:
+    """The eval rows' column naming the held-out episode for a run's ``config`` (its dict, as stored): the task's
+    :attr:`study.task.Task.episode_column` (configs written before they named their task are the maze's,
+    :data:`study.registry.DEFAULT_TASK`)."""
+    return registry.get_task(config.get("task") or registry.DEFAULT_TASK).episode_column
+
+
+def episode_changes(recorded: Path, fresh: Path, column: str) -> tuple[int, list[str], list[str]]:
+    """Per held-out episode (``policy`` and the task's episode ``column``, :func:`episode_column`) of two
+    ``eval.csv``: ``(n episodes, outcome changed, length changed)``, each change as ``"student maze 4: success True
+    -> False"``."""
     a, b = pd.read_csv(recorded), pd.read_csv(fresh)
-    merged = a.merge(b, on=list(EPISODE_KEY), how="outer", suffixes=("_rec", "_new"), indicator=True)
+    key = ["policy", column]
+    missing = [c for c in key if c not in a.columns or c not in b.columns]
+    if missing:
+        raise ValueError(f"eval.csv: got columns {list(a.columns)} (committed) and {list(b.columns)} (new); "
+                         f"allowed: both with {', '.join(key)} (the task's episode column)")
+    merged = a.merge(b, on=key, how="outer", suffixes=("_rec", "_new"), indicator=True)
     outcome, length = [], []
     for _, row in merged.iterrows():
-        name = f"{row['policy']} maze {row['maze']}"
+        name = f"{row['policy']} {column} {row[column]}"
         if row["_merge"] != "both":
             outcome.append(f"{name}: only in the {'committed' if row['_merge'] == 'left_only' else 'new'} run")
             continue
         for col in OUTCOME_COLUMNS:
             if f"{col}_rec" in row and str(row[f"{col}_rec"]) != str(row[f"{col}_new"]):
                 outcome.append(f"{name}: {col} {row[f'{col}_rec']} -> {row[f'{col}_new']}")
-        if "ep_length_rec" in row and row["ep_length_rec"] != row["ep_length_new"]:
-            length.append(f"{name}: {row['ep_length_rec']:g} -> {row['ep_length_new']:g}")
+        for col in LENGTH_COLUMNS:
+            if f"{col}_rec" in row and str(row[f"{col}_rec"]) != str(row[f"{col}_new"]):
+                length.append(f"{name}: {row[f'{col}_rec']:g} -> {row[f'{col}_new']:g}")
     return len(merged), outcome, length
+
+
+def arrays_equal(x: np.ndarray, y: np.ndarray) -> bool:
+    """Equal shape and values; in float (or complex) arrays NaN equals NaN (trajectories padded after an episode
+    ends), in any other array (ints, bools, strings, objects) the values compare as they are."""
+    nan_ok = x.dtype.kind in "fc" and y.dtype.kind in "fc"
+    return bool(np.array_equal(x, y, equal_nan=nan_ok))
 
 
 def _npz_equal(a: Path, b: Path) -> bool:
     with np.load(a) as x, np.load(b) as y:
-        return sorted(x.files) == sorted(y.files) and all(np.array_equal(x[k], y[k]) for k in x.files)
+        return sorted(x.files) == sorted(y.files) and all(arrays_equal(x[k], y[k]) for k in x.files)
 
 
 def compare_runs(recorded: Path, fresh: Path, check: Check) -> Check:
@@ -210,8 +236,9 @@ def compare_runs(recorded: Path, fresh: Path, check: Check) -> Check:
     check.files[store.POSITIONS_FILE] = _npz_equal(recorded / store.POSITIONS_FILE, fresh / store.POSITIONS_FILE)
     equal, check.drift_from, check.log_rows = log_drift(recorded / log_name, fresh / log_name)
     check.files[log_name] = equal
+    column = episode_column(store.read_json(recorded / store.CONFIG_FILE))
     check.episodes, check.outcome_changed, check.length_changed = episode_changes(
-        recorded / store.EVAL_FILE, fresh / store.EVAL_FILE)
+        recorded / store.EVAL_FILE, fresh / store.EVAL_FILE, column)
     if all(check.files.values()):
         check.verdict, check.passed = "bit-exact", True
     elif check.numerics_match:

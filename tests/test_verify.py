@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -17,6 +18,15 @@ from study.presets import preset
 from study.run import run_one
 
 REPO = Path(__file__).resolve().parents[1]
+RUNS = REPO / verify.DEFAULT_ROOT
+#: a cheap committed run per task (BC of its main experiment: seconds on top of the committed teacher) and the
+#: task's episode column
+TASK_RUNS = {
+    "color_maze": ("main/bc/seed_0", "maze"),
+    "fov_flight": ("fov_flight_main/bc/seed_0", "world"),
+    "occluded_drawer": ("occluded_drawer_main/bc/seed_0", "scene"),
+    "minigrid_lava": ("minigrid_main/bc/seed_0", "episode"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +160,74 @@ def test_the_draw_is_seeded_and_skips_copies():
     with pytest.raises(ValueError, match="^n:"):
         verify.draw(0, 0)
     assert verify.main(["--run", "nope/arm/seed_0"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------------- every task
+
+
+def test_the_episode_column_is_the_tasks():
+    for task, (run_id, column) in TASK_RUNS.items():
+        assert verify.episode_column({"task": task}) == column
+    assert verify.episode_column({}) == "maze"  # configs written before they named their task: the maze's
+    with pytest.raises(ValueError, match="^task:"):
+        verify.episode_column({"task": "nope"})
+
+
+def _eval(path: Path, rows: list[tuple]) -> Path:
+    pd.DataFrame(rows, columns=["policy", "scene", "success", "steps"]).to_csv(path, index=False)
+    return path
+
+
+def test_episodes_are_keyed_by_the_tasks_column_and_lengths_by_steps(tmp_path):
+    rec = _eval(tmp_path / "a.csv", [("teacher", 0, True, 14), ("student", 0, True, 20), ("student", 1, False, 100)])
+    same = _eval(tmp_path / "b.csv", [("teacher", 0, True, 14), ("student", 0, True, 20), ("student", 1, False, 100)])
+    assert verify.episode_changes(rec, same, "scene") == (3, [], [])
+    new = _eval(tmp_path / "c.csv", [("teacher", 0, True, 14), ("student", 0, True, 22), ("student", 1, True, 40)])
+    n, outcome, length = verify.episode_changes(rec, new, "scene")
+    assert n == 3 and outcome == ["student scene 1: success False -> True"]
+    assert length == ["student scene 0: 20 -> 22", "student scene 1: 100 -> 40"]
+    with pytest.raises(ValueError, match="^eval.csv:"):
+        verify.episode_changes(rec, new, "maze")
+
+
+def test_arrays_padded_with_nan_compare_equal(tmp_path):
+    pos = np.full((2, 5, 2), np.nan, dtype=np.float32)  # two episodes, padded after their last step
+    pos[0, :3], pos[1, :5] = 1.5, 2.5
+    arrays = {"student_q": pos, "student_steps": np.array([3, 5], dtype=np.int32),
+              "student_visible": np.array([[True] * 5, [False] * 5])}
+    np.savez(tmp_path / "a.npz", **arrays)
+    np.savez(tmp_path / "b.npz", **{k: v.copy() for k, v in arrays.items()})
+    assert verify._npz_equal(tmp_path / "a.npz", tmp_path / "b.npz")
+    moved = pos.copy()
+    moved[0, 1, 0] = 1.25
+    np.savez(tmp_path / "c.npz", **dict(arrays, student_q=moved))
+    assert not verify._npz_equal(tmp_path / "a.npz", tmp_path / "c.npz")
+    ended = pos.copy()
+    ended[0, 2] = np.nan  # an episode that ends a step earlier is not equal
+    np.savez(tmp_path / "d.npz", **dict(arrays, student_q=ended))
+    assert not verify._npz_equal(tmp_path / "a.npz", tmp_path / "d.npz")
+    np.savez(tmp_path / "e.npz", **dict(arrays, student_steps=np.array([3, 4], dtype=np.int32)))
+    assert not verify._npz_equal(tmp_path / "a.npz", tmp_path / "e.npz")
+    drawer = RUNS / TASK_RUNS["occluded_drawer"][0] / store.POSITIONS_FILE  # padded with NaN after each episode
+    if drawer.is_file():
+        assert verify._npz_equal(drawer, drawer)
+
+
+@pytest.mark.slow  # re-trains a committed BC run in a subprocess (seconds, on top of its committed teacher)
+@pytest.mark.parametrize("mode", ["head", "commit"])
+@pytest.mark.parametrize("task", sorted(TASK_RUNS))
+def test_a_committed_run_of_every_task_verifies(task, mode):
+    run_id, column = TASK_RUNS[task]
+    run_dir = RUNS / run_id
+    if not store.is_complete(run_dir):
+        pytest.skip(f"{run_id} is not committed in this checkout")
+    assert verify.episode_column(store.read_json(run_dir / store.CONFIG_FILE)) == column
+    commit = (store.read_json(run_dir / store.PROVENANCE_FILE).get("git") or {}).get("commit")
+    if mode == "commit" and not (commit and _has_commit(commit)):
+        pytest.skip(f"{run_id} records commit {commit}, not in this clone's history")
+    (check,) = verify.verify_run(run_dir, mode, RUNS)
+    assert check.verdict in ("bit-exact", "outcome agrees") and check.passed, check.line()
+    assert set(check.files) == {store.EVAL_FILE, store.POSITIONS_FILE, store.IMITATION_CSV}
+    assert check.episodes == len(pd.read_csv(run_dir / store.EVAL_FILE)) and not check.outcome_changed
+    if check.numerics_match:  # same numerics: every record equal, NaN-padded positions included
+        assert check.verdict == "bit-exact" and all(check.files.values()), check.line()
