@@ -15,10 +15,13 @@
 # # 90 · The report
 #
 # Collects every experiment into `results/tables/*.csv`, `results/figures/*.png` and `results/REPORT.md` (+ HTML):
-# the claims table (claim, experiment, evidence, verdict by the CI rules of `study/claims.py`), the main,
-# ablation and release-vs-paper tables, the figures, what was easy and what was hard, and the command behind each
-# number. Tables are recomputed from the runs (seeded, so identical to the experiment notebooks'); figures are those
-# the experiment notebooks saved.
+# first the scorecard (the paper's claims as rows, the tasks as columns, each cell a verdict with its key number:
+# `study/scorecard.py`, also `results/tables/scorecard.csv`) and one forest plot per task (student success per arm
+# with its CI, the paper's number, the arm's budget: `results/figures/forest_<task>.png`), then the findings, the
+# claims table (claim, experiment, evidence, verdict by the CI rules of `study/claims.py`), the main, ablation and
+# release-vs-paper tables, the figures, what was easy and what was hard, and the command behind each number. Tables
+# are recomputed from the runs (seeded, so identical to the experiment notebooks'); the other figures are those the
+# experiment notebooks saved.
 
 # %% tags=["parameters"]
 profile = "default"
@@ -29,21 +32,31 @@ jobs = 2
 # %%
 # %matplotlib inline
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Image, Markdown
 
-from study import io, report
+from study import io, registry, report, scorecard
 from study.stats import rliable_available, rliable_import_error
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
 root, out = io.resolve_paths(profile, root, out)
-print(f"profile={profile}  runs={root}  outputs={out}")
+print(f"profile={profile}  runs={io.paths.display(root)}  outputs={io.paths.display(out)}")
 notes = {k: list(v) for k, v in report.DEFAULT_NOTES.items()}
 if rliable_available():
     notes["easy"].append("rliable imports cleanly here: its IQM intervals are used beside our bootstrap.")
 else:
     notes["hard"][-1] += f" (here: {rliable_import_error()})"
 built = report.build_report(profile, root, out, jobs, notes=notes)
+
+# %% [markdown]
+# ## Scorecard and the per-task forest plots
+
+# %%
+display(Markdown(scorecard.scorecard_markdown(built["scorecard"])))
+for name in registry.task_names():
+    forest = out / "figures" / f"{report.FOREST_PREFIX}{name}.png"
+    if forest.is_file():
+        display(Image(filename=str(forest)))
 
 # %% [markdown]
 # ## Tables

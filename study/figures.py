@@ -29,6 +29,7 @@ __all__ = [
     "training_curves",
     "CURVE_COLUMNS",
     "available_curves",
+    "forest_plot",
 ]
 
 POLICY_COLORS = {"teacher": "#4c72b0", "student": "#dd8452"}
@@ -239,3 +240,40 @@ def training_curves(
     return fig
 
 
+# --------------------------------------------------------------------------------------------- forest plot
+
+
+def forest_plot(rows: pd.DataFrame, *, title: str | None = None, xlabel: str = "student true success",
+                paper_label: str = "paper") -> Figure:
+    """One row per arm, top to bottom in the order of ``rows`` (:func:`study.scorecard.forest_rows`: ``label, mean,
+    ci_low, ci_high`` and optionally ``paper``): the mean over seeds with its 95% CI as a bar, the paper's number as
+    a red cross where the paper has one."""
+    rows = rows.reset_index(drop=True)
+    n = len(rows)
+    longest = max((len(str(t)) for t in rows.get("label", [])), default=0)
+    fig = new_figure((6.0 + 0.055 * longest, max(1.8, 0.42 * n + 1.3)))
+    ax = fig.add_subplot(1, 1, 1)
+    if n == 0:
+        ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    y = np.arange(n)[::-1]
+    m = rows["mean"].to_numpy(dtype=float)
+    lo, hi = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+    err = np.vstack([np.where(np.isfinite(lo), m - lo, 0.0), np.where(np.isfinite(hi), hi - m, 0.0)])
+    handles = [ax.errorbar(m, y, xerr=err, fmt="o", color=POLICY_COLORS["student"], ecolor="black", capsize=3,
+                           lw=1.4, markeredgecolor="black", label="ours: mean over seeds, 95% CI", zorder=3)]
+    if "paper" in rows and rows["paper"].notna().any():
+        p = rows["paper"].to_numpy(dtype=float)
+        ok = np.isfinite(p)
+        handles += ax.plot(p[ok], y[ok], "x", color="#c44e52", markersize=9, mew=2, label=paper_label, zorder=4)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(t) for t in rows["label"]], fontsize=8)
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(xlabel)
+    ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10, pad=22)
+    fig.tight_layout()
+    return fig

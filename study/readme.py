@@ -138,10 +138,38 @@ def _task_sections(tables: Path) -> list[str]:
     return lines
 
 
+def _scorecard_lines(tables: Path) -> list[str]:
+    """The scorecard (:mod:`study.scorecard`, from ``<tables>/claims.csv`` and the tables against the paper) and the
+    per-task forest plots found under ``<tables>/../figures`` (``forest_<task>.png``, written by the report notebook),
+    in the registry's task order; nothing when there is no claims table."""
+    from study import scorecard  # noqa: PLC0415
+    from study.registry import task_names  # noqa: PLC0415
+    from study.report import FOREST_PREFIX, LEAD_FIGURES_NOTE, LEAD_FIGURES_TITLE  # noqa: PLC0415
+
+    lines: list[str] = []
+    path = tables / "claims.csv"
+    if path.exists():
+        claims = pd.read_csv(path)
+        cells = scorecard.scorecard_cells(claims, paper=scorecard.paper_numbers(tables))
+        if len(cells):
+            lines += ["", "### Scorecard: the paper's claims, task by task", "",
+                      scorecard.scorecard_markdown(cells).rstrip(), "",
+                      scorecard.scorecard_notes(cells, claims).rstrip()]
+    figures = [tables.parent / "figures" / f"{FOREST_PREFIX}{name}.png" for name in task_names()]
+    figures = [f for f in figures if f.exists()]
+    if figures:
+        lines += ["", f"### {LEAD_FIGURES_TITLE}", "", LEAD_FIGURES_NOTE]
+        for figure in figures:
+            name = figure.stem[len(FOREST_PREFIX):]
+            lines += ["", f"![{scorecard.task_label(name)}: student true success per arm]({figure.as_posix()})"]
+    return lines
+
+
 def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, extra: str = "") -> str:
     """The README's results section (markdown, between :data:`BEGIN` and :data:`END`) from ``tables`` (the CSVs the
-    notebooks wrote) and the runs under ``runs_root``. ``extra``: the findings in words (markdown), put under a
-    "Findings" heading with its own headings demoted."""
+    notebooks wrote) and the runs under ``runs_root``: the scorecard and the per-task forest plots first, then
+    ``extra``, the findings in words (markdown), under a "Findings" heading with its own headings demoted, then the
+    runs' cost and the tables."""
     tables = Path(tables)
     records = run_records(runs_root)
     if records.empty:
@@ -153,8 +181,14 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
     machine = f"{trained['cpu_count'].iloc[0]} cores ({cpus})"
     span = f"{min(trained['started_at'])[:16].replace('T', ' ')} to {max(trained['finished_at'])[:16].replace('T', ' ')} UTC"
     seeds = {e: _seed_range(records.loc[records["experiment"] == e, "seed"]) for e in records["experiment"].unique()}
-    lines = [BEGIN, "## Results of the study", ""]
+    lines = [BEGIN, "## Results of the study"]
+    lines += _scorecard_lines(tables)
+    if extra.strip():
+        lines += ["", "### Findings", "", demote_headings(extra, 4).strip()]
     lines += [
+        "",
+        "### The runs and what they cost",
+        "",
         *_profile_lines(),
         f"Machine: {machine}, one torch thread per run, {jobs} runs at a time.",
         "",
@@ -197,8 +231,6 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
     if claims.exists():
         lines += ["", "### Claims", "", "Rules in `study/claims.py` (a verdict needs at least 3 seeds and a CI "
                   "on one side of the threshold).", "", claims_markdown(pd.read_csv(claims)).rstrip()]
-    if extra.strip():
-        lines += ["", "### Findings", "", demote_headings(extra, 4).strip()]
     lines += ["", "Regenerate every table and figure from the committed run records: `make figures`; "
               "the full report with figures: `results/REPORT.md`.", END]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,9 @@ or a number written in a text cell such as the claims' evidence).
 Integers, one-decimal and exponent numbers are design facts and counts (``1.9 x KL``, ``15 mazes``, ``2e7 steps``,
 ``10 seeds``) and are not checked here; measured times are not written in FINDINGS (the README's timing table is
 generated from the runs).
+
+For a reader: after the opening paragraph, every paragraph opens with its verdict, one bold sentence; the text names
+no internal issue numbers ("issue 15").
 """
 
 from __future__ import annotations
@@ -58,3 +61,36 @@ def test_stale_numbers_are_found():
 def test_every_number_in_the_findings_is_in_a_table():
     missing = stale_numbers(FINDINGS.read_text(encoding="utf-8"), table_values())
     assert not missing, f"numbers in {FINDINGS.name} found in no table of {TABLES}: {missing}"
+
+
+ISSUE = re.compile(r"\bissues? #?\d+", re.IGNORECASE)
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def verdict_problems(text: str) -> list[str]:
+    """The paragraphs (after the first, which says what the numbers are) that do not open with one bold sentence
+    ending in a full stop: their first 60 characters."""
+    bad = []
+    for para in paragraphs(text)[1:]:
+        m = re.match(r"\*\*(.+?)\*\*", para, flags=re.S)
+        if m is None or not m.group(1).endswith(".") or re.search(r"[.!?]\s+[A-Z]", m.group(1)[:-1]):
+            bad.append(para[:60])
+    return bad
+
+
+def test_verdict_problems_are_found():
+    good = "What the numbers are.\n\n**It works.** Because.\n\n**It fails, mostly.** More."
+    assert verdict_problems(good) == []
+    assert verdict_problems("Intro.\n\nNo verdict first.") == ["No verdict first."]
+    assert verdict_problems("Intro.\n\n**Two. Sentences.** Text.") == ["**Two. Sentences.** Text."]
+    assert verdict_problems("Intro.\n\n**No full stop** Text.") == ["**No full stop** Text."]
+
+
+@pytest.mark.skipif(not FINDINGS.is_file(), reason="no findings written")
+def test_every_paragraph_opens_with_its_verdict_and_no_issue_numbers():
+    text = FINDINGS.read_text(encoding="utf-8")
+    assert not ISSUE.findall(text), f"{FINDINGS.name} names internal issues: {ISSUE.findall(text)}"
+    assert not verdict_problems(text), f"paragraphs of {FINDINGS.name} without a one-sentence verdict first"
