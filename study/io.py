@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from study import load, paths, store
+from study.budget import steps_label  # noqa: F401 - re-exported (notebooks call io.steps_label)
 from study.params import seed_list
 
 __all__ = [
@@ -198,14 +199,6 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     """The run's config.json as a dict ({} when absent)."""
     path = Path(run_dir) / store.CONFIG_FILE
     return store.read_json(path) if path.is_file() else {}
-
-
-def steps_label(n: float) -> str:
-    """6000000 -> "6M", 768000 -> "768k", 768 -> "768"."""
-    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if n >= scale:
-            return f"{n / scale:.3g}{unit}"
-    return f"{n:g}"
 
 
 def run_configs_table(root: str | Path, experiment: str) -> pd.DataFrame:

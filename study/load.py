@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from study import store
+from study.budget import BUDGET, run_budget
 from study.config import ExperimentConfig
 
 #: columns joined onto every row read from a run
@@ -60,7 +61,7 @@ def run_columns(config: ExperimentConfig) -> dict[str, Any]:
     )
 
 
-def _read_many(root: str | Path, experiment: str, filename: str) -> pd.DataFrame:
+def _read_many(root: str | Path, experiment: str, filename: str, budget: bool = False) -> pd.DataFrame:
     frames = []
     for run_dir, config in complete_runs(root, experiment):
         path = run_dir / filename
@@ -72,6 +73,8 @@ def _read_many(root: str | Path, experiment: str, filename: str) -> pd.DataFrame
             continue
         for i, (key, value) in enumerate(run_columns(config).items()):
             df.insert(i, key, value)
+        if budget:
+            df[BUDGET] = run_budget(run_dir, root)["total_steps"]
         frames.append(df)
     if not frames:
         return pd.DataFrame(columns=RUN_COLUMNS)
@@ -80,8 +83,9 @@ def _read_many(root: str | Path, experiment: str, filename: str) -> pd.DataFrame
 
 def load_eval(root: str | Path, experiment: str) -> pd.DataFrame:
     """All evaluation rows of the complete runs of ``experiment``: each run's ``eval.csv`` (``policy`` and the task's
-    columns) joined with :data:`RUN_COLUMNS`. Empty (with those columns) when there is none."""
-    return _read_many(root, experiment, store.EVAL_FILE)
+    columns) joined with :data:`RUN_COLUMNS` and the run's budget (``budget_env_steps``, :mod:`study.budget`: the env
+    steps of every policy trained for it). Empty (with the run columns) when there is none."""
+    return _read_many(root, experiment, store.EVAL_FILE, budget=True)
 
 
 def load_progress(root: str | Path, experiment: str) -> pd.DataFrame:

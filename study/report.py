@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from study import paths
+from study.budget import BUDGET, steps_label
 from study.store import atomic_write_text
 from study.tables import format_ci
 
@@ -97,6 +98,8 @@ def main_table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = 
                                   zip(table["success_mean"], table["success_ci_low"], table["success_ci_high"])],
         "IQM": [format_ci(m, np.nan, np.nan) for m in table["success_iqm"]],
     }
+    if BUDGET in table:  # the arm's budget (study.budget): teacher + student + imitation env steps
+        cols["budget (env steps)"] = [steps_label(b) if np.isfinite(b) else "" for b in table[BUDGET].astype(float)]
     for col in table.columns:
         if not col.endswith("_mean") or col == "success_mean":
             continue

@@ -42,6 +42,7 @@ import pandas as pd
 
 from sitt.runtime import configure_threads
 from study import store
+from study.budget import BUDGET, budget_of
 from study.config import ExperimentConfig
 from study.paths import DEFAULT_ROOT
 from study.task import check_rows
@@ -142,6 +143,8 @@ def _build(config: ExperimentConfig, tmp: Path, teacher_dir: Path | None, starte
         **task.provenance(config, result.train_env, held_out),
         **result.record,
     )
+    # the run's budget: its own steps plus those of the teacher run it builds on (study.budget)
+    record[BUDGET] = budget_of(record, teacher_dir.parents[2] if teacher_dir is not None else None)["total_steps"]
     store.atomic_write_json(tmp / store.PROVENANCE_FILE, record)
     summary = dict(
         run_id=config.run_id,

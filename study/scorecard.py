@@ -21,7 +21,6 @@ Which claim goes in which cell is data, defined once:
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from study.budget import arm_budgets, steps_label
 from study.tables import format_ci
 
 __all__ = ["Row", "ROWS", "LEFT_OUT", "TASK_LABELS", "claim_stem", "row_of", "left_out_reason", "experiment_tasks",
@@ -50,10 +50,12 @@ class Row:
 
 #: the scorecard's rows, in reading order
 ROWS: tuple[Row, ...] = (
+    Row("Premise (the task, not SITT): a student imitates a teacher that keeps what it needs in view better than one "
+        "that does not (BC; DAgger)", ("premise:*",)),
     Row("The plain teacher takes a shortcut its student cannot see", ("a",)),
     Row("Students of the plain teacher fail (BC, DAgger, aligned without SITT's terms)", ("b", "c", "e")),
     Row("SITT's teacher adapts its behaviour to its student (maze: detours; flight: smaller velocity angle; "
-        "drawer: handle kept in view)", ("d", "p1", "vis")),
+        "drawer: handle kept in view)", ("d", "p1", "vis", "vis_seeds")),
     Row("SITT's teacher keeps more obstacles in view", ("p2",)),
     Row("SITT's teacher does better at its own task (higher return; fewer grasp attempts)", ("ret", "att")),
     Row("SITT's student succeeds (on more than half of the held-out episodes)", ("f",)),
@@ -315,45 +317,8 @@ def scorecard_notes(
 # --------------------------------------------------------------------------------------------- budgets, forest rows
 
 
-def _provenance(run_dir: Path) -> dict:
-    path = run_dir / "provenance.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def arm_budgets(runs_root: str | Path, experiment: str) -> pd.DataFrame:
-    """The env steps each arm of ``experiment`` trained on, per complete run, summarised per arm: ``arm, n_runs,
-    own_steps, teacher_steps, total_steps`` (medians over the runs). ``own_steps``: the run's ``env_steps``;
-    ``teacher_steps``: its ``teacher_env_steps`` (hlrl, cosil), else the ``env_steps`` of the run it imitates
-    (``teacher_run``: BC, DAgger), else 0 (SITT and the plain teacher train teacher and student in one budget)."""
-    root = Path(runs_root)
-    rows = []
-    for marker in sorted(root.glob(f"{experiment}/*/seed_*/COMPLETE")):
-        prov = _provenance(marker.parent)
-        if prov.get("env_steps") is None:
-            continue
-        own = float(prov["env_steps"])
-        if prov.get("teacher_env_steps") is not None:
-            teacher = float(prov["teacher_env_steps"])
-        elif (prov.get("teacher_run") or {}).get("run_id"):
-            teacher = float(_provenance(root / prov["teacher_run"]["run_id"]).get("env_steps") or 0.0)
-        else:
-            teacher = 0.0
-        rows.append(dict(arm=marker.parent.parent.name, own_steps=own, teacher_steps=teacher))
-    cols = ["arm", "n_runs", "own_steps", "teacher_steps", "total_steps"]
-    if not rows:
-        return pd.DataFrame(columns=cols)
-    df = pd.DataFrame(rows)
-    df["total_steps"] = df["own_steps"] + df["teacher_steps"]
-    out = df.groupby("arm", sort=True).agg(n_runs=("own_steps", "size"), own_steps=("own_steps", "median"),
-                                           teacher_steps=("teacher_steps", "median"),
-                                           total_steps=("total_steps", "median"))
-    return out.reset_index()[cols]
-
-
 def budget_label(own: float, teacher: float = 0.0) -> str:
     """``"20M steps"``; ``"40.1M steps (20M teacher + 20M own)"`` when a teacher's steps are added."""
-    from study.io import steps_label  # noqa: PLC0415
-
     if not np.isfinite(own):
         return "steps unknown"
     if teacher and np.isfinite(teacher):

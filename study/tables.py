@@ -25,6 +25,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from study.budget import BUDGET
 from study.presets import COMMON_ARMS
 from study.stats import (
     DegenerateIntervalWarning,
@@ -227,6 +228,9 @@ def main_table(
         t = summarise_metric(seeds_df, tm.metric, keys, **kw)
         for col in ("mean", "ci_low", "ci_high") if tm.ci else ("mean",):
             out[f"{tm.prefix}_{col}"] = t[col].to_numpy()
+    if BUDGET in eval_df:  # the arm's budget: env steps of every policy trained for a run (study.budget)
+        budgets = eval_df.groupby("arm")[BUDGET].median()
+        out[BUDGET] = out["arm"].map(budgets).astype(float).to_numpy()
     out["ci_source"] = f"seeded percentile bootstrap over seeds (n_boot={n_boot}, seed={seed})"
     riq = _rliable_iqm(seeds_df, "success", keys, n_boot, confidence, seed)
     for i, key in enumerate(zip(out["arm"], out["policy"])):
