@@ -114,3 +114,84 @@ def scripted_table(config, pilots: Mapping[str, object] | None = None) -> pd.Dat
 def per_seed_table(eval_df: pd.DataFrame) -> pd.DataFrame:
     """:func:`study.tables.per_seed` with the task's metrics (one row per arm, policy and seed)."""
     return per_seed(eval_df, _task())
+
+
+#: heading classes of a run (fixed before the sitt_tuned runs): ``constant`` when the mean within-flight standard
+#: deviation of the yaw rate is below CONSTANT_YAW_STD (in units of the maximum yaw rate: the yaw command hardly changes
+#: during a flight; the paper-recipe SITT teachers of the main table sit at 0.02-0.04, every plain teacher at
+#: 0.07-0.62), split into ``spin`` (mean |yaw rate| >= SPIN_RATE) and ``held``; otherwise ``along_velocity`` when the
+#: run's mean velocity angle is below ALONG_VELOCITY_DEG, else ``varied``
+CONSTANT_YAW_STD = 0.05
+SPIN_RATE = 0.2
+ALONG_VELOCITY_DEG = 45.0
+
+
+def yaw_rate_stats(yaw: np.ndarray, dt: float, max_yaw_rate: float) -> tuple[float, float]:
+    """Per-flight yaw-rate statistics of stored headings (F, T + 1) (NaN after a flight ends), in units of the
+    maximum yaw rate: the mean over flights of |mean yaw rate| and of the within-flight std of the yaw rate (flights
+    shorter than 3 headings are skipped; NaN when none is left)."""
+    means, stds = [], []
+    for flight in np.asarray(yaw, float):
+        flight = flight[~np.isnan(flight)]
+        if len(flight) < 3:
+            continue
+        rate = np.diff(np.unwrap(flight)) / dt / max_yaw_rate
+        means.append(abs(rate.mean()))
+        stds.append(rate.std())
+    return (float(np.mean(means)), float(np.mean(stds))) if means else (np.nan, np.nan)
+
+
+def heading_class(mean_abs_rate: float, rate_std: float, velocity_angle_deg: float) -> str:
+    """The heading class of a run from :func:`yaw_rate_stats` and its mean velocity angle (rules above)."""
+    if np.isnan(rate_std):
+        return ""
+    if rate_std < CONSTANT_YAW_STD:
+        return "spin" if mean_abs_rate >= SPIN_RATE else "held"
+    return "along_velocity" if velocity_angle_deg < ALONG_VELOCITY_DEG else "varied"
+
+
+def heading_table(root, experiment: str, arms=None) -> pd.DataFrame:
+    """The mechanism per seed: each run's heading behaviour, teacher and student.
+
+    One row per (arm, seed, policy) of the complete runs of ``experiment`` under ``root`` (``arms``: only those, in
+    that order): ``yaw_rate_abs_mean`` and ``yaw_rate_std`` (:func:`yaw_rate_stats` of the ``eval.n_trajectories``
+    stored flights, in units of the maximum yaw rate), ``velocity_angle_deg`` and ``success`` (means over all the
+    held-out worlds) and ``heading`` (:func:`heading_class`).
+    """
+    from study import load  # noqa: PLC0415 - the store's reader (this module's other tables take DataFrames)
+
+    rows = []
+    for run_dir, config in load.complete_runs(root, experiment, arms=arms):
+        ev = pd.read_csv(run_dir / "eval.csv")
+        flight = config.env
+        for policy in ("teacher", "student"):
+            try:
+                yaw = load.load_positions(run_dir, f"{policy}_yaw")
+            except (ValueError, FileNotFoundError):
+                continue
+            mean_abs, std = yaw_rate_stats(yaw, flight.dt, flight.max_yaw_rate)
+            r = ev[ev["policy"] == policy]
+            angle = float(pd.to_numeric(r["velocity_angle_deg"], errors="coerce").mean())
+            rows.append(dict(arm=config.arm, seed=config.seed, policy=policy, yaw_rate_abs_mean=mean_abs,
+                             yaw_rate_std=std, velocity_angle_deg=angle,
+                             success=float(r["success"].astype(str).str.lower().isin(["true", "1", "1.0"]).mean()),
+                             heading=heading_class(mean_abs, std, angle)))
+    out = pd.DataFrame(rows)
+    if out.empty or arms is None:
+        return out
+    order = {a: i for i, a in enumerate(arms)}
+    return out.sort_values(["arm", "seed", "policy"], key=lambda c: c.map(order) if c.name == "arm" else c,
+                           kind="stable").reset_index(drop=True)
+
+
+def heading_counts(headings: pd.DataFrame, policy: str = "teacher") -> pd.DataFrame:
+    """Per arm: seeds and how many runs of ``policy`` fall in each heading class."""
+    sub = headings[headings["policy"] == policy]
+    counts = pd.crosstab(sub["arm"], sub["heading"]).reindex(columns=["along_velocity", "varied", "held", "spin"],
+                                                             fill_value=0)
+    counts.insert(0, "n_seeds", sub.groupby("arm").size())
+    return counts.reindex(list(dict.fromkeys(sub["arm"]))).reset_index()
+
+
+__all__ += ["CONSTANT_YAW_STD", "SPIN_RATE", "ALONG_VELOCITY_DEG", "yaw_rate_stats", "heading_class", "heading_table",
+            "heading_counts"]

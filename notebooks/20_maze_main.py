@@ -41,6 +41,7 @@ sitt_arm = "sitt_release"
 import pandas as pd
 
 from study import figures, io, tables
+from study.units import experiment_units as units_table_of
 from color_maze import figures as maze_figures, tables as maze_tables
 from study.report import main_table_markdown
 from color_maze.task import TASK
@@ -139,3 +140,18 @@ if progress is not None:
     fig = figures.training_curves(progress, title="main: training")
     print("saved", io.save_figure(fig, out, "main_training"))
     display(fig)
+
+# %% [markdown]
+# ## SITT's roll-out term in the task's units
+#
+# Per-step env reward and per-step KL(teacher || proxy) of the plain teacher (`without_alignment`: a plain PPO
+# teacher whose proxy is aligned alongside) and of each SITT arm at 10%, 50% and 100% of training (means over seeds
+# of the last 5% of iterations before each point; `study.units`), and what lambda1 x KL is as a share of the reward.
+
+# %%
+units = units_table_of(root, "main")
+if units.empty:
+    print("no runs with a proxy yet")
+else:
+    print("saved", io.save_table(units, out, "main_units"))
+    display(units)

@@ -49,6 +49,7 @@ from IPython.display import Markdown
 from fov_flight import figures as fov_figures, tables as fov_tables
 from fov_flight.task import TASK
 from study import claims, figures, io, tables
+from study.units import experiment_units as units_table_of
 from study.report import claims_markdown, main_table_markdown
 
 pd.set_option("display.width", 200)
@@ -162,6 +163,40 @@ claims_df = claims.claims_table({experiment: eval_df}, TASK.claims)
 if eval_df is not None:
     print("saved", io.save_table(claims_df, out, f"{experiment}_claims"))
 display(Markdown(claims_markdown(claims_df)) if eval_df is not None else claims_df[["id", "claim", "verdict"]])
+
+# %% [markdown]
+# ## SITT's roll-out term in the task's units
+#
+# Per-step env reward and per-step KL(teacher || proxy) of the plain teacher (`without_alignment`: a plain PPO
+# teacher whose proxy is aligned alongside) and of each SITT arm at 10%, 50% and 100% of training (means over seeds
+# of the last 5% of iterations before each point; `study.units`), and what lambda1 x KL is as a share of the reward.
+
+# %%
+units = units_table_of(root, experiment)
+if units.empty:
+    print("no runs with a proxy yet")
+else:
+    print("saved", io.save_table(units, out, f"{experiment}_units"))
+    display(units)
+
+# %% [markdown]
+# ## The mechanism per seed: how each teacher turns
+#
+# Per arm, seed and policy: the mean |yaw rate| and the within-flight standard deviation of the yaw rate over the
+# stored flights (units of the maximum yaw rate), the velocity angle and the heading class (`fov_flight.tables`:
+# `constant` yaw commands split into `spin` and `held`, else `along_velocity` below 45 degrees, else `varied`). A
+# teacher whose yaw command is constant during a flight is trivially imitable and, spinning, shows its camera every
+# direction in turn: its velocity angle near 90 degrees is the average over a turn, not a heading kept along the path.
+
+# %%
+if eval_df is not None:
+    headings = fov_tables.heading_table(root, experiment)
+    print("saved", io.save_table(headings, out, f"{experiment}_headings"))
+    for policy in ("teacher", "student"):
+        counts = fov_tables.heading_counts(headings, policy)
+        print("saved", io.save_table(counts, out, f"{experiment}_heading_counts_{policy}"))
+        print(policy)
+        display(counts)
 
 # %% [markdown]
 # ## Training curves

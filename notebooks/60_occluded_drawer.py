@@ -53,8 +53,10 @@ from IPython.display import Markdown
 
 from occluded_drawer import DrawerConfig, render
 from occluded_drawer import figures as drawer_figures, tables as drawer_tables
-from occluded_drawer.task import ABLATION_REFERENCE, TASK
+from occluded_drawer.task import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SELECTION, TASK
 from study import claims, figures, io, tables
+from study import grid as study_grid
+from study.units import experiment_units as units_table_of
 from study.report import claims_markdown, comparison_markdown, main_table_markdown
 
 pd.set_option("display.width", 200)
@@ -175,6 +177,62 @@ if tuning is None:
 else:
     print("saved", io.save_table(tuning, out, "occluded_drawer_tuning"))
     display(tuning)
+
+# %% [markdown]
+# ## SITT's roll-out term in the task's units
+#
+# Per-step env reward and per-step KL(teacher || proxy) of the plain teacher (`without_alignment`: a plain PPO
+# teacher whose proxy is aligned alongside) and of each SITT arm at 10%, 50% and 100% of training (means over seeds
+# of the last 5% of iterations before each point; `study.units`), and what lambda1 x KL is as a share of the reward.
+
+# %%
+units = units_table_of(root, experiment)
+if units.empty:
+    print("no runs with a proxy yet")
+else:
+    print("saved", io.save_table(units, out, f"{experiment}_units"))
+    display(units)
+
+# %% [markdown]
+# ## The mechanism per seed: which approach each teacher took
+#
+# Per arm and training seed: the handle's mean visible share before the grasp for the teacher and the student, and the
+# approach class (`visible` when the share is at least 0.5, `hiding` otherwise: the two modes of the learned and the
+# scripted approaches; `occluded_drawer.tables.approach_table`). Then, per arm, on how many seeds the teacher (and the
+# student) takes the visible approach: the claim `od:vis_seeds` reads this count.
+
+# %%
+if eval_df is not None:
+    approaches = drawer_tables.approach_table(eval_df)
+    print("saved", io.save_table(approaches, out, f"{experiment}_approaches"))
+    counts = drawer_tables.approach_counts(approaches)
+    print("saved", io.save_table(counts, out, f"{experiment}_approach_counts"))
+    display(counts)
+
+# %% [markdown]
+# ## SITT's coefficients searched: the grid on the tuning seeds
+#
+# The grid and its selection rule were committed before its runs (`occluded_drawer/task.py`: `GRID`, `GRID_RAW`,
+# `SELECTION`, the comment above them): SITT (paper recipe) at lambda1 x lambda2, with executed-action (`clipped`)
+# and raw distances, on the tuning seeds 100-102. One row per configuration: teacher and student success (means over
+# the seeds it has), the teacher's visible share, the teacher's success as a share of the plain teacher's on the same
+# seeds, the student's gain over the without-alignment student, and whether the rule admits it. Then the chosen
+# configuration, and the executed-action switch on the imitation baselines.
+
+# %%
+grid_eval, message = io.load_eval(root, GRID_EXPERIMENT, profile)
+print(message)
+if grid_eval is not None:
+    grid_seeds = tables.per_seed(grid_eval, TASK)
+    grid = study_grid.grid_table(grid_seeds, study_grid.grid_points(GRID, GRID_RAW), SELECTION,
+                                 metrics=("visible_share",))
+    print("saved", io.save_table(grid, out, GRID_EXPERIMENT))
+    display(grid)
+    chosen = study_grid.select(grid, SELECTION)
+    print("chosen:", "none admissible" if chosen is None else chosen["arm"])
+    switch = study_grid.switch_table(grid_seeds, study_grid.clipped_pairs())
+    print("saved", io.save_table(switch, out, f"{GRID_EXPERIMENT}_switch"))
+    display(switch)
 
 # %% [markdown]
 # ## Training curves

@@ -42,6 +42,7 @@ level = 0
 import pandas as pd
 
 from study import figures, io, policy_modes, tables
+from study.units import experiment_units as units_table_of
 from study.report import main_table_markdown
 from minigrid_lava import figures as mg_figures
 from minigrid_lava.task import TASK
@@ -150,3 +151,18 @@ if tuning is None:
 else:
     print("saved", io.save_table(tuning, out, "minigrid_tuning"))
     display(tuning)
+
+# %% [markdown]
+# ## SITT's roll-out term in the task's units
+#
+# Per-step env reward and per-step KL(teacher || proxy) of the plain teacher (`without_alignment`: a plain PPO
+# teacher whose proxy is aligned alongside) and of each SITT arm at 10%, 50% and 100% of training (means over seeds
+# of the last 5% of iterations before each point; `study.units`), and what lambda1 x KL is as a share of the reward.
+
+# %%
+units = units_table_of(root, "minigrid_main")
+if units.empty:
+    print("no runs with a proxy yet")
+else:
+    print("saved", io.save_table(units, out, "minigrid_main_units"))
+    display(units)

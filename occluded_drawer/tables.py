@@ -95,3 +95,48 @@ def paper_comparison(eval_df: pd.DataFrame, paper: Mapping[str, tuple[float, flo
         rows.append(row)
     return pd.DataFrame(rows, columns=["arm", "n_seeds", "mean", "ci_low", "ci_high", "paper_mean", "paper_std",
                                        "paper_in_ci"])
+
+
+#: a run's approach keeps the handle in view when its mean visible share over the held-out scenes is at least this
+#: (the scripted visible approach scores 1.00 and the hiding one 0.28 on the held-out scenes; learned teachers sit at
+#: 0.28-0.38 or 0.94-1.00: two modes, no seed in between)
+VISIBLE_APPROACH = 0.5
+
+
+def approach_table(eval_df: pd.DataFrame, arms=None) -> pd.DataFrame:
+    """The mechanism per seed: which approach each run's teacher and student take.
+
+    One row per (arm, seed) with runs: ``teacher_visible_share`` and ``student_visible_share`` (means over the held-out
+    scenes), ``teacher_approach`` / ``student_approach`` (``"visible"`` when the share is >= :data:`VISIBLE_APPROACH`,
+    else ``"hiding"``) and the two success shares; ``arms`` (default: all) in that order, then seeds ascending.
+    """
+    df = eval_df if arms is None else eval_df[eval_df["arm"].isin(list(arms))]
+    seeds = study_tables.per_seed(df, _task())
+    rows = []
+    order = list(arms) if arms is not None else list(dict.fromkeys(seeds["arm"]))
+    for arm in order:
+        sub = seeds[seeds["arm"] == arm]
+        for seed in sorted(set(sub["seed"])):
+            row = dict(arm=arm, seed=int(seed))
+            for policy in ("teacher", "student"):
+                r = sub[(sub["seed"] == seed) & (sub["policy"] == policy)]
+                share = float(r["visible_share"].iloc[0]) if len(r) else np.nan
+                row[f"{policy}_visible_share"] = share
+                row[f"{policy}_approach"] = ("" if np.isnan(share) else
+                                             "visible" if share >= VISIBLE_APPROACH else "hiding")
+                row[f"{policy}_success"] = float(r["success"].iloc[0]) if len(r) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def approach_counts(approaches: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: seeds, and how many of them have a teacher (and a student) taking the visible approach."""
+    rows = []
+    for arm, g in approaches.groupby("arm", sort=False):
+        rows.append(dict(arm=arm, n_seeds=len(g), teacher_visible_seeds=int((g["teacher_approach"] == "visible").sum()),
+                         student_visible_seeds=int((g["student_approach"] == "visible").sum()),
+                         visible_seeds=",".join(str(s) for s in g.loc[g["teacher_approach"] == "visible", "seed"])))
+    return pd.DataFrame(rows)
+
+
+__all__ += ["VISIBLE_APPROACH", "approach_table", "approach_counts"]

@@ -1,0 +1,130 @@
+"""study.grid (a coefficient grid's table and selection) and study.units (the roll-out term in the task's units), on
+hand-made tables with values worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from study.grid import grid_points, grid_table, select, switch_table
+from study.presets import SelectionRule, SITTGrid
+from study.units import run_points, units_table
+
+RULE = SelectionRule(teacher_floor=0.8, min_seeds=3, tie=0.01, reference_arm="without_alignment")
+
+
+def _seeds(rows):
+    """rows: (arm, seed, teacher success, student success) -> a per-seed table."""
+    out = []
+    for arm, seed, t, s in rows:
+        out.append(dict(arm=arm, policy="teacher", seed=seed, success=t, visible_share=t / 2))
+        out.append(dict(arm=arm, policy="student", seed=seed, success=s, visible_share=s / 2))
+    return pd.DataFrame(out)
+
+
+A, B, C, D = (SITTGrid.arm_name(*p) for p in [(0.1, 0.0, "clipped"), (0.2, 0.0, "clipped"), (0.05, 0.1, "raw"),
+                                               (2.0, 0.1, "clipped")])
+POINTS = {A: (0.1, 0.0, "clipped"), B: (0.2, 0.0, "clipped"), C: (0.05, 0.1, "raw"), D: (2.0, 0.1, "clipped")}
+
+
+def _table():
+    rows = [("without_alignment", s, 1.0, 0.3) for s in (100, 101, 102)]
+    rows += [(A, 100, 1.0, 0.5), (A, 101, 0.9, 0.4), (A, 102, 0.8, 0.6)]  # teacher 0.9, student 0.5
+    rows += [(B, 100, 1.0, 0.5), (B, 101, 1.0, 0.5), (B, 102, 1.0, 0.505)]  # student 0.50167: tie with A
+    rows += [(C, 100, 1.0, 0.2), (C, 101, 1.0, 0.3)]  # two seeds only: not admissible
+    rows += [(D, 100, 0.0, 0.9), (D, 101, 0.0, 0.9), (D, 102, 0.6, 0.9)]  # teacher 0.2 < 0.8 x 1.0
+    return grid_table(_seeds(rows), POINTS, RULE, metrics=("visible_share",))
+
+
+def test_grid_points_names_and_order():
+    g1 = SITTGrid(lambda1=(0.05, 0.2), lambda2=(0.0, 0.1), action_distance=("clipped",))
+    g2 = SITTGrid(lambda1=(0.3,), lambda2=(0.01,))
+    pts = grid_points(g1, g2)
+    assert list(pts) == ["sitt_l1_0.05_l2_0_clipped", "sitt_l1_0.05_l2_0.1_clipped", "sitt_l1_0.2_l2_0_clipped",
+                         "sitt_l1_0.2_l2_0.1_clipped", "sitt_l1_0.3_l2_0.01_raw"]
+    assert pts["sitt_l1_0.3_l2_0.01_raw"] == (0.3, 0.01, "raw")
+    spec = g1.arms()["sitt_l1_0.2_l2_0.1_clipped"]
+    assert spec.switches == dict(reward_coef=0.2, update_weight=0.1, action_distance="clipped")
+
+
+def test_grid_table_values():
+    t = _table().set_index("arm")
+    assert t.loc[A, "teacher_success"] == pytest.approx(0.9)
+    assert t.loc[A, "student_success"] == pytest.approx(0.5)
+    assert t.loc[A, "teacher_ratio"] == pytest.approx(0.9)
+    assert t.loc[A, "student_gain"] == pytest.approx(0.2)
+    assert t.loc[A, "teacher_visible_share"] == pytest.approx(0.45)
+    assert t.loc[A, "seeds"] == "100,101,102"
+    assert t.loc[C, "n_seeds"] == 2 and not t.loc[C, "admissible"]
+    assert t.loc[C, "reference_student_success"] == pytest.approx(0.3)  # the reference on the same two seeds
+    assert t.loc[D, "teacher_ratio"] == pytest.approx(0.2) and not t.loc[D, "admissible"]
+    assert bool(t.loc[A, "admissible"]) and bool(t.loc[B, "admissible"])
+    assert list(_table()["arm"]) == [A, B, C, D]
+
+
+def test_select_prefers_the_smaller_lambda1_within_the_tie():
+    chosen = select(_table(), RULE)
+    assert chosen["arm"] == A  # B is 0.0017 better: within the tie of 0.01, A has the smaller lambda1
+    strict = SelectionRule(tie=0.0)
+    assert select(_table(), strict)["arm"] == B
+
+
+def test_select_none_when_nothing_is_admissible():
+    t = _table()
+    t["admissible"] = False
+    assert select(t, RULE) is None
+
+
+def test_select_raw_before_clipped_on_equal_coefficients():
+    t = pd.DataFrame([dict(arm="x", lambda1=0.1, lambda2=0.0, action_distance="clipped", student_success=0.5,
+                           admissible=True),
+                      dict(arm="y", lambda1=0.1, lambda2=0.0, action_distance="raw", student_success=0.5,
+                           admissible=True)])
+    assert select(t, RULE)["arm"] == "y"
+
+
+def test_switch_table_adopts_only_above_the_threshold():
+    seeds = _seeds([("bc", 100, 1, 0.30), ("bc", 101, 1, 0.40), ("bc_clipped", 100, 1, 0.35),
+                    ("bc_clipped", 101, 1, 0.40), ("cosil", 100, 1, 0.2), ("cosil_clipped", 100, 1, 0.21)])
+    t = switch_table(seeds, {"bc": "bc_clipped", "cosil": "cosil_clipped"}).set_index("baseline")
+    assert t.loc["bc", "gain"] == pytest.approx(0.025) and bool(t.loc["bc", "adopt_clipped"])
+    assert t.loc["cosil", "gain"] == pytest.approx(0.01) and not bool(t.loc["cosil", "adopt_clipped"])
+
+
+def test_grid_table_names_a_missing_column():
+    with pytest.raises(ValueError, match="seeds: missing column 'success'"):
+        grid_table(pd.DataFrame(dict(arm=[], policy=[], seed=[])), POINTS, RULE)
+
+
+def _progress(seed, n=20, kl0=2.0, with_env=True):
+    it = np.arange(1, n + 1)
+    df = pd.DataFrame({"time/iterations": it, "sitt/kl_mean": kl0 / it, "rollout/ep_rew_mean": 2.0 * it,
+                       "rollout/ep_len_mean": np.full(n, 10.0)})
+    if with_env:
+        df["sitt/env_reward_mean"] = 0.1 * it
+    return df.assign(arm="a", seed=seed)
+
+
+def test_run_points_windows():
+    pts = run_points(_progress(0, n=20)).set_index("fraction")
+    # 10%: iterations (1, 2] -> 2 ; 50%: (9, 10] -> 10 ; 100%: (19, 20] -> 20
+    assert pts.loc[0.1, "iteration"] == 2 and pts.loc[0.1, "reward_per_step"] == pytest.approx(0.2)
+    assert pts.loc[0.5, "kl"] == pytest.approx(0.2)
+    assert pts.loc[1.0, "reward_per_step"] == pytest.approx(2.0)
+    assert pts.loc[1.0, "reward_source"] == "env_reward_mean"
+    old = run_points(_progress(0, n=20, with_env=False)).set_index("fraction")  # a run logged before the column
+    assert old.loc[1.0, "reward_per_step"] == pytest.approx(4.0) and old.loc[1.0, "reward_source"] == "ep_rew/ep_len"
+    many = run_points(_progress(0, n=100)).set_index("fraction")  # 10%: iterations 6..10 averaged
+    assert many.loc[0.1, "reward_per_step"] == pytest.approx(0.1 * np.mean([6, 7, 8, 9, 10]))
+
+
+def test_units_table_term_and_share():
+    progress = pd.concat([_progress(0), _progress(1, kl0=4.0)], ignore_index=True)
+    t = units_table(progress, {"a": (-1, 0.5)}).set_index("fraction")
+    # at 100%: KL 2/20 and 4/20 -> mean 0.15; term -0.5 x 0.15; reward 2.0
+    assert t.loc[1.0, "kl"] == pytest.approx(0.15)
+    assert t.loc[1.0, "term_per_step"] == pytest.approx(-0.075)
+    assert t.loc[1.0, "term_share"] == pytest.approx(0.075 / 2.0)
+    assert t.loc[1.0, "n_seeds"] == 2
+    assert units_table(progress, {"a": (1, 0.0)}).set_index("fraction").loc[0.5, "term_share"] == 0.0
