@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from fov_flight.config import FlightConfig, _is_int, _is_number
+from fov_flight.premise import FIXED_TEACHERS, PREMISE_ARMS, PREMISE_ARMS_ORDER, PREMISE_CLAIMS, PREMISE_EXPERIMENT
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import COMMON_ARMS, NO_ALIGN_TEACHER, PAPER_BASELINES, ArmSpec, Profile
@@ -140,7 +141,7 @@ def _teacher_view(obs: np.ndarray) -> np.ndarray:
     return np.array(obs, dtype=np.float32, copy=True)
 
 
-#: the control views that bound the effect of the field of view (issue 11: most of the probe's gap came from the scan
+#: the control views that bound the effect of the field of view (the task's design: most of the probe's gap came from the scan
 #: representation, not the field of view; these two say which part is which)
 STUDENT_VIEWS = {
     "scan360": "own state and a depth scan all round (360 degrees, the standard scan's angular spacing)",
@@ -295,11 +296,16 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("fov:g'", "Flight: SITT's student (release recipe) beats the BC, DAgger and without-alignment students",
           MAIN, "sitt_release", "student", "success", kind="better", others=("bc", "dagger", "without_alignment"),
           source="study: the release recipe on the flight task"),
-    # the analogue's design (issue 11): the field of view, not only the scan representation, limits the student
+    # the analogue's design: the field of view, not only the scan representation, limits the student
     Claim("fov:v1", "Flight: a BC student with a 360-degree scan beats the BC student with the 90-degree view",
           MAIN, "bc_scan360", "student", "success", kind="better", others=("bc",),
-          source="study: issue 11 (view controls)"),
+          source="study: view controls (a BC student with a 360-degree scan)"),
 )
+
+# the premise (fair_comparison.md section 4): BC/DAgger students of fixed teachers, seeds 0-9 (fov_flight/premise.py)
+ARMS.update(PREMISE_ARMS)
+EXPERIMENTS[PREMISE_EXPERIMENT] = PREMISE_ARMS_ORDER
+CLAIMS = CLAIMS + PREMISE_CLAIMS
 
 # --------------------------------------------------------------------------------------------------------- task
 
@@ -334,6 +340,7 @@ class FlightTask(Task):
     # the design fixed before the main sweep: every main arm, seeds 0-9 (tuning: 100-104, DEFAULT_PROFILE's comment)
     sweeps = (SweepPlan((MAIN,), None, "0-9"),)
     tuning_experiments = (TUNING,)
+    fixed_teachers = FIXED_TEACHERS
     main_title = "Flight through pillars with a limited field of view (the paper's quadrotor analogue)"
     main_note = ("Per run, shares and means over its held-out worlds (one flight each); velocity angle: the angle "
                  "between heading and velocity over steps faster than 0.5 m/s; pillars in view: pillar centres "

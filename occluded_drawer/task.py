@@ -33,6 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from occluded_drawer.premise import (
+    FIXED_TEACHERS, PREMISE_ARMS, PREMISE_ARMS_ORDER, PREMISE_CLAIMS, PREMISE_EXPERIMENT,
+)
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import (
@@ -371,6 +374,7 @@ PROFILES: dict[str, Profile] = {
 
 METRICS = (
     Metric("visible_share", "share of the steps before the first grasp with the handle visible"),
+    Metric("visible_approach", "share of seeds whose approach keeps the handle in view (run mean visible share >= 0.5)"),
     Metric("grasp_attempts", "grasp attempts per episode"),
     Metric("missed_grasps", "missed grasps per episode"),
     Metric("ep_return", "return of the episode"),
@@ -390,6 +394,12 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("od:vis", "Drawer: the SITT teacher keeps the handle visible for a larger share of its approach than the "
           "plain teacher", MAIN_EXPERIMENT, "sitt_paper", "teacher", "visible_share", kind="better",
           others=("without_alignment",), source="paper Sec. 5 (manipulation: postures that keep the handle visible)"),
+    # the mechanism per seed (fixed before the sitt_tuned runs): the approach class of each seed's teacher; the
+    # plain teacher takes the visible approach on 1 seed of 10, so "keeps the handle in view" reads as "on most seeds"
+    Claim("od:vis_seeds", "Drawer: the SITT teacher takes the approach that keeps the handle in view on more than half "
+          "of the seeds (per-seed approach class: mean visible share >= 0.5)", MAIN_EXPERIMENT, "sitt_paper",
+          "teacher", "visible_approach", kind="level", threshold=0.5,
+          source="paper Sec. 5 (manipulation: postures that keep the handle visible), read per seed"),
     Claim("od:ret", "Drawer: the SITT teacher's own return is higher than the plain teacher's", MAIN_EXPERIMENT,
           "sitt_paper", "teacher", "ep_return", kind="better", others=("without_alignment",),
           source="paper Sec. 5 (manipulation: teacher return higher with alignment)"),
@@ -407,6 +417,11 @@ CLAIMS: tuple[Claim, ...] = (
           "when better, not reproduced when worse)", ABLATION_EXPERIMENT, "lambda1_0.025", "student", "success",
           kind="better", others=(ABLATION_REFERENCE,), source=_ABLATION_TABLE),
 )
+
+# the premise (fair_comparison.md section 4): BC/DAgger students of fixed teachers, seeds 0-9 (premise.py)
+ARMS.update(PREMISE_ARMS)
+EXPERIMENTS[PREMISE_EXPERIMENT] = PREMISE_ARMS_ORDER
+CLAIMS = CLAIMS + PREMISE_CLAIMS
 
 # --------------------------------------------------------------------------------------------------------- task
 
@@ -435,6 +450,7 @@ class DrawerTask(Task):
     # DEFAULT_PROFILE's comment)
     sweeps = (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)
     tuning_experiments = (TUNING_EXPERIMENT, GRID_EXPERIMENT)
+    fixed_teachers = FIXED_TEACHERS
     main_title = "Occluded drawer: student success per method (the paper's manipulation table)"
     main_note = ("Per run, shares and means over the held-out scenes (one episode each); success = the drawer open by "
                  "success_opening within the time limit; visible = share of the steps before the first grasp with the "
@@ -470,6 +486,13 @@ class DrawerTask(Task):
             df[name] = pd.to_numeric(df[name], errors="coerce").astype(float) if name in df else np.nan
         success = as_float(df["success"]) > 0.5
         df["success_steps"] = df["steps"].where(success)
+        # the run's approach class, the same on each of its rows (a run: one experiment, arm, policy and seed)
+        from occluded_drawer.tables import VISIBLE_APPROACH
+
+        keys = [c for c in ("experiment", "arm", "policy", "seed") if c in df]
+        share = df.groupby(keys, dropna=False)["visible_share"].transform("mean") if keys else \
+            pd.Series(df["visible_share"].mean(), index=df.index)
+        df["visible_approach"] = (share >= VISIBLE_APPROACH).astype(float).where(share.notna())
         return df
 
     def provenance(self, config, train_env, held_out: HeldOut) -> dict[str, Any]:

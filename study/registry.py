@@ -27,6 +27,7 @@ KINDS: dict[str, Any] = {
     "hlrl": "study.kinds.student_rl:HLRL",
     "cosil": "study.kinds.student_rl:COSIL",
     "dwbc": "study.kinds.student_rl:DWBC",
+    "fixed_teacher": "study.kinds.fixed_teacher:KIND",
 }
 
 #: the task of a config written before configs named their task (every committed run of the maze study)

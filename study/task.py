@@ -122,6 +122,10 @@ class Task:
     :cvar tuning_experiments: the experiments (of :attr:`experiments`) that tune the profile: they run only on
         :data:`TUNING_SEEDS`, with tagged copies (``<experiment>-<tag>``) for each probe, and are never reported;
         :func:`check_tuning_seeds`. Default none.
+    :cvar fixed_teachers: ``{name: factory}``: the task's FIXED teachers (scripted controllers, stored policies) that a
+        ``fixed_teacher`` run imitates (:mod:`study.kinds.fixed_teacher`); ``factory(config, seed, root) -> act``,
+        ``act`` deterministic on teacher observations (N, *obs_shape) -> actions (N, action_dim), ``root`` the run store
+        of the run (for a teacher read from a stored run). Default none.
     """
 
     name: ClassVar[str] = ""
@@ -146,6 +150,7 @@ class Task:
     notebooks: ClassVar[Mapping[str, str]] = {}
     student_views: ClassVar[Mapping[str, str]] = {}
     tuning_experiments: ClassVar[tuple[str, ...]] = ()
+    fixed_teachers: ClassVar[Mapping[str, Callable[..., ActFn]]] = {}
 
     # ------------------------------------------------------------------ what every task must provide
 

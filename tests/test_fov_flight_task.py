@@ -23,6 +23,7 @@ from fov_flight import FlightConfig, FovFlightEnv, generate_worlds, worlds_sha25
 from fov_flight import figures as fov_figures, tables as fov_tables  # noqa: E402
 from fov_flight.evaluate import COLUMNS, evaluate  # noqa: E402
 from fov_flight.scripted import ScriptedPilot  # noqa: E402
+from fov_flight.premise import PREMISE_ARMS_ORDER, PREMISE_EXPERIMENT
 from fov_flight.task import (  # noqa: E402
     ARMS, CLAIMS, MAIN, MAIN_ARMS, TUNING, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
 )
@@ -47,7 +48,8 @@ DEFAULT_HELD_OUT_SHA = "82600097ce13419e25ea847345cfeb0e927fa4c8bd31195361cf1f0f
 def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
     assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release",
-                                                                 "bc", "bc_scan360", "bc_teacher_obs")}
+                                                                 "bc", "bc_scan360", "bc_teacher_obs"),
+                                PREMISE_EXPERIMENT: PREMISE_ARMS_ORDER}
     assert TASK.tuning_experiments == (TUNING,) and TASK.sweeps == (SweepPlan((MAIN,), None, "0-9"),)
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
     assert {"smoke", "default"} <= set(TASK.profiles)
@@ -349,7 +351,8 @@ def test_smoke_tables_and_claims(smoke_store):
     table = claims.claims_table({MAIN: rows}, CLAIMS)
     assert table["id"].tolist() == [c.id for c in CLAIMS]
     assert set(table["verdict"]) == {"inconclusive"}  # one seed: the rules need three
-    assert table["evidence"].str.contains("only 1 seed").all()
+    assert table.loc[table["experiment"] == MAIN, "evidence"].str.contains("only 1 seed").all()
+    assert table.loc[table["experiment"] == PREMISE_EXPERIMENT, "evidence"].str.startswith("no runs").all()
     # the generic report takes the task's main table under its experiment's name
     main_from_report, others = TASK.report_tables({MAIN: rows}, {})
     pd.testing.assert_frame_equal(main_from_report, main)
@@ -469,7 +472,7 @@ def test_notebook_parameters_are_validated():
     with pytest.raises(ValueError, match=r"^world: got 2; allowed: an integer in \[0, 1\]"):
         fov_figures.notebook_config(MAIN, "smoke", 2)
     with pytest.raises(ValueError, match=r"^experiment: got 'main' \(task 'color_maze'\); allowed: a reported "
-                                         r"experiment of task 'fov_flight': fov_flight_main$"):
+                                         r"experiment of task 'fov_flight': fov_flight_main, fov_flight_premise$"):
         fov_figures.notebook_config("main", "smoke", 0)
     assert TASK.notebooks == {MAIN: "50_fov_flight", TUNING: "50_fov_flight"}
 

@@ -10,6 +10,10 @@
   which for ``Discrete`` actions is the cross-entropy to the teacher's action distribution minus the teacher's
   (constant) entropy, and for ``Box`` actions the Gaussian KL with the teacher's standard deviation
   (:func:`sitt.distributions.kl_divergence`). Only the student's parameters are optimised; the teacher is read only.
+* :class:`ActionTeacher`: a FIXED teacher given only by its actions (a scripted controller, or another trained
+  student), usable wherever these functions take a teacher policy: its "head outputs" are its actions
+  (``Box`` only), labelled with a fixed standard deviation, so :func:`fit_student` fits the student's means to the
+  teacher's actions (a scaled mean squared error; the class docstring says why).
 
 Observation spaces: ``Box`` (flat or not; the student flattens its view). ``Dict`` observations are not supported.
 """
@@ -23,6 +27,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.distributions import DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
@@ -32,12 +37,68 @@ from sitt.distributions import agreement, check_action_distance, kl_divergence
 from sitt.networks import teacher_latent
 
 
-def teacher_policy_of(teacher: Any) -> ActorCriticPolicy:
-    """The ``ActorCriticPolicy`` of a trained teacher: ``teacher.policy`` for a SITT/PPO model, or the policy itself."""
+class ActionTeacher:
+    """A fixed, deterministic teacher given by its actions, in place of an SB3 policy for BC and DAgger.
+
+    ``act(teacher_obs (N, *obs_shape)) -> actions (N, action_dim)`` (numpy; e.g. a scripted controller on the
+    privileged observation, or a trained student acting on its view of it). It offers what :func:`rollout`,
+    :func:`teacher_outputs`, :func:`fit_student` and :func:`evaluate_fit` read from a teacher policy: its head outputs
+    are its actions, and its action distribution is a diagonal Gaussian around them with the FIXED log-std ``log_std``
+    (pass the student's own, e.g. ``student.log_std``). It owns no network: it cannot size a new student, so pass
+    ``student=`` to :func:`sitt.baselines.behaviour_cloning` / :func:`sitt.baselines.dagger`.
+
+    Why this loss. A deterministic teacher has no distribution to match, only an action a*; the natural BC loss is the
+    squared error ``||a* - mu_s||^2`` of the student's mean. The Gaussian KL of two Gaussians that share a fixed
+    diagonal std sigma is ``0.5 * sum_i ((a*_i - mu_s,i) / sigma_i)^2`` (:func:`sitt.distributions.kl_divergence`):
+    with one sigma for every dimension (SB3's scalar ``log_std_init``) that IS the mean squared error times
+    ``action_dim / (2 sigma^2)``, a constant factor that Adam's step all but ignores. Taking the student's own
+    (frozen) std keeps the loss, the agreement ``exp(-KL)`` and the ``"clipped"`` action distance on the same scale as
+    the study's BC/DAgger students of a trained teacher (whose std the student's frozen log-std copies), with no
+    change to the fitting code. ``Discrete`` actions are not supported (a one-hot label has no finite logits).
+
+    :param act: the teacher: numpy teacher observations (N, ...) -> numpy actions (N, action_dim); deterministic.
+    :param action_space: the env's ``Box`` action space (the actions are clipped to it when the teacher acts).
+    :param log_std: the fixed log-std (action_dim,) of the labels' Gaussian (a tensor or array; copied, never trained;
+        the labels are put on its device).
+    """
+
+    def __init__(self, act, action_space: spaces.Space, log_std: Any):
+        if not isinstance(action_space, spaces.Box) or len(action_space.shape) != 1:
+            raise ValueError(f"action_space: got {action_space}; allowed: a flat Box (an ActionTeacher labels "
+                             "continuous actions)")
+        if not callable(act):
+            raise ValueError(f"act: got {type(act).__name__}; allowed: a function teacher_obs (N, ...) -> actions")
+        self.act = act
+        self.action_space = action_space
+        self.action_dist = DiagGaussianDistribution(int(action_space.shape[0]))
+        self.log_std = th.as_tensor(log_std).detach().to(dtype=th.float32).clone()
+        if self.log_std.shape != (int(action_space.shape[0]),):
+            raise ValueError(f"log_std: got shape {tuple(self.log_std.shape)}; allowed: ({action_space.shape[0]},)")
+        self.device = self.log_std.device  # the labels live where the log-std does (the student's device)
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes it lacks: a network's (a student sized from it)
+        raise AttributeError(f"ActionTeacher has no {name!r}: it owns no network; build the student from an SB3 policy "
+                             "of the env and pass it as `student=`")
+
+    def outputs(self, teacher_obs: np.ndarray) -> th.Tensor:
+        """The teacher's actions for teacher observations (N, *obs_shape) -> (N, action_dim) float32 on its device."""
+        actions = np.asarray(self.act(np.asarray(teacher_obs)), dtype=np.float32)
+        n, dim = len(teacher_obs), int(self.action_space.shape[0])
+        if actions.shape != (n, dim):
+            raise ValueError(f"act: returned shape {actions.shape} for {n} observations; allowed: ({n}, {dim})")
+        return th.as_tensor(actions, device=self.device)
+
+
+def teacher_policy_of(teacher: Any) -> ActorCriticPolicy | ActionTeacher:
+    """The ``ActorCriticPolicy`` of a trained teacher: ``teacher.policy`` for a SITT/PPO model, or the policy itself;
+    an :class:`ActionTeacher` is returned as it is."""
+    if isinstance(teacher, ActionTeacher):
+        return teacher
     policy = getattr(teacher, "policy", teacher)
     if not isinstance(policy, ActorCriticPolicy):
         raise ValueError(
-            f"teacher_model: got {type(teacher).__name__}; allowed: a SITT/PPO model or an SB3 ActorCriticPolicy"
+            f"teacher_model: got {type(teacher).__name__}; allowed: a SITT/PPO model, an SB3 ActorCriticPolicy or an "
+            "ActionTeacher"
         )
     return policy
 
@@ -64,12 +125,17 @@ def _eval_mode(module: th.nn.Module) -> Iterator[None]:
         module.train(was_training)
 
 
-def teacher_outputs(teacher_policy: ActorCriticPolicy, teacher_obs: np.ndarray, chunk: int = 65536) -> th.Tensor:
+def teacher_outputs(
+    teacher_policy: ActorCriticPolicy | ActionTeacher, teacher_obs: np.ndarray, chunk: int = 65536
+) -> th.Tensor:
     """The teacher's head outputs for teacher observations (N, *obs_shape) -> (N, K) on the teacher's device.
 
     Logits (Discrete) or means (Box) from ``action_net(policy MLP(features(obs)))``: SB3's own preprocessing (e.g. image
-    scaling) applies. No gradient; the teacher's train/eval flag is restored afterwards.
+    scaling) applies. No gradient; the teacher's train/eval flag is restored afterwards. For an :class:`ActionTeacher`:
+    its actions.
     """
+    if isinstance(teacher_policy, ActionTeacher):
+        return teacher_policy.outputs(teacher_obs)
     outs = []
     with th.no_grad(), _eval_mode(teacher_policy):
         for start in range(0, len(teacher_obs), chunk):
@@ -112,7 +178,7 @@ def rollout(
     """Step ``env`` ``n_steps_per_env`` times with a teacher/student mixture and record the teacher observations.
 
     :param env: any SB3 ``VecEnv`` with a ``Box`` observation space; its auto-reset continues episodes past ``done``.
-    :param teacher_policy: the trained teacher's ``ActorCriticPolicy``; only read.
+    :param teacher_policy: the trained teacher's ``ActorCriticPolicy`` (or an :class:`ActionTeacher`); only read.
     :param n_steps_per_env: steps taken in each of the ``env.num_envs`` envs (dataset size = that times num_envs).
     :param beta: probability, drawn independently per step and env, that the teacher chooses the action; otherwise the
         student does. 1 = teacher only (BC), 0 = student only.
@@ -191,7 +257,8 @@ def fit_student(
     with the teacher's sigma), averaged over a minibatch.
 
     :param student: the student to train (encoder and head); trained in place, warm-started from its current weights.
-    :param teacher_policy: the teacher's ``ActorCriticPolicy`` (labels; never modified, no gradient reaches it).
+    :param teacher_policy: the teacher's ``ActorCriticPolicy`` or an :class:`ActionTeacher` (labels; never modified, no
+        gradient reaches it).
     :param student_obs: (N, *student_shape) the student's observations of the dataset's states.
     :param teacher_obs: (N, *obs_shape) the teacher's observations of the same states (row i = same state).
     :param epochs: passes over the dataset.

@@ -1,0 +1,105 @@
+"""The drawer's premise (``shared/spec/fair_comparison.md`` section 4), shown apart from SITT: can a student imitate,
+from its own view (the handle only while the arm does not hide it), a FIXED teacher that keeps the handle in view
+better than one that hides it?
+
+The fixed teachers (:data:`FIXED_TEACHERS`, the task's :attr:`study.task.Task.fixed_teachers`), each
+``factory(config, seed, root) -> act`` on teacher observations, deterministic (:mod:`occluded_drawer.scripted`, with
+the run's drawer constants):
+
+* ``scripted_visible``: :func:`occluded_drawer.scripted.visible_controller` (elbow down: the longer approach that keeps
+  the handle in view);
+* ``scripted_hiding``: :func:`occluded_drawer.scripted.hiding_controller` (elbow up: the shorter approach whose upper
+  arm crosses the camera's sight line, hiding the handle for most of the approach).
+
+Both open the drawer on every held-out scene of the default geometry (``TUNING_PROBES`` in :mod:`occluded_drawer.task`),
+so only what the student sees differs. The arms (:data:`PREMISE_ARMS`, kind ``fixed_teacher``: the study's BC/DAgger
+student with the profile's imitation settings), the experiment :data:`PREMISE_EXPERIMENT` on seeds 0-9 (reported:
+nothing is tuned here), the claims (:data:`PREMISE_CLAIMS`, fixed before the runs) and the table
+(:func:`premise_table`) are registered in :mod:`occluded_drawer.task`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from study.claims import Claim
+from study.presets import ArmSpec
+
+__all__ = ["FIXED_TEACHERS", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_EXPERIMENT",
+           "PREMISE_METRICS", "premise_table"]
+
+PREMISE_EXPERIMENT = "occluded_drawer_premise"
+
+
+def scripted_controller(which: str) -> Callable[..., Callable[[np.ndarray], np.ndarray]]:
+    """The factory of ``occluded_drawer.scripted.<which>_controller`` (its defaults) on the run's drawer constants."""
+    def factory(config, seed: int, root=None) -> Callable[[np.ndarray], np.ndarray]:
+        from occluded_drawer import scripted
+
+        controller = getattr(scripted, f"{which}_controller")(config.env.drawer_config())
+
+        def act(obs: np.ndarray) -> np.ndarray:
+            return controller(obs)
+
+        act.source = {"scripted": f"occluded_drawer.scripted.{which}_controller"}
+        return act
+
+    factory.__name__ = f"scripted_{which}"
+    return factory
+
+
+#: the task's fixed teachers (name -> factory(config, seed, root) -> act)
+FIXED_TEACHERS: dict[str, Callable[..., Callable[[np.ndarray], np.ndarray]]] = {
+    "scripted_visible": scripted_controller("visible"),
+    "scripted_hiding": scripted_controller("hiding"),
+}
+
+_TEACHER_WORDS = {
+    "scripted_visible": "the scripted approach that keeps the handle in view (elbow down)",
+    "scripted_hiding": "the scripted approach that hides the handle behind the arm (elbow up)",
+}
+_ARM_TEACHERS = {"view": "scripted_visible", "hidden": "scripted_hiding"}
+_ALGORITHMS = {"bc": "BC", "dagger": "DAgger"}
+
+#: the premise arms: <algorithm> x <teacher>
+PREMISE_ARMS_ORDER = ("premise_bc_view", "premise_bc_hidden", "premise_dagger_view", "premise_dagger_hidden")
+PREMISE_ARMS: dict[str, ArmSpec] = {
+    f"premise_{alg}_{which}": ArmSpec(
+        "fixed_teacher", "release", method=dict(teacher=_ARM_TEACHERS[which], algorithm=alg),
+        description=f"{_ALGORITHMS[alg]} student (its own view) of {_TEACHER_WORDS[_ARM_TEACHERS[which]]}",
+    )
+    for alg, which in (name.split("_")[1:] for name in PREMISE_ARMS_ORDER)
+}
+
+_RULE = ("rule: reproduced when the 95% bootstrap CI over seed pairs of the probability of improvement "
+         "P(X > Y) + 0.5 P(X = Y) lies above 0.5; not reproduced when its upper end is <= 0.5; else inconclusive; "
+         "at least 3 seeds a side")
+_SOURCE = "study: fair_comparison.md section 4 (the premise)"
+
+#: fixed before the premise runs: the visible approach's student beats the hiding approach's, by DAgger and by BC
+PREMISE_CLAIMS: tuple[Claim, ...] = tuple(
+    Claim(f"od:premise:{alg}", f"Drawer premise: a {word} student imitates the scripted approach that keeps the "
+          f"handle in view better than the one that hides it (student success, X = premise_{alg}_view, "
+          f"Y = premise_{alg}_hidden; {_RULE})", PREMISE_EXPERIMENT, f"premise_{alg}_view", "student", "success",
+          kind="better", others=(f"premise_{alg}_hidden",), source=_SOURCE)
+    for alg, word in (("dagger", "DAgger"), ("bc", "BC"))
+)
+
+#: the per-seed metric the premise table shows beside success: the handle's visible share before the first grasp
+PREMISE_METRICS = ("visible_share",)
+
+
+def premise_table(eval_df: pd.DataFrame, *, n_boot: int | None = None, confidence: float | None = None,
+                  seed: int = 0) -> pd.DataFrame:
+    """Per premise arm (in :data:`PREMISE_ARMS_ORDER`, arms with rows only): ``arm, teacher, algorithm, n_seeds`` and
+    for the teacher and the student: success and the handle's visible share before the first grasp, each mean over
+    seeds with its seeded 95% bootstrap CI (``<policy>_<metric>_mean`` / ``_ci_low`` / ``_ci_high``;
+    :func:`study.kinds.fixed_teacher.fixed_teacher_table`). A pure function of the eval rows."""
+    from occluded_drawer.task import TASK
+    from study.kinds.fixed_teacher import fixed_teacher_table
+
+    return fixed_teacher_table(eval_df, PREMISE_ARMS, PREMISE_METRICS, task=TASK, n_boot=n_boot,
+                               confidence=confidence, seed=seed)
