@@ -20,7 +20,7 @@ import pandas as pd
 from minigrid_lava.env import LAVA_ENVS  # the envs this task accepts: MiniGrid's lava envs
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
-from study.presets import COMMON_ARMS, Profile
+from study.presets import COMMON_ARMS, Profile, SelectionRule, SITTGrid
 from study.task import HeldOut, Metric, SweepPlan, TableMetric, Task, arrays_sha256
 
 DEFAULT_ENV_ID = "MiniGrid-LavaCrossingS9N1-v0"
@@ -126,9 +126,25 @@ MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", 
 #: reported); each probe a tagged copy (``python -m study.sweep --experiment minigrid_tuning --seeds 100-104 --tag
 #: <probe> --set ...``)
 TUNING = "minigrid_tuning"
+# SITT's coefficients searched, not assumed: MiniGrid's grid, fixed in this commit before any of its runs
+# (fair_comparison.md section 2). Units: the reward is at most 1 per episode; the plain teacher's per-step reward is
+# about 0.006 / 0.05 / 0.07 at 10 / 50 / 100% of training and its KL to the proxy about 0.2 / 0.8 / 0.8
+# (results/tables/minigrid_main_units.csv): the recipes' 1.9 x KL is many times the reward, and even the robot tasks'
+# 0.05 x 0.8 = 0.04 is most of it. So lambda1 spans 0.005-0.1 (about 6% to more than the whole reward at the plain
+# teacher's KL). Actions are Discrete: the executed-action switch changes nothing, so the grid is raw only.
+#   python -m study.sweep --experiment minigrid_grid --profile default --seeds 100-102 --jobs 2
+# Cost estimate (about 200 s a training at 2 jobs): 45 trainings, about 75 minutes of wall time on 2 idle cores.
+# Selection: SELECTION (the drawer's and the flight's rule); the chosen configuration becomes sitt_tuned of
+# minigrid_main (seeds 0-4).
+GRID = SITTGrid(lambda1=(0.005, 0.01, 0.02, 0.05, 0.1), lambda2=(0.0, 0.01, 0.1), action_distance=("raw",))
+GRID_EXPERIMENT = "minigrid_grid"
+SELECTION = SelectionRule(teacher_floor=0.8, min_seeds=3, tie=0.01, reference_arm="without_alignment")
+ARMS.update(GRID.arms())
+
 EXPERIMENTS: dict[str, tuple[str, ...]] = {
     "minigrid_main": MAIN_ARMS,
     TUNING: ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper"),
+    GRID_EXPERIMENT: ("without_alignment", *GRID.arms()),
 }
 
 # ------------------------------------------------------------------------------------------------------ profiles
@@ -258,7 +274,7 @@ class MiniGridTask(Task):
     episode_column = "episode"
     # the design fixed before the main sweep: every arm, seeds 0-4 (tuning: 100-104, DEFAULT_PROFILE's comment)
     sweeps = (SweepPlan(("minigrid_main",), None, "0-4"),)
-    tuning_experiments = (TUNING,)
+    tuning_experiments = (TUNING, GRID_EXPERIMENT)
     main_title = "MiniGrid (LavaGapS7): teacher on the full grid, student on MiniGrid's 3 x 3 view"
     main_note = ("Shares are over the held-out levels of each run (success + lava + timeout = 1); steps and return "
                  "are means over all held-out episodes (return: MiniGrid's 1 - 0.9 steps / max_steps on success).")

@@ -50,6 +50,7 @@ from fov_flight import figures as fov_figures, tables as fov_tables
 from fov_flight.task import TASK
 from study import claims, figures, io, tables
 from study.units import experiment_units as units_table_of
+from fov_flight.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
 from study.report import claims_markdown, main_table_markdown
 
 pd.set_option("display.width", 200)
@@ -197,6 +198,22 @@ if eval_df is not None:
         print("saved", io.save_table(counts, out, f"{experiment}_heading_counts_{policy}"))
         print(policy)
         display(counts)
+
+# %% [markdown]
+# ## The premise: can a student imitate a teacher that keeps what it needs in view?
+#
+# Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and sizes, on the student's view)
+# of FIXED teachers: the scripted pilot that turns its heading along the velocity against the same pilot holding its start heading (the same paths), and HLRL's trained student (of the same seed) as a teacher. Experiment `fov_flight_premise`, seeds 0-9; the claims `fov:premise:*` were fixed before these runs. If
+# the view-keeping teacher's students are not clearly better, the task cannot test SITT.
+
+# %%
+premise_eval, message = io.load_eval(root, PREMISE_EXPERIMENT, profile)
+print(message)
+if premise_eval is not None:
+    premise = premise_table(premise_eval)
+    print("saved", io.save_table(premise, out, PREMISE_EXPERIMENT))
+    display(premise)
+    display(Markdown(claims_markdown(claims.claims_table({PREMISE_EXPERIMENT: premise_eval}, PREMISE_CLAIMS))))
 
 # %% [markdown]
 # ## Training curves

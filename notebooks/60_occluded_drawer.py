@@ -56,6 +56,7 @@ from occluded_drawer import figures as drawer_figures, tables as drawer_tables
 from occluded_drawer.task import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SELECTION, TASK
 from study import claims, figures, io, tables
 from study import grid as study_grid
+from occluded_drawer.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
 from study.units import experiment_units as units_table_of
 from study.report import claims_markdown, comparison_markdown, main_table_markdown
 
@@ -233,6 +234,22 @@ if grid_eval is not None:
     switch = study_grid.switch_table(grid_seeds, study_grid.clipped_pairs())
     print("saved", io.save_table(switch, out, f"{GRID_EXPERIMENT}_switch"))
     display(switch)
+
+# %% [markdown]
+# ## The premise: can a student imitate a teacher that keeps what it needs in view?
+#
+# Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and sizes, on the student's view)
+# of FIXED teachers: the scripted approach that keeps the handle visible against the one that hides it behind the arm. Experiment `occluded_drawer_premise`, seeds 0-9; the claims `od:premise:*` were fixed before these runs. If
+# the view-keeping teacher's students are not clearly better, the task cannot test SITT.
+
+# %%
+premise_eval, message = io.load_eval(root, PREMISE_EXPERIMENT, profile)
+print(message)
+if premise_eval is not None:
+    premise = premise_table(premise_eval)
+    print("saved", io.save_table(premise, out, PREMISE_EXPERIMENT))
+    display(premise)
+    display(Markdown(claims_markdown(claims.claims_table({PREMISE_EXPERIMENT: premise_eval}, PREMISE_CLAIMS))))
 
 # %% [markdown]
 # ## Training curves

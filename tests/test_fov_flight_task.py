@@ -24,6 +24,7 @@ from fov_flight import figures as fov_figures, tables as fov_tables  # noqa: E40
 from fov_flight.evaluate import COLUMNS, evaluate  # noqa: E402
 from fov_flight.scripted import ScriptedPilot  # noqa: E402
 from fov_flight.premise import PREMISE_ARMS_ORDER, PREMISE_EXPERIMENT
+from fov_flight.task import GRID, GRID_EXPERIMENT
 from fov_flight.task import (  # noqa: E402
     ARMS, CLAIMS, MAIN, MAIN_ARMS, TUNING, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
 )
@@ -49,8 +50,11 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
     assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release",
                                                                  "bc", "bc_scan360", "bc_teacher_obs"),
-                                PREMISE_EXPERIMENT: PREMISE_ARMS_ORDER}
-    assert TASK.tuning_experiments == (TUNING,) and TASK.sweeps == (SweepPlan((MAIN,), None, "0-9"),)
+                                PREMISE_EXPERIMENT: PREMISE_ARMS_ORDER,
+                                GRID_EXPERIMENT: ("without_alignment", "without_alignment_clipped", "bc", "bc_clipped",
+                                                  "dagger", "dagger_clipped", "cosil", "cosil_clipped", *GRID.arms())}
+    assert len(GRID.arms()) == 15 and all(a.endswith("_clipped") for a in GRID.arms())
+    assert TASK.tuning_experiments == (TUNING, GRID_EXPERIMENT) and TASK.sweeps == (SweepPlan((MAIN,), None, "0-9"),)
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
     assert {"smoke", "default"} <= set(TASK.profiles)
     for name in MAIN_ARMS:  # the common arms are reused as they are, except sitt_paper's robot-task lambda1
@@ -305,6 +309,7 @@ def smoke_store(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow  # the module's smoke sweep of every arm (fixture `smoke_store`)
 def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
     from study.load import load_eval, load_provenance, load_student
 
@@ -332,6 +337,7 @@ def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
     assert not getattr(fresh.encoder, "copied_from_teacher", False)  # learns from scratch, not the teacher's copy
 
 
+@pytest.mark.slow  # the module's smoke sweep of every arm (fixture `smoke_store`)
 def test_smoke_tables_and_claims(smoke_store):
     rows, _ = io.load_eval(smoke_store, MAIN)
     main = fov_tables.main_table(rows)
@@ -358,6 +364,7 @@ def test_smoke_tables_and_claims(smoke_store):
     pd.testing.assert_frame_equal(main_from_report, main)
 
 
+@pytest.mark.slow  # the module's smoke sweep of every arm (fixture `smoke_store`)
 def test_smoke_figures(smoke_store, tmp_path):
     rows, _ = io.load_eval(smoke_store, MAIN)
     assert fov_figures.typical_seed(rows) == 0
