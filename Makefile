@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[cluster]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[all]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -46,6 +46,12 @@ test: setup ## smoke-execute every notebook, then the whole test suite (what CI 
 
 unit: setup ## the test suite only
 	$(BIN)/python -m pytest -q
+
+# The edit loop: the tests not marked slow (pyproject.toml's `slow` marker: trainings to a threshold, smoke sweeps,
+# subprocess sweeps, servers), no notebook smoke; under 2 minutes on an idle 2-core machine. `make test` runs them all.
+.PHONY: test-fast
+test-fast: setup ## the tests not marked slow, no notebook smoke (the edit loop: under 2 minutes on 2 cores)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # notebooks find the committed runs wherever the kernel starts (study.paths); root may run it (containers)
 lab: setup ## JupyterLab on notebooks/

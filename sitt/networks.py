@@ -7,8 +7,9 @@ action distribution's parameters (logits for ``Discrete``, means for ``Box``).
 An :class:`Encoder` maps any observation (flat vector, image or Dict) into that feature space the way SB3 does for its
 own policies: SB3's preprocessing (``preprocess_obs``: float, images / 255, one-hot), a features extractor chosen like
 SB3 chooses one (:func:`default_extractor`: flat ``Box`` -> flatten, image ``Box`` -> ``NatureCNN``, ``Dict`` ->
-``CombinedExtractor``), then an MLP. Channels-last images (what an env returns before SB3's ``VecTransposeImage``) are
-transposed inside the encoder, so an encoder takes observations in the layout its space declares.
+``CombinedExtractor``; an image smaller than ``NatureCNN`` takes, under 36 x 36, is flattened instead), then an MLP.
+Channels-last images (what an env returns before SB3's ``VecTransposeImage``) are transposed inside the encoder, so an
+encoder takes observations in the layout its space declares.
 
 SITT adds, in that same feature space (:class:`StudentNetworks`):
 
@@ -126,24 +127,87 @@ def untranspose(obs: Any, transposed: list[str] | bool) -> Any:
 
 # ---------------------------------------------------------------------------------------------- encoders
 
+# SB3's NatureCNN: three convolutions without padding, (kernel, stride) each; an image must leave at least one pixel
+NATURE_CNN_CONVS = ((8, 4), (4, 2), (3, 1))
+
+
+def nature_cnn_fits(space: spaces.Box) -> bool:
+    """Whether SB3's ``NatureCNN`` takes images of this channels-first space (C, H, W): its convolutions (8 x 8 stride
+    4, 4 x 4 stride 2, 3 x 3 stride 1, no padding) leave at least one pixel, i.e. H and W are at least 36."""
+    size = np.asarray(space.shape[1:], dtype=np.int64)
+    for kernel, stride in NATURE_CNN_CONVS:
+        size = (size - kernel) // stride + 1
+        if (size < 1).any():
+            return False
+    return True
+
+
+class SmallImageCombinedExtractor(CombinedExtractor):
+    """SB3's ``CombinedExtractor`` (a ``NatureCNN`` per image key, a flatten per other key, concatenated), except that
+    an image key too small for ``NatureCNN`` (:func:`nature_cnn_fits`) is flattened like a vector key (after SB3's
+    preprocessing, / 255) instead of failing. :func:`default_extractor` picks it only for a ``Dict`` with such a key,
+    so every other ``Dict`` keeps SB3's own ``CombinedExtractor``. Same arguments as ``CombinedExtractor``."""
+
+    def __init__(self, observation_space: spaces.Dict, cnn_output_dim: int = 256, normalized_image: bool = False):
+        BaseFeaturesExtractor.__init__(self, observation_space, features_dim=1)
+        extractors: dict[str, nn.Module] = {}
+        total = 0
+        for key, subspace in observation_space.spaces.items():
+            if is_image_space(subspace, normalized_image=normalized_image) and nature_cnn_fits(subspace):
+                extractors[key] = NatureCNN(subspace, features_dim=cnn_output_dim, normalized_image=normalized_image)
+                total += cnn_output_dim
+            else:
+                extractors[key] = nn.Flatten()
+                total += get_flattened_obs_dim(subspace)
+        self.extractors = nn.ModuleDict(extractors)
+        self._features_dim = total
+
 
 def default_extractor(
     space: spaces.Space,
     features_extractor_class: type[BaseFeaturesExtractor] | None = None,
     features_extractor_kwargs: dict[str, Any] | None = None,
     normalize_images: bool = True,
+    field: str = "features_extractor",
 ) -> BaseFeaturesExtractor:
     """The features extractor SB3 would choose for ``space`` (channels-first for images): ``NatureCNN`` for an image
-    ``Box``, ``CombinedExtractor`` for a ``Dict``, ``FlattenExtractor`` otherwise; or ``features_extractor_class``."""
+    ``Box``, ``CombinedExtractor`` for a ``Dict``, ``FlattenExtractor`` otherwise; or ``features_extractor_class``.
+
+    **Images too small for NatureCNN** (under 36 x 36, :func:`nature_cnn_fits`; e.g. a 7 x 7 egocentric grid view):
+    flattened, then the encoder's MLP, with SB3's image preprocessing (/ 255) kept: a ``FlattenExtractor`` for an
+    image ``Box``, a :class:`SmallImageCombinedExtractor` for a ``Dict`` holding one. This is what SB3's own
+    ``MlpPolicy`` does with an image, the only default of SB3 that takes any image size. We chose it over refusing:
+    SITT's defaults promise any SB3 env and any ``student_obs_fn`` view, a refusal would have every such user pass
+    the same ``FlattenExtractor`` by hand, and the rule depends on the shape alone, so it is the same at construction
+    and when a saved student or model is loaded (and no model built before could have used ``NatureCNN`` on such an
+    image: it fails there). Images of 36 x 36 and more keep ``NatureCNN``. Override with ``features_extractor_class``
+    (SITT: ``student_features_extractor_class`` and the proxy's ``proxy_features_extractor_class``; the teacher is
+    SB3's own: ``"MlpPolicy"`` or ``policy_kwargs=dict(features_extractor_class=...)``). Keyword arguments meant for
+    ``NatureCNN`` (``features_dim``) on an image that falls back to ``FlattenExtractor`` (which takes none) raise a
+    ``ValueError`` naming ``<field>_kwargs`` rather than being dropped.
+
+    :param field: the name of the argument pair in error messages (``student_features_extractor`` for SITT's student,
+        ``proxy_features_extractor`` for its proxy).
+    """
     kwargs = dict(features_extractor_kwargs or {})
     if features_extractor_class is None:
         if isinstance(space, spaces.Dict):
-            features_extractor_class = CombinedExtractor
+            small = [
+                k for k, s in space.spaces.items()
+                if is_image_space(s, normalized_image=not normalize_images) and not nature_cnn_fits(s)
+            ]
+            features_extractor_class = SmallImageCombinedExtractor if small else CombinedExtractor
         elif is_image_space(space, check_channels=False, normalized_image=not normalize_images):
-            features_extractor_class = NatureCNN
+            features_extractor_class = NatureCNN if nature_cnn_fits(space) else FlattenExtractor
+            if features_extractor_class is FlattenExtractor and kwargs:
+                raise ValueError(
+                    f"{field}_kwargs: got {kwargs}, but the image {tuple(space.shape)} (channels first) is smaller "
+                    f"than NatureCNN takes (36 x 36) and is flattened (FlattenExtractor, no arguments); allowed: no "
+                    f"{field}_kwargs, or a {field}_class that takes this image, with its arguments"
+                )
         else:
             features_extractor_class = FlattenExtractor
-    if features_extractor_class in (NatureCNN, CombinedExtractor) and not normalize_images:
+    if features_extractor_class in (NatureCNN, CombinedExtractor, SmallImageCombinedExtractor) and not normalize_images:
         kwargs.setdefault("normalized_image", True)
     return features_extractor_class(space, **kwargs)
 
@@ -187,8 +251,8 @@ class Encoder(nn.Sequential):
         if isinstance(x, dict):
             return {k: (v.permute(0, 3, 1, 2) if k in self.transpose else v) for k, v in x.items()}
         if self.transpose:
-            return x.permute(0, 3, 1, 2)
-        if self.flat and len(self.observation_space.shape) != 1:
+            x = x.permute(0, 3, 1, 2)  # channels-last image -> the channels-first layout of the extractor's space
+        if self.flat and len(self.observation_space.shape) != 1:  # flat encoder of an image or (N, ...) vector
             return x.flatten(x.dim() - len(self.observation_space.shape))
         return x
 
@@ -207,11 +271,15 @@ def build_encoder(
     features_extractor_kwargs: dict[str, Any] | None = None,
     normalize_images: bool = True,
     activations: Sequence[str | type[nn.Module]] | None = None,
+    extractor_field: str = "features_extractor",
 ) -> Encoder:
-    """A fresh :class:`Encoder`: the SB3-chosen (or given) extractor for ``observation_space``, then
-    ``Linear -> activation`` layers of ``net_arch`` (``activations``: one per layer, overriding ``activation``)."""
+    """A fresh :class:`Encoder`: the SB3-chosen (or given) extractor for ``observation_space``
+    (:func:`default_extractor`; ``extractor_field`` names its arguments in errors), then ``Linear -> activation``
+    layers of ``net_arch`` (``activations``: one per layer, overriding ``activation``)."""
     cf_space, _ = channels_first_space(observation_space, normalize_images)
-    extractor = default_extractor(cf_space, features_extractor_class, features_extractor_kwargs, normalize_images)
+    extractor = default_extractor(
+        cf_space, features_extractor_class, features_extractor_kwargs, normalize_images, field=extractor_field
+    )
     if type(extractor) is FlattenExtractor:
         in_dim = get_flattened_obs_dim(cf_space)
     else:
@@ -249,19 +317,22 @@ def student_encoder(
     copy_teacher: bool | None = None,
     normalize_images: bool | None = None,
     arch_field: str = "net_arch",
+    extractor_field: str = "features_extractor",
 ) -> Encoder:
     """The student's encoder: student observation -> the teacher's feature space (``latent_dim_pi``).
 
     Default (``net_arch``, ``features_extractor_class`` and ``copy_teacher`` all ``None``): when the student's view is
     a flat vector of the size the teacher's flat policy MLP takes, a deep copy of that MLP (the release's student);
-    otherwise a fresh encoder: SB3's extractor for the student's space (flatten, ``NatureCNN``, ``CombinedExtractor``)
-    then an MLP with the teacher's hidden sizes and activation (``[latent_dim]`` when the teacher's MLP is empty).
+    otherwise a fresh encoder: SB3's extractor for the student's space (flatten, ``NatureCNN``, ``CombinedExtractor``;
+    an image under 36 x 36 is flattened, see :func:`default_extractor`) then an MLP with the teacher's hidden sizes
+    and activation (``[latent_dim]`` when the teacher's MLP is empty).
 
     :param net_arch: hidden sizes of a fresh MLP; the last must equal the teacher's feature size.
     :param activation: activation of a fresh MLP (default: the teacher's ``activation_fn``).
     :param copy_teacher: ``True``: require the copy; ``False``: always fresh; ``None``: copy when possible.
     :param normalize_images: SB3's flag for the student's images (default: the teacher's).
     :param arch_field: the name of the ``net_arch`` argument in error messages (``student_net_arch`` for SITT).
+    :param extractor_field: the name of the extractor arguments in error messages (``student_features_extractor``).
     """
     latent_dim = teacher.mlp_extractor.latent_dim_pi
     teacher_sizes, teacher_act = teacher_net_arch(teacher)
@@ -290,7 +361,7 @@ def student_encoder(
         )
     return build_encoder(
         student_space, net_arch, teacher_act if activation is None else activation,
-        features_extractor_class, features_extractor_kwargs, normalize_images,
+        features_extractor_class, features_extractor_kwargs, normalize_images, extractor_field=extractor_field,
     )
 
 
@@ -301,10 +372,12 @@ class StudentNetworks(nn.Module):
         sizes match, its ``action_net`` is the shared head, its preprocessing is the proxy's).
     :param config: the SITT configuration (architectures, ``shared_head``).
     :param student_space: the student's observation space (the layout ``student_obs_fn`` returns).
-    :param student_features_extractor_class: SB3 features extractor class of the student (default: SB3's choice).
+    :param student_features_extractor_class: SB3 features extractor class of the student (default: SB3's choice; an
+        image under 36 x 36 is flattened, see :func:`default_extractor`).
     :param student_features_extractor_kwargs: its keyword arguments.
     :param proxy_features_extractor_class: features extractor of the proxy on the teacher observation (default: SB3's
-        choice for the teacher's space: flatten, ``NatureCNN``, ``CombinedExtractor``).
+        choice for the teacher's space: flatten, ``NatureCNN``, ``CombinedExtractor``; an image under 36 x 36 is
+        flattened).
     :param proxy_features_extractor_kwargs: its keyword arguments.
     """
 
@@ -324,6 +397,7 @@ class StudentNetworks(nn.Module):
         self.student = student_encoder(
             teacher, student_space, config.student_net_arch, activation,
             student_features_extractor_class, student_features_extractor_kwargs, arch_field="student_net_arch",
+            extractor_field="student_features_extractor",
         )
         proxy_arch = list(config.proxy_net_arch)
         if proxy_arch == list(SITTConfig().proxy_net_arch) and latent_dim != proxy_arch[-1]:
@@ -338,5 +412,6 @@ class StudentNetworks(nn.Module):
             features_extractor_class=proxy_features_extractor_class,
             features_extractor_kwargs=proxy_features_extractor_kwargs,
             normalize_images=teacher.normalize_images, activations=list(config.proxy_activations),
+            extractor_field="proxy_features_extractor",
         )
         self.student_head = None if config.shared_head else copy.deepcopy(teacher.action_net)

@@ -5,7 +5,8 @@ A :class:`StudentPolicy` acts on the *student* observation and mirrors the teach
 
 * **encoder** (:class:`sitt.networks.Encoder`): student observation -> the teacher's feature space. Flat vector, image or
   Dict views are encoded the way SB3 encodes them (flatten / ``NatureCNN`` / ``CombinedExtractor``, SB3's image
-  preprocessing, channels-last images transposed inside), then an MLP; by default a deep copy of the teacher's flat
+  preprocessing, channels-last images transposed inside; an image too small for ``NatureCNN``, under 36 x 36, is
+  flattened: :func:`sitt.networks.default_extractor`), then an MLP; by default a deep copy of the teacher's flat
   policy MLP when the student's flat view has the teacher's size (the release's student), else fresh networks with
   the teacher's hidden sizes (:func:`sitt.networks.student_encoder`);
 * **head**: features -> logits (``Discrete``) or means (``Box``). ``head="copy"``: a deep copy of the teacher's
@@ -152,7 +153,8 @@ class StudentPolicy(nn.Module):
     :param device: where the student lives; ``None`` = the teacher's device.
     :param observation_space: the student's observation space, in the layout ``student_obs_fn`` returns (flat
         ``Box``, image ``Box`` in either layout, or ``Dict``).
-    :param features_extractor_class: SB3 features extractor of the student (default: SB3's choice for the space).
+    :param features_extractor_class: SB3 features extractor of the student (default: SB3's choice for the space; an
+        image under 36 x 36 is flattened, see :func:`sitt.networks.default_extractor`).
     :param features_extractor_kwargs: its keyword arguments (e.g. ``{"features_dim": 256}`` for ``NatureCNN``).
     :param copy_teacher: ``None`` = copy the teacher's MLP when possible, ``True`` = require it, ``False`` = a fresh
         encoder and a freshly initialised head (SB3's orthogonal init, gain 0.01), as for a student trained by RL.

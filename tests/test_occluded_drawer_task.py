@@ -335,6 +335,7 @@ def swept(tmp_path_factory):
     return root, configs
 
 
+@pytest.mark.slow  # the module's smoke sweep (fixture `swept`)
 def test_smoke_sweep_of_both_experiments_writes_every_run(swept):
     from study.load import load_eval, load_provenance
 
@@ -354,6 +355,7 @@ def test_smoke_sweep_of_both_experiments_writes_every_run(swept):
     assert configs[-5].arm == "sitt_paper" and copied["reused_from"] == f"{MAIN_EXPERIMENT}/sitt_paper/seed_0"
 
 
+@pytest.mark.slow  # the module's smoke sweep (fixture `swept`)
 def test_smoke_sweep_tables_claims_and_figures(swept):
     from study.load import load_eval
 
@@ -401,6 +403,7 @@ def test_smoke_sweep_tables_claims_and_figures(swept):
     fig.canvas.draw()
 
 
+@pytest.mark.slow  # the module's smoke sweep (fixture `swept`)
 def test_smoke_sweep_tuning_table(swept):
     from study.load import load_eval
 

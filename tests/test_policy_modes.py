@@ -22,6 +22,7 @@ def modes():
     return policy_modes.policy_modes_table(TASK, ROOT, "minigrid_main", "default", arms=ARMS, seeds=(1,))
 
 
+@pytest.mark.slow  # re-evaluates committed MiniGrid runs (fixture `modes`)
 def test_deterministic_rows_are_the_reported_evaluation_recomputed(modes):
     eval_df, _ = io.load_eval(ROOT, "minigrid_main", "default")
     rows = eval_df[eval_df["seed"] == 1]
@@ -38,6 +39,7 @@ def test_deterministic_rows_are_the_reported_evaluation_recomputed(modes):
     assert set(modes["n_episodes"]) == {TASK.profiles["default"].eval.n_levels}
 
 
+@pytest.mark.slow  # re-evaluates committed MiniGrid runs (fixture `modes`)
 def test_sampled_rows_are_seeded(modes):
     again = policy_modes.policy_modes_table(TASK, ROOT, "minigrid_main", "default", arms=("bc",), seeds=(1,))
     pd.testing.assert_frame_equal(again.reset_index(drop=True),

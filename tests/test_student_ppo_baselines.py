@@ -229,16 +229,19 @@ def test_box_actions_and_info_steps():
 LEARN = dict(n_steps=128, batch_size=256, n_epochs=4, seed=0)
 
 
+@pytest.mark.slow  # PPO-trains a student to a learning threshold (8k steps)
 def test_hlrl_learns_cartpole_velocity_blind(teacher):
     student, _ = hlrl(teacher, cartpole(N_ENVS), mask_cartpole, total_timesteps=8192, **LEARN)
     assert mean_episode_length(student) > 30 > RANDOM_EP_LEN  # measured 42.8 (random: 20.9)
 
 
+@pytest.mark.slow  # PPO-trains a student to a learning threshold (8k steps)
 def test_cosil_learns_cartpole_velocity_blind(teacher):
     student, _ = cosil(teacher, cartpole(N_ENVS), mask_cartpole, total_timesteps=8192, **LEARN)
     assert mean_episode_length(student) > 30 > RANDOM_EP_LEN  # measured 40.1
 
 
+@pytest.mark.slow  # PPO-trains a student to a learning threshold (30k steps)
 def test_dwbc_learns_cartpole_velocity_blind():
     student, _ = dwbc(cartpole(N_ENVS), mask_cartpole, total_timesteps=30000, n_steps=32, batch_size=128, n_epochs=4,
                       seed=0, config=DWBCConfig(adaptation_interval=4, adaptation_lr=3e-3))

@@ -117,6 +117,7 @@ def toy():
     unregister_task("toy")
 
 
+@pytest.mark.slow  # a sweep of 9 runs in subprocesses
 def test_a_toy_task_runs_through_sweep_tables_claims_and_report(toy, tmp_path):
     configs = experiment_configs("toy_main", "smoke", [0, 1, 2])
     assert {c.task for c in configs} == {"toy"} and len(configs) == 9
@@ -174,6 +175,7 @@ class TunedToyTask(ToyTask):
     tuning_experiments = ("toy_tuning",)
 
 
+@pytest.mark.slow  # a tuning sweep in subprocesses
 def test_tuning_seeds_stay_apart_from_reported_seeds_and_the_tuning_table_reads_the_probes(tmp_path):
     from study import io
     from study.presets import preset
