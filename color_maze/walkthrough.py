@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch as th
-from stable_baselines3 import PPO
 
 from color_maze.env import student_obs as student_view
 from color_maze.quirks import resolve_quirks
 from sitt.distributions import kl_divergence
+from sitt.stepping import logged, raw_rollout, start_learning  # noqa: F401 - notebook 00 calls them from here
 from sitt.networks import teacher_latent
 
 __all__ = [
@@ -111,37 +111,6 @@ def rollout_kl_by_cell(model, grid_size: int, margin_size: int = 3) -> tuple[np.
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return mean, counts
-
-
-def start_learning(model, total_timesteps: int):
-    """What ``learn`` does before its first iteration (``_setup_learn``, callback start); returns the callback to pass
-    to :func:`raw_rollout`."""
-    total, callback = model._setup_learn(total_timesteps, None, True, "walkthrough", False)
-    callback.on_training_start(locals(), globals())
-    model._walkthrough_total = total
-    return callback
-
-
-def raw_rollout(model, callback) -> bool:
-    """SB3's roll-out phase only (``PPO.collect_rollouts``): the teacher acts and the env rewards are stored, without
-    SITT's reward term (call ``model.rollout_reward_term(model.rollout_buffer)`` next). Updates the progress fraction
-    as ``learn`` does."""
-    ok = PPO.collect_rollouts(model, model.env, callback, model.rollout_buffer, model.n_steps)
-    model._update_current_progress_remaining(model.num_timesteps, getattr(model, "_walkthrough_total", model.num_timesteps))
-    return ok
-
-
-def logged(model, prefixes: tuple[str, ...] = ("train/", "sitt/", "rollout/"), clear: bool = False) -> dict[str, float]:
-    """The values the model's logger holds right now (recorded since the last dump), filtered by prefix; with
-    ``clear`` the logger forgets them, so the next call shows only what the next phase records."""
-    logger = model.logger
-    values = getattr(logger, "name_to_value", {})
-    out = {k: float(v) for k, v in sorted(values.items()) if k.startswith(prefixes) and np.isscalar(v)}
-    if clear:
-        for name in ("name_to_value", "name_to_count", "name_to_excluded"):
-            if hasattr(logger, name):
-                getattr(logger, name).clear()
-    return out
 
 
 def observation_table(obs: np.ndarray) -> pd.DataFrame:

@@ -1,13 +1,34 @@
 #!/usr/bin/env python
-"""Execute the study's notebooks: jupytext source -> papermill execution -> HTML.
+"""Execute the study's notebooks: jupytext source -> papermill execution -> a normalised .ipynb -> HTML.
 
 For each notebook ``notebooks/<name>.py`` (jupytext py:percent, the source of truth):
 
 1. ``jupytext`` converts it to an ``.ipynb`` in a temporary directory;
-2. ``papermill`` executes it with the kernel ``python3`` in the repository root, injecting the parameters
-   (``profile`` always; ``-p key value`` for any other), into ``results/notebooks/<name>.ipynb``
-   (``results/smoke/notebooks/`` for the smoke profile);
-3. ``nbconvert`` exports the executed notebook to ``<same name>.html``.
+2. ``papermill`` executes it there with the kernel ``python3`` in the repository root, injecting the parameters
+   (``profile`` always; ``-p key value`` for any other);
+3. the executed notebook is normalised (:func:`normalise`) and written to ``results/notebooks/<name>.ipynb``
+   (``results/smoke/notebooks/`` for the smoke profile), so that the same execution gives the same bytes: the
+   default profile's copies under ``results/notebooks/`` are committed (they render on a code host with their
+   figures), and ``make figures`` run twice leaves ``git status`` clean;
+4. ``nbconvert`` exports the normalised notebook to ``<same name>.html`` (not tracked).
+
+Normalisation (:func:`normalise`, every rule checked in ``tests/test_notebook_determinism.py``):
+
+* cell ids from the cell's index (``cell-000``, ...); execution counts renumbered 1, 2, ... over the executed code
+  cells (an ``execute_result`` takes its cell's count);
+* cell metadata: nbclient's ``execution`` timestamps, papermill's per-cell ``papermill`` block (times, durations,
+  status) and ``ExecuteTime`` dropped, empty ``tags`` dropped;
+* notebook metadata: only ``kernelspec`` (fixed: ``python3``), ``language_info`` without its ``version`` and
+  papermill's ``parameters`` (no start/end times, duration, input/output paths, papermill version; no jupytext
+  pairing, so the copy is not paired with a script);
+* outputs: the stream messages of a run of consecutive stream outputs are merged into one ``stdout`` then one
+  ``stderr`` output (the kernel cuts streams into messages by time); in every text (streams, ``text/*`` data,
+  errors) the repository root becomes relative (``/.../repo/results/x.png`` -> ``results/x.png``), memory
+  addresses (``0x7f3a...``) become ``0x...`` and ipykernel's per-process cell files
+  (``/tmp/ipykernel_<pid>/<hash>.py``) become ``ipykernel/<hash>.py``. PNG figures are kept as written (Agg
+  writes the same bytes for the same figure);
+* kernels start with ``PYTHONHASHSEED=0`` (:data:`KERNEL_ENV`), so what a notebook prints in the iteration order of a
+  set of strings does not change between executions.
 
 Parameters (``-p NAME VALUE``) are checked against the notebook's ``parameters`` cell before anything runs
 (:func:`study.params.check_notebook_parameters`): an unknown name, a wrong type, an unknown profile, experiment or
@@ -30,7 +51,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import os
+import re
 import sys
 import tempfile
 import time
@@ -42,6 +65,10 @@ NOTEBOOK_DIR = REPO / "notebooks"
 #: every notebook, in the order of its number prefix (the file names are the list)
 ORDER = tuple(sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.py")))
 KERNEL = "python3"
+KERNELSPEC = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+#: set for every kernel the runner starts: str hashes (so the iteration order of sets of strings) are the same in
+#: every execution, as the committed notebooks' bytes must be
+KERNEL_ENV = {"PYTHONHASHSEED": "0"}
 sys.path.insert(0, str(REPO))
 
 
@@ -141,27 +168,150 @@ def run_sweep(profile: str, seeds: str, root: str, jobs: int) -> bool:
     return bool(report.ok)
 
 
+# ----------------------------------------------------------------------------------------------- normalisation
+
+#: cell metadata written by an execution (timestamps, durations, status), dropped
+VOLATILE_CELL_METADATA = ("execution", "papermill", "ExecuteTime")
+#: memory addresses in object reprs (``<object at 0x7f3a5c2d1e80>``); not inside base64 (an image embedded in HTML)
+ADDRESS = re.compile(r"(?<![\w+/=])0x[0-9a-fA-F]{6,16}(?![\w+/=])")
+#: the per-process files ipykernel compiles cells into (warnings name them): ``/tmp/ipykernel_<pid>/<hash>.py``
+IPYKERNEL_FILE = re.compile(r"[^\s'\"(]*ipykernel_\d+[/\\](\w+\.py)")
+
+
+def normalise_text(text: str, repo: Path | str = REPO) -> str:
+    """One output text made stable: paths under ``repo`` relative to it (``repo`` itself ``.``), memory addresses
+    ``0x...``, ipykernel's cell files ``ipykernel/<hash>.py``."""
+    root = re.escape(str(repo))
+    text = re.sub(root + r"[/\\]", "", text)
+    text = re.sub(root + r"(?![\w.-])", ".", text)
+    text = IPYKERNEL_FILE.sub(r"ipykernel/\1", text)
+    return ADDRESS.sub("0x...", text)
+
+
+def _joined(text) -> str:
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def _merge_streams(outputs: list, repo) -> list:
+    """Outputs with each run of consecutive stream outputs merged into one stdout then one stderr output (texts
+    normalised); other outputs in place."""
+    merged: list = []
+    run: list = []
+
+    def flush() -> None:
+        for name in ("stdout", "stderr"):
+            text = "".join(_joined(o.get("text", "")) for o in run if o.get("name") == name)
+            if text:
+                merged.append({"output_type": "stream", "name": name, "text": normalise_text(text, repo)})
+        run.clear()
+
+    for out in outputs:
+        if out.get("output_type") == "stream":
+            run.append(out)
+        else:
+            flush()
+            merged.append(out)
+    flush()
+    return merged
+
+
+def _normalise_output(out: dict, count: int | None, repo) -> dict:
+    out = dict(out)
+    kind = out.get("output_type")
+    if kind in ("display_data", "execute_result"):
+        data = {}
+        for mime, value in out.get("data", {}).items():
+            if mime.startswith("text/") or mime == "image/svg+xml":
+                value = normalise_text(_joined(value), repo)
+            data[mime] = value
+        out["data"] = data
+        out.setdefault("metadata", {})
+        out.pop("transient", None)
+        if kind == "execute_result":
+            out["execution_count"] = count
+    elif kind == "error":
+        out["evalue"] = normalise_text(str(out.get("evalue", "")), repo)
+        out["traceback"] = [normalise_text(line, repo) for line in out.get("traceback", [])]
+    return out
+
+
+def normalise(nb, repo: Path | str = REPO):
+    """A copy of an executed notebook (nbformat v4, a ``NotebookNode`` or a plain dict) with everything that changes
+    between two executions of the same notebook removed or made stable (the module doc lists the rules)."""
+    import nbformat
+
+    nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
+    meta = nb.get("metadata", {})
+    language = {k: v for k, v in meta.get("language_info", {}).items() if k != "version"}
+    new_meta = {"kernelspec": dict(KERNELSPEC)}
+    if language:
+        new_meta["language_info"] = language
+    parameters = meta.get("papermill", {}).get("parameters")
+    if parameters:
+        new_meta["papermill"] = {"parameters": parameters}
+    nb["metadata"] = nbformat.from_dict(new_meta)
+    nb["nbformat"], nb["nbformat_minor"] = 4, max(5, int(nb.get("nbformat_minor", 5)))
+    count = 0
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = f"cell-{i:03d}"
+        cmeta = {k: v for k, v in cell.get("metadata", {}).items() if k not in VOLATILE_CELL_METADATA}
+        if not cmeta.get("tags", True):
+            del cmeta["tags"]
+        cell["metadata"] = cmeta
+        if cell.get("cell_type") != "code":
+            continue
+        ran = cell.get("execution_count") is not None
+        count += ran
+        cell["execution_count"] = count if ran else None
+        cell["outputs"] = [_normalise_output(o, count if ran else None, repo)
+                           for o in _merge_streams(cell.get("outputs", []), repo)]
+    return nbformat.from_dict(nb)
+
+
+def notebook_bytes(nb) -> bytes:
+    """The ``.ipynb`` file of a notebook: nbformat's JSON (sorted keys, indent 1), a final newline, UTF-8."""
+    import nbformat
+
+    text = nbformat.writes(nb, version=4)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")  # *.tmp is gitignored
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def execute(name: str, params: dict, out_dir: Path, html: bool = True) -> Path:
-    """jupytext -> papermill -> nbconvert for one notebook; returns the executed .ipynb path."""
+    """jupytext -> papermill -> :func:`normalise` -> nbconvert for one notebook; returns the executed .ipynb path.
+    A notebook that fails is written all the same (normalised, with its error) before the exception propagates."""
     import jupytext
+    import nbformat
     import papermill
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update(KERNEL_ENV)  # the kernel inherits this process's environment
     target = out_dir / f"{name}.ipynb"
     nb = jupytext.read(NOTEBOOK_DIR / f"{name}.py")
-    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     with tempfile.TemporaryDirectory(prefix="sitt-nb-") as tmp:
         source = Path(tmp) / f"{name}.ipynb"
+        executed = Path(tmp) / f"{name}.executed.ipynb"
         jupytext.write(nb, source, fmt="ipynb")
-        papermill.execute_notebook(
-            str(source), str(target), parameters=params, kernel_name=KERNEL, cwd=str(REPO),
-            progress_bar=False, log_output=False, report_mode=False,
-        )
+        try:
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=params, kernel_name=KERNEL, cwd=str(REPO),
+                progress_bar=False, log_output=False, report_mode=False,
+            )
+        finally:
+            if executed.exists():
+                _write_atomic(target, notebook_bytes(normalise(nbformat.read(executed, as_version=4))))
     if html:
         from nbconvert import HTMLExporter
 
-        body, _ = HTMLExporter().from_filename(str(target))
-        target.with_suffix(".html").write_text(body, encoding="utf-8")
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(target, as_version=4),
+                                                     resources={"metadata": {"name": name}})
+        _write_atomic(target.with_suffix(".html"), body.encode("utf-8"))
     return target
 
 

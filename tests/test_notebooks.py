@@ -14,8 +14,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 NB_DIR = REPO / "notebooks"
-EXPECTED = ["00_walkthrough", "10_budget_search", "20_maze_main", "30_ablations", "40_release_vs_paper", "45_maze_seeds",
-            "50_fov_flight", "60_occluded_drawer", "70_minigrid", "90_report"]
+EXPECTED = ["00_walkthrough", "05_walkthrough_flight", "10_budget_search", "20_maze_main", "30_ablations",
+            "40_release_vs_paper", "45_maze_seeds", "50_fov_flight", "60_occluded_drawer", "70_minigrid", "90_report"]
 ALLOWED_IMPORTS = {
     "sitt", "study", "color_maze", "fov_flight", "occluded_drawer", "minigrid_lava", "numpy", "pandas", "matplotlib",
     "seaborn", "scipy", "torch", "stable_baselines3", "gymnasium", "IPython", "pathlib", "json", "os", "sys", "time",
