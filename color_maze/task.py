@@ -17,7 +17,9 @@ import pandas as pd
 
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
-from study.presets import COMMON_ARMS, NO_ALIGN_TEACHER, PLAIN, ArmSpec, Profile
+from study.presets import (
+    COMMON_ARMS, NO_ALIGN_TEACHER, PLAIN, ArmSpec, Profile, budget_claims, budget_experiment_arms, equal_budget_arms,
+)
 from study.task import HeldOut, Metric, SweepPlan, TableMetric, Task
 
 # ------------------------------------------------------------------------------------------------------- configs
@@ -360,6 +362,25 @@ CLAIMS: tuple[Claim, ...] = (
 
 #: the arms that remove one component of SITT, as the paper's ablation does (manipulation task)
 PAPER_ABLATIONS = ("penalty_only", "kl_gradient_only", "no_shared_head")
+
+# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
+# main runs them train their student as long as their teacher, on top of it: 40.1M env steps against SITT's 20.0M
+# (313 PPO iterations of 64,000 steps). BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the
+# without_alignment_half teacher on 157 of the 313 iterations, the student's own PPO on the other 156;
+# study.presets.equal_budget_arms) and adds the no-teacher control (student_rl: PPO on the student's view alone,
+# HLRL's asymmetric critic, 313 iterations). No 2x arms on the maze (the 2x readings are the robot analogues' and
+# MiniGrid's). sitt_release (the maze's SITT arm), without_alignment, hlrl and cosil are main's runs, copied by the
+# run store (same training). Seeds 0-9, as main.
+#   python -m study.sweep --experiment main_budget --profile default --seeds 0-9 --jobs 2
+# Cost estimate from main's provenance (train_s medians at 2 jobs: without_alignment 318 s, hlrl 408 s, cosil 548 s):
+# per seed without_alignment_half ~160 s, hlrl_eq ~205 s, cosil_eq ~275 s, student_rl ~410 s (hlrl's PPO less its KL
+# term): 4 trainings and ~1,050 run-seconds a seed, 40 trainings (and 40 copies) for 10 seeds, about 1.5 hours of
+# wall time at 2 jobs on the 2 cores.
+BUDGET_EXPERIMENT = "main_budget"
+ARMS.update(equal_budget_arms())
+EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_release", twice=False)
+CLAIMS = CLAIMS + budget_claims("", BUDGET_EXPERIMENT, "sitt_release", "", "20.0M env steps", twice=False,
+                                paper="paper Tables 1-2 (baselines)")
 
 
 # --------------------------------------------------------------------------------------------------------- task

@@ -31,6 +31,7 @@ from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import (
     CLIPPED_BASELINE_ARMS, COMMON_ARMS, NO_ALIGN_TEACHER, PAPER_BASELINES, ArmSpec, Profile, SelectionRule, SITTGrid,
+    budget_claims, budget_experiment_arms, equal_budget_arms, twice_budget_arms,
 )
 from study.tables import as_float
 from study.task import TUNING_SEEDS, HeldOut, Metric, SweepPlan, TableMetric, Task
@@ -330,6 +331,26 @@ CLAIMS: tuple[Claim, ...] = (
 ARMS.update(PREMISE_ARMS)
 EXPERIMENTS[PREMISE_EXPERIMENT] = PREMISE_ARMS_ORDER
 CLAIMS = CLAIMS + PREMISE_CLAIMS
+
+# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
+# fov_flight_main runs them train their student as long as their teacher, on top of it: 15.7M env steps against
+# SITT's 7.86M. BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the without_alignment_half teacher on
+# 120 of the profile's 240 PPO iterations, the student's own PPO on the other 120; study.presets.equal_budget_arms),
+# adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's asymmetric critic, 240 iterations)
+# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: sitt_paper on 480 iterations,
+# student_rl_2x). sitt_paper, without_alignment, hlrl and cosil are fov_flight_main's runs, copied by the run store
+# (same training). Seeds 0-9, as the main experiment.
+#   python -m study.sweep --experiment fov_flight_budget --profile default --seeds 0-9 --jobs 2
+# Cost estimate from fov_flight_main's provenance (train_s medians at 2 jobs: without_alignment 203 s, sitt_paper 221
+# s, hlrl 222 s, cosil 232 s): per seed without_alignment_half ~100 s, hlrl_eq ~110 s, cosil_eq ~115 s, student_rl ~220
+# s (hlrl's PPO less its KL term), sitt_2x ~440 s, student_rl_2x ~445 s: 6 trainings and ~1,430 run-seconds a seed,
+# 60 trainings (and 40 copies) for 10 seeds, about 2 hours of wall time at 2 jobs on the 2 cores.
+BUDGET_EXPERIMENT = "fov_flight_budget"
+ARMS.update(equal_budget_arms())
+ARMS.update(twice_budget_arms(ARMS["sitt_paper"]))
+EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_paper")
+CLAIMS = CLAIMS + budget_claims("fov:", BUDGET_EXPERIMENT, "sitt_paper", "Flight: ", "7.86M env steps",
+                                paper=_SOURCE)
 
 # --------------------------------------------------------------------------------------------------------- task
 

@@ -20,7 +20,10 @@ import pandas as pd
 from minigrid_lava.env import LAVA_ENVS  # the envs this task accepts: MiniGrid's lava envs
 from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
-from study.presets import COMMON_ARMS, Profile, SelectionRule, SITTGrid
+from study.presets import (
+    COMMON_ARMS, Profile, SelectionRule, SITTGrid, budget_claims, budget_experiment_arms, equal_budget_arms,
+    twice_budget_arms,
+)
 from study.task import HeldOut, Metric, SweepPlan, TableMetric, Task, arrays_sha256
 
 DEFAULT_ENV_ID = "MiniGrid-LavaCrossingS9N1-v0"
@@ -248,6 +251,27 @@ CLAIMS: tuple[Claim, ...] = (
           "without_alignment", "teacher", "success", source="study: the task is learnable in the budget"),
 )
 
+
+# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
+# minigrid_main runs them train their student as long as their teacher, on top of it: 1.6M env steps against SITT's
+# 0.8M (391 PPO iterations of 2048 steps). BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the
+# without_alignment_half teacher on 196 of the 391 iterations, the student's own PPO on the other 195;
+# study.presets.equal_budget_arms), adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's
+# asymmetric critic, 391 iterations) and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x:
+# sitt_paper on 782 iterations, student_rl_2x). sitt_paper, without_alignment, hlrl and cosil are minigrid_main's
+# runs, copied by the run store (same training). Seeds 0-4, as the main experiment. Its claims are reported with
+# CLAIMS (MiniGridTask.report_claims).
+#   python -m study.sweep --experiment minigrid_budget --profile default --seeds 0-4 --jobs 2
+# Cost estimate from minigrid_main's provenance (train_s medians at 2 jobs: without_alignment 200 s, sitt_paper 222 s,
+# hlrl 214 s, cosil 237 s): per seed without_alignment_half ~100 s, hlrl_eq ~105 s, cosil_eq ~120 s, student_rl ~215 s
+# (hlrl's PPO less its KL term), sitt_2x ~445 s, student_rl_2x ~430 s: 6 trainings and ~1,410 run-seconds a seed, 30
+# trainings (and 20 copies) for 5 seeds, about 1 hour of wall time at 2 jobs on the 2 cores.
+BUDGET_EXPERIMENT = "minigrid_budget"
+ARMS.update(equal_budget_arms())
+ARMS.update(twice_budget_arms(ARMS["sitt_paper"]))
+EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_paper")
+CLAIMS = CLAIMS + budget_claims("mg:", BUDGET_EXPERIMENT, "sitt_paper", "MiniGrid: ", "0.8M env steps",
+                                paper="paper Sec. 5 (baselines), asked of MiniGrid")
 
 # --------------------------------------------------------------------------------------------------------- task
 

@@ -40,6 +40,7 @@ from study.claims import Claim
 from study.config import ImitationConfig, PPOConfig, check_int, fail
 from study.presets import (
     CLIPPED_BASELINE_ARMS, COMMON_ARMS, PAPER_BASELINES, PLAIN, ArmSpec, Profile, SelectionRule, SITTGrid,
+    budget_claims, budget_experiment_arms, equal_budget_arms, twice_budget_arms,
 )
 from study.tables import as_float
 from study.task import TUNING_SEEDS, HeldOut, Metric, SweepPlan, TableMetric, Task
@@ -422,6 +423,26 @@ CLAIMS: tuple[Claim, ...] = (
 ARMS.update(PREMISE_ARMS)
 EXPERIMENTS[PREMISE_EXPERIMENT] = PREMISE_ARMS_ORDER
 CLAIMS = CLAIMS + PREMISE_CLAIMS
+
+# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
+# occluded_drawer_main runs them train their student as long as their teacher, on top of it: 4.92M env steps against
+# SITT's 2.46M. BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the without_alignment_half teacher on
+# 150 of the profile's 300 PPO iterations, the student's own PPO on the other 150; study.presets.equal_budget_arms),
+# adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's asymmetric critic, 300 iterations)
+# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: sitt_paper on 600 iterations,
+# student_rl_2x). sitt_paper, without_alignment, hlrl and cosil are occluded_drawer_main's runs, copied by the run
+# store (same training). Seeds 0-9, as the main experiment.
+#   python -m study.sweep --experiment occluded_drawer_budget --profile default --seeds 0-9 --jobs 2
+# Cost estimate from occluded_drawer_main's provenance (train_s medians at 2 jobs: without_alignment 136 s, sitt_paper
+# 142 s, hlrl 82 s, cosil 83 s): per seed without_alignment_half ~70 s, hlrl_eq ~40 s, cosil_eq ~40 s, student_rl ~80
+# s (hlrl's PPO less its KL term), sitt_2x ~285 s, student_rl_2x ~165 s: 6 trainings and ~680 run-seconds a seed, 60
+# trainings (and 40 copies) for 10 seeds, about 1 hour of wall time at 2 jobs on the 2 cores.
+BUDGET_EXPERIMENT = "occluded_drawer_budget"
+ARMS.update(equal_budget_arms())
+ARMS.update(twice_budget_arms(ARMS["sitt_paper"]))
+EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_paper")
+CLAIMS = CLAIMS + budget_claims("od:", BUDGET_EXPERIMENT, "sitt_paper", "Drawer: ", "2.46M env steps",
+                                paper=_TABLE)
 
 # --------------------------------------------------------------------------------------------------------- task
 

@@ -21,11 +21,12 @@ switches; the env is the profile's with the arm's env overrides (e.g. ``quirks="
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from study.config import ExperimentConfig, ImitationConfig, PPOConfig
-from study.registry import DEFAULT_TASK, get_task, task_names
+from study.registry import DEFAULT_TASK, get_kind, get_task, task_names
 from study.task import base_experiment
 
 # ---------------------------------------------------------------------------------------------------------- arms
@@ -38,7 +39,19 @@ class ArmSpec:
     for kinds with a teacher run, ``teacher_from``, ``student_view``: None (the task's standard student view) or
     a name of the task's :attr:`~study.task.Task.student_views` (``ExperimentConfig.student_view``), and ``method``:
     the kind's own settings (``ExperimentConfig.method``: fields of its method config, e.g.
-    ``{"action_distance": "clipped"}`` for ``bc``, ``dagger`` or ``cosil``; empty: the kind's defaults)."""
+    ``{"action_distance": "clipped"}`` for ``bc``, ``dagger`` or ``cosil``; empty: the kind's defaults).
+
+    ``budget_share``: the share of the profile's budget the arm's own training gets (``fair_comparison.md`` section
+    1), > 0; 1.0 (default, every arm before the field existed) leaves ``total_timesteps`` as the profile's. The budget
+    is counted in whole PPO iterations: N = ceil(profile.total_timesteps / (env.n_envs * ppo.n_steps)), the iterations
+    a run of the profile makes (SITT's budget), and a share s gets round(s * N) of them (halves rounded up; at least
+    one). For a kind with a teacher run the budget :mod:`study.budget` counts is the teacher run's plus the arm's own,
+    so it is rounded once: with the teacher arm's share s_t, the teacher gets round(s_t * N) iterations
+    (``total_timesteps``, the teacher run's, as :meth:`~study.config.ExperimentConfig.teacher_config` hands it on) and
+    the student round((s_t + s) * N) - round(s_t * N) (``method.student_timesteps``, a field of the ``hlrl`` and
+    ``cosil`` kinds): shares that add up to 1 are exactly SITT's budget (:func:`equal_budget_arms`). A kind without
+    budget of its own (``bc``, ``dagger``: their roll-outs are the imitation settings) takes its teacher's
+    ``total_timesteps`` and refuses a share other than 1.0."""
 
     kind: str
     recipe: str
@@ -48,6 +61,27 @@ class ArmSpec:
     description: str = ""
     student_view: str | None = None
     method: dict[str, Any] = field(default_factory=dict)
+    budget_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_budget_share(self.budget_share)
+
+
+def check_budget_share(share: Any) -> None:
+    """``ValueError`` naming ``budget_share`` unless it is a finite number > 0."""
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not math.isfinite(share) or share <= 0:
+        raise ValueError(f"budget_share: got {share!r}; allowed: a finite number > 0 (the arm's share of the "
+                         "profile's total_timesteps, 1.0 = all of it)")
+
+
+def budget_iterations(share: float, n_iterations: int, what: str = "budget_share") -> int:
+    """round(share * n_iterations), halves rounded up; ``ValueError`` naming ``what`` when that is no iteration."""
+    check_budget_share(share)
+    got = math.floor(share * n_iterations + 0.5)
+    if got < 1:
+        raise ValueError(f"{what}: got {share!r}; allowed: a share that leaves at least one of the profile's "
+                         f"{n_iterations} PPO iterations ({share!r} x {n_iterations} rounds to {got})")
+    return int(got)
 
 
 PLAIN = dict(reward_term=False, update_term="off", align=False)
@@ -110,6 +144,105 @@ CLIPPED_BASELINE_ARMS: dict[str, ArmSpec] = {
         description=f"{kind} of the without_alignment teacher, its distance on executed (clipped) actions",
     ) for kind in ("bc", "dagger", "cosil")},
 }
+
+
+#: equal budgets (``fair_comparison.md`` section 1): a method that trains two policies one after the other (HLRL,
+#: COSIL: a teacher, then a student by its own PPO) splits SITT's budget between them, the teacher getting this share
+#: and the student the rest. Half and half: HLRL's and COSIL's papers train the teacher first and the student after
+#: and name no split of a fixed total (``shared/spec/baselines.md`` gives none either).
+EQUAL_BUDGET_SPLIT = 0.5
+
+
+def equal_budget_arms(split: float = EQUAL_BUDGET_SPLIT) -> dict[str, ArmSpec]:
+    """The arms at SITT's budget beside the 2x ``hlrl`` and ``cosil`` of :data:`COMMON_ARMS` (whose students train as
+    long as their teacher did, on top of it): ``without_alignment_half`` (the plain teacher with its aligned student,
+    ``split`` of the budget), ``hlrl_eq`` and ``cosil_eq`` (HLRL's and COSIL's students of that teacher, the rest of
+    the budget: :attr:`ArmSpec.budget_share`) and ``student_rl`` (the no-teacher control: PPO on the student's view
+    alone with HLRL's asymmetric critic, all of the budget)."""
+    check_budget_share(split)
+    if not split < 1:
+        raise ValueError(f"split: got {split!r}; allowed: a share in (0, 1) of the budget for the teacher")
+    rest = 1.0 - split
+    return {
+        "without_alignment_half": dataclasses.replace(
+            COMMON_ARMS["without_alignment"], budget_share=split,
+            description=f"without_alignment at {split:g} of the budget: the teacher of hlrl_eq and cosil_eq",
+        ),
+        **{f"{name}_eq": dataclasses.replace(
+            COMMON_ARMS[name], teacher_from="without_alignment_half", budget_share=rest,
+            description=f"{name.upper()} at SITT's budget: the without_alignment_half teacher ({split:g} of it), then "
+                        f"the student's own PPO for the rest ({rest:g})",
+        ) for name in ("hlrl", "cosil")},
+        "student_rl": ArmSpec(
+            "student_rl", "release", {},
+            description="no teacher: PPO on the student's view alone (HLRL's asymmetric critic), at SITT's budget",
+        ),
+    }
+
+
+def twice_budget_arms(sitt_arm: ArmSpec) -> dict[str, ArmSpec]:
+    """The 2x readings' own arms (``fair_comparison.md`` section 1: "SITT gets the same larger budget beside it"):
+    ``sitt_2x`` (the task's SITT arm ``sitt_arm`` at twice its budget, what ``hlrl`` and ``cosil`` spend) and
+    ``student_rl_2x`` (the no-teacher control at twice the budget)."""
+    return {
+        "sitt_2x": dataclasses.replace(sitt_arm, budget_share=2.0,
+                                       description=f"{sitt_arm.description}; at twice the budget (hlrl's and cosil's)"),
+        "student_rl_2x": ArmSpec(
+            "student_rl", "release", {}, budget_share=2.0,
+            description="no teacher: PPO on the student's view alone (HLRL's asymmetric critic), at twice the budget",
+        ),
+    }
+
+
+def budget_experiment_arms(sitt_arm: str, twice: bool = True) -> tuple[str, ...]:
+    """The arms of a task's equal-budget experiment: the task's SITT arm, the 2x baselines as the main experiment
+    runs them (``without_alignment`` their teacher, ``hlrl``, ``cosil``: copies of the main runs, trained again only
+    where missing), the arms of :func:`equal_budget_arms`, and with ``twice`` those of :func:`twice_budget_arms`."""
+    arms = (sitt_arm, "without_alignment", "hlrl", "cosil", *equal_budget_arms())
+    return arms + (("sitt_2x", "student_rl_2x") if twice else ())
+
+
+def budget_claims(tag: str, experiment: str, sitt_arm: str, what: str, budget: str, twice: bool = True,
+                  paper: str = "paper Table 1") -> tuple:
+    """The claims of a task's equal-budget experiment, fixed before its runs: SITT's student (``sitt_arm``) beats
+    ``hlrl_eq``'s and ``cosil_eq``'s (``<tag>g:hlrl_eq``, ``<tag>g:cosil_eq``); the teacher helps: ``hlrl_eq``'s student
+    beats ``student_rl``'s (``<tag>teacher_helps``); with ``twice``, the 2x readings: ``sitt_2x`` beats ``hlrl`` and
+    ``cosil`` (``<tag>2x:hlrl``, ``<tag>2x:cosil``) and ``hlrl`` beats ``student_rl_2x`` (``<tag>2x:teacher_helps``).
+    ``what``: the claim's opening (``"Flight: "``); ``budget``: SITT's budget in words (``"7.86M env steps"``);
+    ``paper``: the source of the task's claims that SITT's student beats HLRL's and COSIL's, read here at equal and at
+    twice SITT's budget."""
+    from study.claims import Claim  # noqa: PLC0415  (study.claims imports study.tables, which imports this module)
+
+    def text(words: str) -> str:
+        return words[:1].upper() + words[1:]
+
+    split = EQUAL_BUDGET_SPLIT
+    eq = (f"at equal budget ({budget} each; HLRL's and COSIL's teacher trains on {split:g} of it, the student on the "
+          "rest)")
+    claims = [
+        *(Claim(f"{tag}g:{arm}_eq", text(f"{what}SITT's student ({sitt_arm}) beats the {arm.upper()} student {eq}"),
+                experiment, sitt_arm, "student", "success", kind="better", others=(f"{arm}_eq",),
+                source=f"{paper}, read at equal budget")
+          for arm in ("hlrl", "cosil")),
+        Claim(f"{tag}teacher_helps", text(f"{what}the teacher helps: HLRL's student beats PPO on the student's view "
+                                          f"alone (no teacher, HLRL's asymmetric critic) {eq}"),
+              experiment, "hlrl_eq", "student", "success", kind="better", others=("student_rl",),
+              source="study: the no-teacher control (HLRL's ablation: RL alone is worse than its joint loss)"),
+    ]
+    if twice:
+        two = f"at twice SITT's budget (2 x {budget}: HLRL's and COSIL's teacher + student, SITT trained twice as long)"
+        claims += [
+            *(Claim(f"{tag}2x:{arm}", text(f"{what}SITT's student beats the {arm.upper()} student {two}"), experiment,
+                    "sitt_2x", "student", "success", kind="better", others=(arm,),
+                    source=f"{paper}, read at twice SITT's budget")
+              for arm in ("hlrl", "cosil")),
+            Claim(f"{tag}2x:teacher_helps", text(f"{what}the teacher helps at twice SITT's budget (2 x {budget}): "
+                                                 "HLRL's student (teacher + student) beats PPO on the student's view "
+                                                 "alone trained as long"),
+                  experiment, "hlrl", "student", "success", kind="better", others=("student_rl_2x",),
+                  source="study: the no-teacher control, at twice SITT's budget"),
+        ]
+    return tuple(claims)
 
 
 @dataclass(frozen=True)
@@ -227,6 +360,7 @@ def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default", t
     spec: ArmSpec = _lookup(t.arms, arm, "arm")
     prof: Profile = _lookup(t.profiles, profile, "profile")
     env = dataclasses.replace(prof.env, **spec.env)
+    total_timesteps, budget_method = _arm_budget(t, arm, spec, prof, env.n_envs * prof.ppo.n_steps)
     config = ExperimentConfig(
         experiment=experiment,
         arm=arm,
@@ -240,12 +374,41 @@ def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default", t
         ppo=dataclasses.replace(prof.ppo),
         eval=dataclasses.replace(prof.eval) if prof.eval is not None else None,
         imitation=dataclasses.replace(prof.imitation),
-        total_timesteps=prof.total_timesteps,
+        total_timesteps=total_timesteps,
         teacher_from=spec.teacher_from,
         student_view=spec.student_view,
-        method=dict(spec.method),
+        method={**spec.method, **budget_method},
     )
     return t.canonical_config(config).validate()
+
+
+def _arm_budget(task, arm: str, spec: ArmSpec, prof: Profile, rollout: int) -> tuple[int, dict[str, Any]]:
+    """``(total_timesteps, method fields)`` of an arm under a profile: :attr:`ArmSpec.budget_share` applied (its
+    docstring has the rule); the profile's ``total_timesteps`` and nothing else when every share is 1.0."""
+    teacher_share = 1.0
+    if spec.teacher_from is not None and spec.teacher_from in task.arms:
+        teacher_share = task.arms[spec.teacher_from].budget_share
+    own = spec.budget_share
+    if own == 1.0 and teacher_share == 1.0:
+        return prof.total_timesteps, {}
+    n = -(-prof.total_timesteps // rollout)  # the iterations PPO makes for the profile's budget: SITT's
+    if spec.teacher_from is None:
+        return budget_iterations(own, n) * rollout, {}
+    teacher = budget_iterations(teacher_share, n, f"budget_share of arm {spec.teacher_from!r}")
+    total = prof.total_timesteps if teacher_share == 1.0 else teacher * rollout
+    from study.kinds.student_rl import STUDENT_TIMESTEPS  # noqa: PLC0415
+
+    kind = get_kind(spec.kind)
+    if STUDENT_TIMESTEPS not in getattr(kind, "method_fields", lambda: [])():
+        if own != 1.0:
+            raise ValueError(f"budget_share: got {own!r} for arm {arm!r}; allowed: 1.0 (kind {spec.kind!r} has no "
+                             "budget of its own to share: it takes its teacher run's total_timesteps)")
+        return total, {}
+    student = budget_iterations(teacher_share + own, n) - teacher
+    if student < 1:
+        raise ValueError(f"budget_share: got {own!r} for arm {arm!r}; allowed: a share that leaves the student at "
+                         f"least one of the profile's {n} PPO iterations")
+    return total, {STUDENT_TIMESTEPS: student * rollout}
 
 
 def experiment_profile(experiment: str, profile: str) -> str:

@@ -27,6 +27,7 @@ KINDS: dict[str, Any] = {
     "hlrl": "study.kinds.student_rl:HLRL",
     "cosil": "study.kinds.student_rl:COSIL",
     "dwbc": "study.kinds.student_rl:DWBC",
+    "student_rl": "study.kinds.student_rl:STUDENT_RL",
     "fixed_teacher": "study.kinds.fixed_teacher:KIND",
 }
 

@@ -73,6 +73,19 @@ ROWS: tuple[Row, ...] = (
     Row("Each ablation is worse: no shared head", ("abl:no_shared_head",), versus="no_shared_head"),
     Row("lambda1 robustness: half the reward coefficient does as well", ("l1",)),
     Row("The other recipe's student beats BC's, DAgger's and the without-alignment student's", ("g'",)),
+    # every comparison at an equal budget (fair_comparison.md section 1): HLRL's and COSIL's teacher and student share
+    # SITT's env steps (the rows "beats HLRL's / COSIL's" above read them at twice SITT's budget)
+    Row("SITT's student beats HLRL's at equal budget (HLRL's teacher and student share SITT's env steps)",
+        ("g:hlrl_eq",), versus="hlrl_eq"),
+    Row("SITT's student beats COSIL's at equal budget (COSIL's teacher and student share SITT's env steps)",
+        ("g:cosil_eq",), versus="cosil_eq"),
+    Row("The teacher helps: HLRL's student beats PPO on the student's view alone (no teacher), at equal budget",
+        ("teacher_helps",), versus="student_rl"),
+    Row("At twice SITT's budget (HLRL's and COSIL's teacher + student): SITT's student, trained twice as long, beats "
+        "HLRL's", ("2x:hlrl",), versus="hlrl"),
+    Row("At twice SITT's budget: SITT's student, trained twice as long, beats COSIL's", ("2x:cosil",), versus="cosil"),
+    Row("At twice SITT's budget: the teacher helps (HLRL's student beats PPO on the student's view alone trained as "
+        "long)", ("2x:teacher_helps",), versus="student_rl_2x"),
 )
 
 #: claim ids (without a task's tag, fnmatch patterns) deliberately left out of the scorecard -> why

@@ -190,6 +190,11 @@ def test_presets_exist_for_every_arm_of_every_experiment():
     used = {arm for arms in EXPERIMENTS.values() for arm in arms}
     assert used == set(ARMS), f"arms in no experiment: {set(ARMS) - used}"
     assert {"plain_teacher", "bc", "dagger", "without_alignment", "sitt_release", "sitt_paper"} <= set(EXPERIMENTS["main"])
+    assert list(EXPERIMENTS) == ["main", "ablations", "main_release_schedule", "seed_grid", "release_vs_paper",
+                                 "main_budget"]
+    # equal budgets, fixed before their runs (no 2x arms on the maze)
+    assert EXPERIMENTS["main_budget"] == ("sitt_release", "without_alignment", "hlrl", "cosil",
+                                          "without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl")
     with pytest.raises(ValueError, match=r"^arm:"):
         preset("main", "no_such_arm", 0, "smoke")
     with pytest.raises(ValueError, match=r"^profile:"):

@@ -24,7 +24,7 @@ from fov_flight import figures as fov_figures, tables as fov_tables  # noqa: E40
 from fov_flight.evaluate import COLUMNS, evaluate  # noqa: E402
 from fov_flight.scripted import ScriptedPilot  # noqa: E402
 from fov_flight.premise import PREMISE_ARMS_ORDER, PREMISE_EXPERIMENT
-from fov_flight.task import GRID, GRID_EXPERIMENT
+from fov_flight.task import BUDGET_EXPERIMENT, GRID, GRID_EXPERIMENT
 from fov_flight.task import (  # noqa: E402
     ARMS, CLAIMS, MAIN, MAIN_ARMS, TUNING, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
 )
@@ -52,7 +52,10 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
                                                                  "bc", "bc_scan360", "bc_teacher_obs"),
                                 PREMISE_EXPERIMENT: PREMISE_ARMS_ORDER,
                                 GRID_EXPERIMENT: ("without_alignment", "without_alignment_clipped", "bc", "bc_clipped",
-                                                  "dagger", "dagger_clipped", "cosil", "cosil_clipped", *GRID.arms())}
+                                                  "dagger", "dagger_clipped", "cosil", "cosil_clipped", *GRID.arms()),
+                                BUDGET_EXPERIMENT: ("sitt_paper", "without_alignment", "hlrl", "cosil",
+                                                    "without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl",
+                                                    "sitt_2x", "student_rl_2x")}
     assert len(GRID.arms()) == 15 and all(a.endswith("_clipped") for a in GRID.arms())
     assert TASK.tuning_experiments == (TUNING, GRID_EXPERIMENT) and TASK.sweeps == (SweepPlan((MAIN,), None, "0-9"),)
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
@@ -479,7 +482,8 @@ def test_notebook_parameters_are_validated():
     with pytest.raises(ValueError, match=r"^world: got 2; allowed: an integer in \[0, 1\]"):
         fov_figures.notebook_config(MAIN, "smoke", 2)
     with pytest.raises(ValueError, match=r"^experiment: got 'main' \(task 'color_maze'\); allowed: a reported "
-                                         r"experiment of task 'fov_flight': fov_flight_main, fov_flight_premise$"):
+                                         r"experiment of task 'fov_flight': fov_flight_main, fov_flight_premise, "
+                                         r"fov_flight_budget$"):
         fov_figures.notebook_config("main", "smoke", 0)
     assert TASK.notebooks == {MAIN: "50_fov_flight", TUNING: "50_fov_flight"}
 

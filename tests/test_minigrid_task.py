@@ -25,6 +25,7 @@ from minigrid_lava.evaluate import evaluate, level_layouts
 from minigrid_lava.oracle import FORWARD, LEFT, RIGHT, UNREACHABLE, Oracle, distances, layout_of, next_state
 from minigrid_lava.task import (STUDY_ENV, LAVA_ENVS, MAIN_ARMS, PROFILES, TASK, TUNING, MiniGridEnvConfig, MiniGridEvalConfig,
                                 held_out_seeds, levels_sha256)
+from minigrid_lava.task import BUDGET_EXPERIMENT
 from study.config import ExperimentConfig
 from study.presets import COMMON_ARMS, experiment_configs, preset, task_of
 from study.task import SweepPlan
@@ -370,8 +371,14 @@ def test_task_registration_arms_profiles_and_plan():
             assert (c.env.env_id, c.env.actions, c.env.view_size) == ("MiniGrid-LavaGapS7-v0", 3, 3)
     assert "PROVISIONAL" not in PROFILES["default"].description and PROFILES["default"].total_timesteps == 800_000
     assert TASK.report_claims({"minigrid_main": None}, {}) == ()
-    assert {c.id for c in TASK.report_claims({"minigrid_main": pd.DataFrame()}, {})} == {"mg:g", "mg:g'",
-                                                                                         "mg:teacher"}
+    assert {c.id for c in TASK.report_claims({"minigrid_main": pd.DataFrame()}, {})} == {
+        "mg:g", "mg:g'", "mg:teacher",
+        # equal budgets (minigrid_budget), fixed before its runs
+        "mg:g:hlrl_eq", "mg:g:cosil_eq", "mg:teacher_helps", "mg:2x:hlrl", "mg:2x:cosil", "mg:2x:teacher_helps"}
+    assert TASK.experiments[BUDGET_EXPERIMENT] == (
+        "sitt_paper", "without_alignment", "hlrl", "cosil", "without_alignment_half", "hlrl_eq", "cosil_eq",
+        "student_rl", "sitt_2x", "student_rl_2x")
+    assert set(TASK.experiments) == {"minigrid_main", TUNING, "minigrid_grid", BUDGET_EXPERIMENT}
 
 
 # ------------------------------------------------------------------------------------ smoke sweep to the table

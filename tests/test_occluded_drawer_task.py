@@ -23,6 +23,7 @@ from occluded_drawer.task import (
     PAPER_ABLATIONS, PAPER_SWITCHES, PROFILES, REPORTED_EXPERIMENTS, TASK, TRAJECTORY_KEYS, TUNING_EXPERIMENT, TUNING_PROBES,
     TUNING_SEEDS, DrawerEnvConfig, DrawerEvalConfig, default_drawer,
 )
+from occluded_drawer.task import BUDGET_EXPERIMENT, GRID_EXPERIMENT, PREMISE_EXPERIMENT
 from study import claims, tables
 from study.config import ExperimentConfig
 from study.presets import COMMON_ARMS, PLAIN, experiment_configs, experiments, preset, task_of
@@ -48,6 +49,13 @@ def test_the_task_is_registered_with_both_experiments():
     assert table[MAIN_EXPERIMENT] == ("occluded_drawer", EXPERIMENTS[MAIN_EXPERIMENT])
     assert table[ABLATION_EXPERIMENT] == ("occluded_drawer", EXPERIMENTS[ABLATION_EXPERIMENT])
     assert table[TUNING_EXPERIMENT] == ("occluded_drawer", ("plain_teacher", "without_alignment", "sitt_paper"))
+    # equal budgets, fixed before their runs: the SITT arm, the 2x baselines (copies of the main runs), the
+    # equal-budget arms and the 2x readings' own arms
+    assert table[BUDGET_EXPERIMENT] == ("occluded_drawer", (
+        "sitt_paper", "without_alignment", "hlrl", "cosil", "without_alignment_half", "hlrl_eq", "cosil_eq",
+        "student_rl", "sitt_2x", "student_rl_2x"))
+    assert list(EXPERIMENTS) == [MAIN_EXPERIMENT, ABLATION_EXPERIMENT, TUNING_EXPERIMENT, GRID_EXPERIMENT,
+                                 PREMISE_EXPERIMENT, BUDGET_EXPERIMENT]
     assert task_of(MAIN_EXPERIMENT) == task_of(f"{ABLATION_EXPERIMENT}-probe") == "occluded_drawer"
     # the tuned design's plan: both reported experiments, every arm, seeds 0-9
     assert TASK.sweeps == (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)

@@ -6,6 +6,7 @@
 * :func:`dagger`: DAgger (Ross et al. 2011): teacher/student mixture roll-outs, teacher labels, aggregated dataset;
 * :func:`hlrl`, :func:`dwbc`, :func:`cosil`: PPO ports of HLRL (PPO + annealed KL to the teacher), DWBC's regularized
   online adaptation and COSIL (PPO on r - alpha * D, alpha by dual descent); see :mod:`sitt.baselines.student_ppo`;
+* :func:`student_rl`: the no-teacher control, PPO on the student's view alone with HLRL's asymmetric critic;
 * :class:`StudentPolicy`: the one student of every method (:mod:`sitt.student`);
 * :func:`fit_student`, :func:`rollout`: the shared supervised step and mixture roll-out.
 """
@@ -17,6 +18,7 @@ from sitt.baselines.hlrl import HLRL, HLRLConfig, hlrl
 from sitt.baselines.dagger import beta_schedule, dagger
 from sitt.baselines.imitation import Rollout, evaluate_fit, fit_student, rollout, teacher_outputs, teacher_policy_of
 from sitt.baselines.student import StudentPolicy
+from sitt.baselines.student_rl import StudentRL, StudentRLConfig, student_rl
 from sitt.baselines.teachers import plain_teacher, without_alignment
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "HLRLConfig",
     "Rollout",
     "StudentPolicy",
+    "StudentRL",
+    "StudentRLConfig",
     "behaviour_cloning",
     "beta_schedule",
     "cosil",
@@ -38,6 +42,7 @@ __all__ = [
     "hlrl",
     "plain_teacher",
     "rollout",
+    "student_rl",
     "teacher_outputs",
     "teacher_policy_of",
     "without_alignment",

@@ -1,5 +1,6 @@
-"""The ``hlrl``, ``cosil`` and ``dwbc`` training kinds: the student is trained by reinforcement learning on its own
-view (:mod:`sitt.baselines.hlrl`, :mod:`sitt.baselines.cosil`, :mod:`sitt.baselines.dwbc`).
+"""The ``hlrl``, ``cosil``, ``dwbc`` and ``student_rl`` training kinds: the student is trained by reinforcement
+learning on its own view (:mod:`sitt.baselines.hlrl`, :mod:`sitt.baselines.cosil`, :mod:`sitt.baselines.dwbc`,
+:mod:`sitt.baselines.student_rl`).
 
 * ``hlrl`` and ``cosil`` use the trained teacher of the run ``teacher_from`` (the plain teacher of the
   ``without_alignment`` run of the same seed: only the student-side method differs) and train the student for
@@ -7,14 +8,23 @@ view (:mod:`sitt.baselines.hlrl`, :mod:`sitt.baselines.cosil`, :mod:`sitt.baseli
   provenance: ``teacher_env_steps``, ``env_steps``, ``total_env_steps``).
 * ``dwbc`` trains its own privileged policy and adaptation encoder together for ``total_timesteps`` env steps in all
   (as a SITT run does: one budget for teacher and student).
+* ``student_rl`` (the no-teacher control, :mod:`sitt.baselines.student_rl`): PPO on the student's view alone with
+  HLRL's asymmetric critic, ``total_timesteps`` env steps, no teacher; only its student is evaluated (its privileged
+  actor is an untrained shape donor).
+
+Equal budgets (``fair_comparison.md`` section 1): ``hlrl`` and ``cosil`` also take the kind's own field
+``method.student_timesteps`` (:data:`STUDENT_TIMESTEPS`): the student's env steps when they differ from the teacher
+run's; ``total_timesteps`` is then the teacher run's alone (what :meth:`study.config.ExperimentConfig.teacher_config`
+hands on). :func:`study.presets.preset` sets it for arms whose ``budget_share`` splits one budget between teacher and
+student (``hlrl_eq``, ``cosil_eq``); unset (every run before it existed), the student trains for ``total_timesteps``.
 
 The method's own hyper-parameters come from the config's ``method`` mapping (fields of :class:`HLRLConfig`,
 :class:`COSILConfig` or :class:`DWBCConfig`, validated with the prefix ``method.``; empty: the originals' defaults).
 
 Files: ``progress.csv`` (SB3's log, with the method's ``hlrl/``, ``cosil/``, ``dwbc/`` entries), ``student.pt``
 (:class:`sitt.student.StudentPolicy`), ``model.zip`` (hlrl, cosil: a copy of the teacher run's; dwbc: the whole
-DWBC model, privileged policy and adaptation encoder), ``method.json`` (the method's config and per-iteration
-history).
+DWBC model, privileged policy and adaptation encoder; student_rl: the whole model, critic and student),
+``method.json`` (the method's config and per-iteration history).
 """
 
 from __future__ import annotations
@@ -33,6 +43,9 @@ from study.task import student_view_fn
 from study.kinds import TrainResult, publish_progress, sb3_logger, teacher_act
 
 METHOD_FILE = "method.json"
+#: the kind's own field of ``ExperimentConfig.method`` for kinds with a teacher run: the student's env steps (None:
+#: ``total_timesteps``, the teacher run's)
+STUDENT_TIMESTEPS = "student_timesteps"
 
 
 def _method(name: str):
@@ -45,32 +58,53 @@ def _method(name: str):
         from sitt.baselines.cosil import COSIL, COSILConfig
 
         return COSIL, COSILConfig
+    if name == "student_rl":
+        from sitt.baselines.student_rl import StudentRL, StudentRLConfig
+
+        return StudentRL, StudentRLConfig
     from sitt.baselines.dwbc import DWBC, DWBCConfig
 
     return DWBC, DWBCConfig
 
 
 class StudentRLKind:
-    """One of ``hlrl``, ``cosil`` (``needs_teacher``) and ``dwbc``."""
+    """One of ``hlrl``, ``cosil`` (``needs_teacher``), ``dwbc`` and ``student_rl``. ``evaluates_privileged``: the run's
+    own privileged policy is evaluated as its ``teacher`` (DWBC's, trained; not the control's shape donor)."""
 
-    def __init__(self, name: str, needs_teacher: bool):
+    def __init__(self, name: str, needs_teacher: bool, evaluates_privileged: bool = False):
         self.name = name
         self.needs_teacher = needs_teacher
+        self.evaluates_privileged = evaluates_privileged
+
+    def _own_fields(self) -> list[str]:
+        return [STUDENT_TIMESTEPS] if self.needs_teacher else []
 
     def method_fields(self) -> list[str]:
-        """The names ``ExperimentConfig.method`` accepts (the fields of the method's config dataclass)."""
-        return [f.name for f in dataclasses.fields(_method(self.name)[1])]
+        """The names ``ExperimentConfig.method`` accepts: the fields of the method's config dataclass and, for kinds
+        with a teacher run, :data:`STUDENT_TIMESTEPS`."""
+        return [f.name for f in dataclasses.fields(_method(self.name)[1])] + self._own_fields()
+
+    def student_timesteps(self, config) -> int:
+        """The student's own env steps: ``method.student_timesteps`` when set, else ``total_timesteps``."""
+        steps = dict(config.method).get(STUDENT_TIMESTEPS) if self.needs_teacher else None
+        return config.total_timesteps if steps is None else int(steps)
 
     def method_config(self, method: dict[str, Any]):
-        """The method's validated config from ``ExperimentConfig.method``; ``ValueError`` naming ``method.<field>``."""
+        """The method's validated config from ``ExperimentConfig.method`` (less :data:`STUDENT_TIMESTEPS`, checked
+        here); ``ValueError`` naming ``method.<field>``."""
         _, config_class = _method(self.name)
         names = {f.name for f in dataclasses.fields(config_class)}
-        unknown = sorted(set(method) - names)
+        own = self._own_fields()
+        unknown = sorted(set(method) - names - set(own))
         if unknown:
             raise ValueError(f"method.{unknown[0]}: unknown field of {config_class.__name__}; allowed: "
-                             f"{', '.join(sorted(names))}")
+                             f"{', '.join(sorted(names) + own)}")
+        steps = method.get(STUDENT_TIMESTEPS) if own else None
+        if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
+            raise ValueError(f"method.{STUDENT_TIMESTEPS}: got {steps!r}; allowed: None (total_timesteps) or an "
+                             "integer >= 1 (the student's env steps; total_timesteps is then the teacher run's)")
         try:
-            return config_class(**method).validate()
+            return config_class(**{k: v for k, v in method.items() if k in names}).validate()
         except ValueError as exc:
             raise ValueError(f"method.{exc}") from None
 
@@ -94,7 +128,7 @@ class StudentRLKind:
         logger = sb3_logger(log_dir, tmp / "tensorboard" if config.tensorboard else None)
         model.set_logger(logger)
         t0 = time.perf_counter()
-        model.learn(config.total_timesteps)
+        model.learn(self.student_timesteps(config))
         train_s = time.perf_counter() - t0
         logger.close()
         publish_progress(log_dir, tmp)
@@ -109,10 +143,12 @@ class StudentRLKind:
         store.atomic_write_json(tmp / METHOD_FILE, dict(
             method=self.name, config=dataclasses.asdict(model.config), iterations=int(model.iteration),
             history={k: list(v) for k, v in model.history.items()}))
-        policies = {
-            "teacher": teacher_act(teacher) if teacher is not None else privileged_act(model),
-            "student": lambda obs: student.predict(student_obs_fn(obs), deterministic=True)[0],
-        }
+        policies = {}
+        if teacher is not None:
+            policies["teacher"] = teacher_act(teacher)
+        elif self.evaluates_privileged:
+            policies["teacher"] = privileged_act(model)
+        policies["student"] = lambda obs: student.predict(student_obs_fn(obs), deterministic=True)[0]
         record = dict(teacher_env_steps=teacher_steps, total_env_steps=int(model.num_timesteps) + teacher_steps)
         if teacher is not None:
             record["teacher_run"] = {"run_dir": str(teacher_dir), "run_id": config.teacher_config().run_id}
@@ -137,4 +173,5 @@ def privileged_act(model):
 
 HLRL = StudentRLKind("hlrl", needs_teacher=True)
 COSIL = StudentRLKind("cosil", needs_teacher=True)
-DWBC = StudentRLKind("dwbc", needs_teacher=False)
+DWBC = StudentRLKind("dwbc", needs_teacher=False, evaluates_privileged=True)
+STUDENT_RL = StudentRLKind("student_rl", needs_teacher=False)

@@ -1,0 +1,267 @@
+"""Every comparison at an equal budget (fair_comparison.md section 1): ArmSpec.budget_share and its whole PPO
+iterations, the equal-budget arms (without_alignment_half, hlrl_eq, cosil_eq, student_rl) and the 2x readings
+(sitt_2x, student_rl_2x) of each task's budget experiment, the no-teacher control (sitt.baselines.student_rl, kind
+student_rl), smoke runs whose study.budget totals are SITT's, and the claims fixed before the runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch as th
+
+from sitt.baselines import HLRL, StudentRL, student_rl
+from sitt.baselines.student_rl import rl_parameters
+from sitt.baselines.teachers import plain_teacher
+from study import load, scorecard
+from study.budget import BUDGET, run_budget
+from study.presets import (
+    COMMON_ARMS, EQUAL_BUDGET_SPLIT, ArmSpec, budget_iterations, equal_budget_arms, experiment_configs, experiments,
+    preset,
+)
+from study.registry import get_kind, get_task
+from study.run import run_one
+from tests.sitt_helpers import cartpole, mask_cartpole, mask_pendulum, pendulum
+
+#: each task's budget experiment, its SITT arm, its main experiment and whether it has the 2x arms
+BUDGET_EXPERIMENTS = {
+    "color_maze": ("main_budget", "sitt_release", "main", False),
+    "fov_flight": ("fov_flight_budget", "sitt_paper", "fov_flight_main", True),
+    "occluded_drawer": ("occluded_drawer_budget", "sitt_paper", "occluded_drawer_main", True),
+    "minigrid_lava": ("minigrid_budget", "sitt_paper", "minigrid_main", True),
+}
+EQ_ARMS = ("without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl")
+TWICE_ARMS = ("sitt_2x", "student_rl_2x")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    threads = th.get_num_threads()
+    th.set_num_threads(1)
+    yield
+    th.set_num_threads(threads)
+
+
+def _claims(task: str):
+    if task == "minigrid_lava":  # MiniGrid reports its claims once runs exist (MiniGridTask.report_claims)
+        from minigrid_lava.task import CLAIMS
+
+        return CLAIMS
+    return get_task(task).claims
+
+
+# ------------------------------------------------------------------------------------------------- presets
+
+
+def test_each_task_has_its_budget_experiment():
+    table = experiments()
+    for task, (experiment, sitt_arm, _, twice) in BUDGET_EXPERIMENTS.items():
+        assert table[experiment] == (task, (sitt_arm, "without_alignment", "hlrl", "cosil", *EQ_ARMS,
+                                            *(TWICE_ARMS if twice else ())))
+        assert not set(table[experiment][1]) & {a for e, (t, arms) in table.items() if t == task and e != experiment
+                                                for a in arms} - {sitt_arm, "without_alignment", "hlrl", "cosil"}
+    assert EQUAL_BUDGET_SPLIT == 0.5
+
+
+@pytest.mark.parametrize("task", list(BUDGET_EXPERIMENTS))
+def test_shares_round_to_whole_iterations_and_add_up_to_sitt_s_budget(task):
+    experiment, sitt_arm, main, twice = BUDGET_EXPERIMENTS[task]
+    for profile, prof in get_task(task).profiles.items():
+        sitt = preset(experiment, sitt_arm, 0, profile)
+        rollout = sitt.rollout_size
+        n = math.ceil(prof.total_timesteps / rollout)  # the iterations SITT makes: its budget
+        assert sitt.total_timesteps == prof.total_timesteps and sitt.method == {}
+        half = preset(experiment, "without_alignment_half", 0, profile)
+        plain = preset(experiment, "without_alignment", 0, profile)
+        assert half.kind == "sitt" and half.sitt_config() == plain.sitt_config()
+        assert half.total_timesteps == math.floor(n / 2 + 0.5) * rollout  # halves rounded up, whole iterations
+        for arm in ("hlrl_eq", "cosil_eq"):
+            c = preset(experiment, arm, 0, profile)
+            assert c.teacher_from == "without_alignment_half" and c.kind == arm[:-3]
+            assert c.teacher_config().to_dict() == half.to_dict()  # the half teacher is what it builds on
+            student = c.method["student_timesteps"]
+            assert student % rollout == 0 and c.total_timesteps + student == n * rollout  # SITT's budget, exactly
+            assert get_kind(c.kind).student_timesteps(c) == student
+        control = preset(experiment, "student_rl", 0, profile)
+        assert control.kind == "student_rl" and control.total_timesteps == prof.total_timesteps
+        assert control.teacher_from is None and control.method == {}
+        if twice:
+            sitt2 = preset(experiment, "sitt_2x", 0, profile)
+            assert sitt2.sitt_config() == sitt.sitt_config() and sitt2.total_timesteps == 2 * n * rollout
+            assert preset(experiment, "student_rl_2x", 0, profile).total_timesteps == 2 * n * rollout
+        else:
+            assert "sitt_2x" not in get_task(task).arms
+        # the 2x baselines are the main experiment's runs (one training key: the store copies them)
+        for arm in (sitt_arm, "without_alignment", "hlrl", "cosil"):
+            assert preset(experiment, arm, 3, profile).training_key() == preset(main, arm, 3, profile).training_key()
+
+
+def test_today_s_arms_keep_their_configs():
+    """budget_share 1.0 everywhere leaves total_timesteps and method as they were (no committed run goes stale)."""
+    for task, (_, sitt_arm, main, _) in BUDGET_EXPERIMENTS.items():
+        for arm in (sitt_arm, "without_alignment", "hlrl", "cosil"):
+            c = preset(main, arm, 0, "default")
+            assert c.total_timesteps == get_task(task).profiles["default"].total_timesteps and c.method == {}
+    assert all(spec.budget_share == 1.0 for spec in COMMON_ARMS.values())
+
+
+def test_the_default_profiles_split():
+    """The numbers in the tasks' comments: maze 157 + 156 of 313 iterations, flight 120 + 120, drawer 150 + 150,
+    MiniGrid 196 + 195 of 391."""
+    for experiment, (teacher, student, rollout) in {
+        "main_budget": (157, 156, 64_000), "fov_flight_budget": (120, 120, 32_768),
+        "occluded_drawer_budget": (150, 150, 8192), "minigrid_budget": (196, 195, 2048),
+    }.items():
+        c = preset(experiment, "hlrl_eq", 0, "default")
+        assert (c.total_timesteps, c.method["student_timesteps"]) == (teacher * rollout, student * rollout)
+
+
+@pytest.mark.parametrize("share", [0, -0.5, float("nan"), float("inf"), True, "half", None])
+def test_a_bad_budget_share_is_named(share):
+    with pytest.raises(ValueError, match=r"^budget_share: got"):
+        ArmSpec("sitt", "release", budget_share=share)
+
+
+def test_shares_that_leave_no_iteration_or_a_kind_without_a_budget_are_named(monkeypatch):
+    assert budget_iterations(0.5, 3) == 2 and budget_iterations(0.5, 4) == 2 and budget_iterations(2.0, 313) == 626
+    with pytest.raises(ValueError, match=r"^budget_share: got 0.1; allowed: a share that leaves at least one"):
+        budget_iterations(0.1, 3)
+    arms = get_task("fov_flight").arms
+    monkeypatch.setitem(arms, "student_rl_tiny", ArmSpec("student_rl", "release", {}, budget_share=0.1))
+    with pytest.raises(ValueError, match=r"^budget_share: got 0.1"):
+        preset("fov_flight_budget", "student_rl_tiny", 0, "smoke")
+    half_teacher = dict(teacher_from="without_alignment_half")
+    monkeypatch.setitem(arms, "bc_share", dataclasses.replace(COMMON_ARMS["bc"], budget_share=0.5, **half_teacher))
+    with pytest.raises(ValueError, match=r"^budget_share: got 0.5 for arm 'bc_share'; allowed: 1.0 \(kind 'bc' has no"):
+        preset("fov_flight_budget", "bc_share", 0, "smoke")
+    # BC of the half teacher: its own budget is its roll-outs; it takes the teacher run's total_timesteps
+    monkeypatch.setitem(arms, "bc_half", dataclasses.replace(COMMON_ARMS["bc"], **half_teacher))
+    bc = preset("fov_flight_budget", "bc_half", 0, "smoke")
+    assert bc.teacher_config().to_dict() == preset("fov_flight_budget", "without_alignment_half", 0, "smoke").to_dict()
+    with pytest.raises(ValueError, match=r"^split: got 1.0"):
+        equal_budget_arms(1.0)
+
+
+def test_student_timesteps_is_a_field_of_the_kinds_with_a_teacher_run():
+    c = preset("fov_flight_budget", "hlrl_eq", 0, "smoke")
+    assert "method.student_timesteps" in c.dotted_fields()
+    assert get_kind("student_rl").method_fields() == [] and "student_timesteps" in get_kind("cosil").method_fields()
+    for bad in (0, 1.5, True, "many"):
+        with pytest.raises(ValueError, match=r"^method\.student_timesteps: got"):
+            c.override({"method.student_timesteps": bad}).validate()
+    with pytest.raises(ValueError, match=r"^method\.student_timesteps: unknown field of StudentRLConfig"):
+        preset("fov_flight_budget", "student_rl", 0, "smoke").override({"method.student_timesteps": 128}).validate()
+    with pytest.raises(ValueError, match=r"^method\.kl_coef: got -1"):  # the method's own fields still validated
+        c.override({"method.kl_coef": -1}).validate()
+
+
+# ------------------------------------------------------------------------------- the no-teacher control
+
+
+def _names(model) -> list[tuple[str, tuple[int, ...]]]:
+    names = {id(p): n for n, p in model.policy.named_parameters()}
+    return sorted((names[id(p)], tuple(p.shape)) for g in model.policy.optimizer.param_groups for p in g["params"])
+
+
+@pytest.mark.parametrize("env, view", [(cartpole, mask_cartpole), (pendulum, mask_pendulum)])
+def test_the_control_is_hlrl_s_student_without_a_teacher(env, view):
+    kwargs = dict(n_steps=16, batch_size=32, n_epochs=2, seed=0)
+    teacher = plain_teacher(env(4), n_steps=16, seed=0)
+    hlrl_model = HLRL(teacher, env(4), view, **kwargs)
+    model = StudentRL(env(4), view, **kwargs)
+    assert _names(model) == _names(hlrl_model)  # critic and student: HLRL's optimiser, the same shapes
+    assert not any(n.startswith(("mlp_extractor.policy_net", "action_net")) or n == "log_std" for n, _ in _names(model))
+    assert [id(p) for p in rl_parameters(model.policy)] == [id(p) for g in model.policy.optimizer.param_groups
+                                                             for p in g["params"]]
+    before = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
+    model.learn(64)
+    after = model.policy.state_dict()
+    moved = {k for k, v in after.items() if not th.equal(v, before[k])}
+    assert any(k.startswith("student.encoder") for k in moved) and any(k.startswith("value_net") for k in moved)
+    assert not any(k.startswith(("mlp_extractor.policy_net", "action_net")) or k == "log_std" for k in moved)
+    data = next(model.rollout_buffer.get(32))
+    assert model.extra_loss(data, None, None) == (None, {})  # no teacher term
+
+
+def test_the_control_s_info_counts_its_own_steps_only():
+    a, info = student_rl(cartpole(4), mask_cartpole, total_timesteps=128, n_steps=16, batch_size=32, n_epochs=1, seed=3)
+    b, _ = student_rl(cartpole(4), mask_cartpole, total_timesteps=128, n_steps=16, batch_size=32, n_epochs=1, seed=3)
+    assert info["env_steps"] == info["total_env_steps"] == 128 and info["teacher_env_steps"] == 0
+    assert info["history"] == {} and info["config"] == {}
+    assert all(th.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))  # seeded
+
+
+@pytest.mark.slow  # PPO-trains two CartPole students (16k steps each)
+def test_the_control_learns_less_without_the_velocities():
+    """What the control measures: PPO alone on a velocity-blind view learns less than on the full state."""
+    from tests.test_student_ppo_baselines import RANDOM_EP_LEN
+
+    def mean_length(view):
+        student, _ = student_rl(cartpole(4), view, total_timesteps=16384, n_steps=128, batch_size=256, n_epochs=4,
+                                seed=0)
+        env, lengths = cartpole(8, seed=99), []
+        obs, current = env.reset(), np.zeros(8)
+        for _ in range(500):
+            obs, _, dones, _ = env.step(student.predict(view(obs))[0])
+            current += 1
+            lengths += list(current[dones])
+            current[dones] = 0
+        return float(np.mean(lengths))
+
+    full, blind = mean_length(lambda o: np.array(o, copy=True)), mean_length(mask_cartpole)
+    assert full > 2 * blind and full > 2 * RANDOM_EP_LEN  # measured: full state 110.4, velocity-blind 28.6
+
+
+# ------------------------------------------------------------------------------------ smoke runs, budgets
+
+
+@pytest.mark.parametrize("experiment, sitt_arm", [("fov_flight_budget", "sitt_paper"),
+                                                  ("main_budget", "sitt_release")])
+def test_smoke_runs_spend_sitt_s_budget(tmp_path, experiment, sitt_arm):
+    root = tmp_path / "runs"
+    sitt_dir = run_one(preset(experiment, sitt_arm, 0, "smoke"), root)
+    sitt_steps = load.load_provenance(sitt_dir)["env_steps"]
+    assert sitt_steps == 3 * preset(experiment, sitt_arm, 0, "smoke").rollout_size  # 3 iterations: an odd split
+    for arm in ("hlrl_eq", "cosil_eq", "student_rl"):
+        run_dir = run_one(preset(experiment, arm, 0, "smoke"), root)
+        prov = load.load_provenance(run_dir)
+        budget = run_budget(run_dir)
+        assert budget["total_steps"] == prov[BUDGET] == sitt_steps, arm
+        if arm == "student_rl":
+            assert budget["teacher_steps"] == 0 and "teacher_run" not in prov
+            assert set(pd.read_csv(run_dir / "eval.csv")["policy"]) == {"student"}  # no teacher to evaluate
+            assert (run_dir / "student.pt").is_file() and (run_dir / "model.zip").is_file()
+        else:
+            assert prov["teacher_run"]["run_id"] == f"{experiment}/without_alignment_half/seed_0"
+            assert (budget["teacher_steps"], budget["own_steps"]) == (2 / 3 * sitt_steps, 1 / 3 * sitt_steps)
+    if experiment == "fov_flight_budget":  # the 2x readings spend twice SITT's budget
+        for arm in TWICE_ARMS:
+            assert run_budget(run_one(preset(experiment, arm, 0, "smoke"), root))["total_steps"] == 2 * sitt_steps
+
+
+# ------------------------------------------------------------------------------------------------ claims
+
+
+@pytest.mark.parametrize("task", list(BUDGET_EXPERIMENTS))
+def test_the_claims_are_fixed_and_read_arms_of_their_experiment(task):
+    experiment, sitt_arm, _, twice = BUDGET_EXPERIMENTS[task]
+    tag = {"color_maze": "", "fov_flight": "fov:", "occluded_drawer": "od:", "minigrid_lava": "mg:"}[task]
+    arms = experiments()[experiment][1]
+    by_id = {c.id: c for c in _claims(task) if c.experiment == experiment}
+    expected = {f"{tag}g:hlrl_eq": (sitt_arm, ("hlrl_eq",)), f"{tag}g:cosil_eq": (sitt_arm, ("cosil_eq",)),
+                f"{tag}teacher_helps": ("hlrl_eq", ("student_rl",))}
+    if twice:
+        expected.update({f"{tag}2x:hlrl": ("sitt_2x", ("hlrl",)), f"{tag}2x:cosil": ("sitt_2x", ("cosil",)),
+                         f"{tag}2x:teacher_helps": ("hlrl", ("student_rl_2x",))})
+    assert {i: (c.arm, c.others) for i, c in by_id.items()} == expected
+    for c in by_id.values():
+        assert set(c.arms()) | set(c.others) <= set(arms) and (c.policy, c.metric, c.kind) == ("student", "success",
+                                                                                              "better")
+        assert "budget" in c.claim
+        rows = scorecard.row_of(c.id)
+        assert len(rows) == 1 and rows[0].versus == c.others[0] and "budget" in rows[0].label, c.id
+    ids = [c.id for c in _claims(task)]
+    assert len(ids) == len(set(ids))
