@@ -4,12 +4,14 @@
 (default: ``jobs`` spawned processes, one torch thread each) or ``dask`` (a ``distributed.LocalCluster`` of ``jobs``
 single-threaded workers, or the cluster at ``scheduler``). Complete runs are skipped without launching anything.
 A run that fails is recorded (its traceback in ``<run_dir>.failed.txt``, beside the run directory) and the sweep goes
-on; the :class:`SweepReport` lists it at the end. Work is ordered in two waves: ``kind="sitt"`` runs first (among them
+on; the :class:`SweepReport` lists it at the end. Work is ordered in waves: ``kind="sitt"`` runs first (among them
 the teachers, e.g. ``without_alignment``), then the BC/DAgger runs that reuse those teachers; a teacher that is
 neither complete nor in the sweep is added to the first wave, and a BC/DAgger run whose teacher failed is reported
 failed without being launched. A run with the same :meth:`~study.config.ExperimentConfig.training_key` as
 an earlier run of the sweep (the same run under another experiment or arm name) goes to the second wave, where it is
-copied from the finished original (in the sweep's own process) instead of trained again.
+copied from the finished original (in the sweep's own process) instead of trained again. Runs of a kind that
+reads other runs of the store when it starts (``late_wave``: a fixed teacher that is a stored student) form a third
+wave, after every other run (:func:`late_waves`).
 
 Several sweeps can share one store: a run is claimed (:mod:`study.runlock`: ``<run_dir>.claim``, naming host and pid)
 just before it is submitted and released when it is done. A run another live sweep has claimed is put aside; at the
@@ -171,6 +173,17 @@ def plan(configs: Iterable[ExperimentConfig], root: str | Path = DEFAULT_ROOT) -
     return first, second, added
 
 
+def late_waves(first: list, second: list) -> tuple[list, list, list]:
+    """The waves in the order they run: ``first`` and ``second`` of :func:`plan` less the runs of kinds that read
+    other runs of the store when they start (``late_wave = True``, e.g. a fixed teacher that is a stored student),
+    which form a third wave after every other run of the sweep."""
+    def late(c) -> bool:
+        return bool(getattr(c.kind_object(), "late_wave", False))
+
+    return ([c for c in first if not late(c)], [c for c in second if not late(c)],
+            [c for c in first + second if late(c)])
+
+
 class _Wave:
     """One wave's work on a backend: claim each run just before it is submitted, put aside runs another live sweep
     holds, release each claim when its run is done, wait at the end for the runs put aside."""
@@ -294,7 +307,7 @@ def sweep(
     handlers = {}
     if threading.current_thread() is threading.main_thread():
         handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    waves, wave = [first, second], None
+    waves, wave = list(late_waves(first, second)), None
     try:
         for i, configs_of_wave in enumerate(waves):
             todo = []

@@ -295,3 +295,19 @@ def test_flight_premise_table_on_hand_made_rows():
     hlrl = table.iloc[1]
     assert (hlrl["teacher"], hlrl["algorithm"], hlrl["n_seeds"]) == ("hlrl_student", "bc", 1)
     assert np.isnan(hlrl["teacher_success_mean"]) and hlrl["student_success_mean"] == 1.0  # no teacher rows: NaN
+
+
+def test_fixed_teacher_runs_wait_for_every_other_run_of_the_sweep(tmp_path):
+    """The flight's HLRL-student teacher reads fov_flight_main/hlrl/seed_k when its run starts: in one sweep with the
+    hlrl runs, the fixed-teacher runs form a third wave after them (the smoke sweep of every notebook's experiments
+    failed without it)."""
+    from study.presets import experiment_configs
+    from study.sweep import late_waves, plan
+
+    configs = (experiment_configs("fov_flight_premise", "smoke", [0])
+               + experiment_configs("fov_flight_main", "smoke", [0], arms=["without_alignment", "hlrl"]))
+    first, second, added = plan(configs, tmp_path)
+    waves = late_waves(first, second)
+    assert [c.kind for c in waves[2]] == ["fixed_teacher"] * 6
+    assert {c.arm for c in waves[0] + waves[1]} == {"without_alignment", "hlrl"}
+    assert sum(map(len, waves)) == len(first) + len(second)

@@ -106,6 +106,9 @@ class FixedTeacherKind:
 
     name = "fixed_teacher"
     needs_teacher = False
+    #: a fixed teacher may be a policy stored by another run of the same sweep (the flight's HLRL student): these
+    #: runs start after every other run of a sweep (study.sweep.late_waves)
+    late_wave = True
 
     def method_fields(self) -> list[str]:
         """The names ``ExperimentConfig.method`` accepts."""
