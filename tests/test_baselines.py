@@ -63,13 +63,7 @@ def linear_cartpole_teacher():
     return model  # left trainable (requires_grad): the tests check that the baselines never change it
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny networks on a shared 2-core machine: one torch thread is several times faster."""
-    threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -37,12 +37,7 @@ EQ_ARMS = ("without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl")
 TWICE_ARMS = ("sitt_2x", "student_rl_2x")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _claims(task: str):

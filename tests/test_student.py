@@ -21,12 +21,7 @@ N_ENVS, N_STEPS = 2, 16
 SMALL = dict(n_steps=N_STEPS, batch_size=N_STEPS * N_ENVS, n_epochs=1, align_epochs=2, seed=0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def positions(obs: np.ndarray) -> np.ndarray:

@@ -21,12 +21,7 @@ SMALL = dict(n_steps=16, batch_size=32, n_epochs=2, seed=0)
 RANDOM_EP_LEN = 21  # measured: a uniformly random CartPole policy, mean episode length 20.9 (8 envs x 500 steps)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
