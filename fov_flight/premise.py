@@ -29,8 +29,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from study.claims import Claim
-from study.presets import ArmSpec
+from study.kinds.fixed_teacher import premise_arms, premise_claims
 
 __all__ = ["FIXED_TEACHERS", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_EXPERIMENT",
            "PREMISE_METRICS", "HLRL_RUN", "premise_table"]
@@ -106,32 +105,15 @@ _TEACHER_WORDS = {
     "hlrl_student": "the trained HLRL student of fov_flight_main/hlrl (same seed), acting on its own view",
 }
 _ARM_TEACHERS = {"view": "scripted_along_velocity", "hidden": "scripted_fixed", "hlrl": "hlrl_student"}
-_ALGORITHMS = {"bc": "BC", "dagger": "DAgger"}
 
 #: the premise arms: <algorithm> x <teacher>, the scripted pair first, the HLRL teacher (needs its run) last
 PREMISE_ARMS_ORDER = ("premise_bc_view", "premise_bc_hidden", "premise_dagger_view", "premise_dagger_hidden",
                       "premise_bc_hlrl", "premise_dagger_hlrl")
-PREMISE_ARMS: dict[str, ArmSpec] = {
-    f"premise_{alg}_{which}": ArmSpec(
-        "fixed_teacher", "release", method=dict(teacher=_ARM_TEACHERS[which], algorithm=alg),
-        description=f"{_ALGORITHMS[alg]} student (90-degree scan) of {_TEACHER_WORDS[_ARM_TEACHERS[which]]}",
-    )
-    for alg, which in (name.split("_")[1:] for name in PREMISE_ARMS_ORDER)
-}
-
-_RULE = ("rule: reproduced when the 95% bootstrap CI over seed pairs of the probability of improvement "
-         "P(X > Y) + 0.5 P(X = Y) lies above 0.5; not reproduced when its upper end is <= 0.5; else inconclusive; "
-         "at least 3 seeds a side")
-_SOURCE = "study: fair_comparison.md section 4 (the premise)"
+PREMISE_ARMS = premise_arms(PREMISE_ARMS_ORDER, _ARM_TEACHERS, _TEACHER_WORDS, "90-degree scan")
 
 #: fixed before the premise runs: the view-keeping pilot's student beats the heading-held pilot's, by DAgger and by BC
-PREMISE_CLAIMS: tuple[Claim, ...] = tuple(
-    Claim(f"fov:premise:{alg}", f"Flight premise: a {word} student imitates the view-keeping scripted pilot (heading "
-          f"along the velocity) better than the heading-held one (student success, X = premise_{alg}_view, "
-          f"Y = premise_{alg}_hidden; {_RULE})", PREMISE_EXPERIMENT, f"premise_{alg}_view", "student", "success",
-          kind="better", others=(f"premise_{alg}_hidden",), source=_SOURCE)
-    for alg, word in (("dagger", "DAgger"), ("bc", "BC"))
-)
+PREMISE_CLAIMS = premise_claims("fov:", "Flight", PREMISE_EXPERIMENT, "the view-keeping scripted pilot (heading along "
+                                "the velocity) better than the heading-held one")
 
 #: the per-seed metrics the premise table shows beside success (the task's perception metrics)
 PREMISE_METRICS = ("velocity_angle_deg", "pillars_in_view")

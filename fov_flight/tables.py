@@ -12,7 +12,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from study.tables import CONFIDENCE, N_BOOT, comparison_table, per_seed
+from study.tables import CONFIDENCE, N_BOOT, as_float, comparison_table, per_seed
 from study.tables import main_table as generic_main_table
 
 __all__ = ["PAPER_TABLE1", "VIEW_CONTROLS", "main_table", "paper_table", "view_controls_table", "scripted_table"]
@@ -174,7 +174,7 @@ def heading_table(root, experiment: str, arms=None) -> pd.DataFrame:
             angle = float(pd.to_numeric(r["velocity_angle_deg"], errors="coerce").mean())
             rows.append(dict(arm=config.arm, seed=config.seed, policy=policy, yaw_rate_abs_mean=mean_abs,
                              yaw_rate_std=std, velocity_angle_deg=angle,
-                             success=float(r["success"].astype(str).str.lower().isin(["true", "1", "1.0"]).mean()),
+                             success=float(as_float(r["success"]).mean()),
                              heading=heading_class(mean_abs, std, angle)))
     out = pd.DataFrame(rows)
     if out.empty or arms is None:

@@ -25,8 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from study.claims import Claim
-from study.presets import ArmSpec
+from study.kinds.fixed_teacher import premise_arms, premise_claims
 
 __all__ = ["FIXED_TEACHERS", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_EXPERIMENT",
            "PREMISE_METRICS", "premise_table"]
@@ -62,31 +61,14 @@ _TEACHER_WORDS = {
     "scripted_hiding": "the scripted approach that hides the handle behind the arm (elbow up)",
 }
 _ARM_TEACHERS = {"view": "scripted_visible", "hidden": "scripted_hiding"}
-_ALGORITHMS = {"bc": "BC", "dagger": "DAgger"}
 
 #: the premise arms: <algorithm> x <teacher>
 PREMISE_ARMS_ORDER = ("premise_bc_view", "premise_bc_hidden", "premise_dagger_view", "premise_dagger_hidden")
-PREMISE_ARMS: dict[str, ArmSpec] = {
-    f"premise_{alg}_{which}": ArmSpec(
-        "fixed_teacher", "release", method=dict(teacher=_ARM_TEACHERS[which], algorithm=alg),
-        description=f"{_ALGORITHMS[alg]} student (its own view) of {_TEACHER_WORDS[_ARM_TEACHERS[which]]}",
-    )
-    for alg, which in (name.split("_")[1:] for name in PREMISE_ARMS_ORDER)
-}
-
-_RULE = ("rule: reproduced when the 95% bootstrap CI over seed pairs of the probability of improvement "
-         "P(X > Y) + 0.5 P(X = Y) lies above 0.5; not reproduced when its upper end is <= 0.5; else inconclusive; "
-         "at least 3 seeds a side")
-_SOURCE = "study: fair_comparison.md section 4 (the premise)"
+PREMISE_ARMS = premise_arms(PREMISE_ARMS_ORDER, _ARM_TEACHERS, _TEACHER_WORDS, "its own view")
 
 #: fixed before the premise runs: the visible approach's student beats the hiding approach's, by DAgger and by BC
-PREMISE_CLAIMS: tuple[Claim, ...] = tuple(
-    Claim(f"od:premise:{alg}", f"Drawer premise: a {word} student imitates the scripted approach that keeps the "
-          f"handle in view better than the one that hides it (student success, X = premise_{alg}_view, "
-          f"Y = premise_{alg}_hidden; {_RULE})", PREMISE_EXPERIMENT, f"premise_{alg}_view", "student", "success",
-          kind="better", others=(f"premise_{alg}_hidden",), source=_SOURCE)
-    for alg, word in (("dagger", "DAgger"), ("bc", "BC"))
-)
+PREMISE_CLAIMS = premise_claims("od:", "Drawer", PREMISE_EXPERIMENT,
+                                "the scripted approach that keeps the handle in view better than the one that hides it")
 
 #: the per-seed metric the premise table shows beside success: the handle's visible share before the first grasp
 PREMISE_METRICS = ("visible_share",)

@@ -70,7 +70,8 @@ class FixedTeacherMethodConfig:
         only the form is checked)."""
         if teachers is None:
             if not isinstance(self.teacher, str) or not self.teacher:
-                raise ValueError(f"teacher: got {self.teacher!r}; allowed: the name of one of the task's fixed teachers")
+                raise ValueError(f"teacher: got {self.teacher!r}; allowed: the name of one of the task's "
+                                 "fixed teachers")
         elif not isinstance(self.teacher, str) or self.teacher not in teachers:
             allowed = ", ".join(teachers) if teachers else "none (the task names no fixed teacher)"
             raise ValueError(f"teacher: got {self.teacher!r}; allowed: {allowed}")
@@ -230,7 +231,48 @@ def fixed_teacher_table(eval_df: pd.DataFrame, arms: Mapping[str, Any], metrics:
     return pd.DataFrame(rows, columns=cols)
 
 
+#: the words of each algorithm in arm descriptions and claims
+ALGORITHM_NAMES = {"bc": "BC", "dagger": "DAgger"}
+#: the premise claims' rule in words (study.claims' ``better`` rule), written into each claim
+PREMISE_RULE = ("rule: reproduced when the 95% bootstrap CI over seed pairs of the probability of improvement "
+                "P(X > Y) + 0.5 P(X = Y) lies above 0.5; not reproduced when its upper end is <= 0.5; else "
+                "inconclusive; at least 3 seeds a side")
+PREMISE_SOURCE = "study: fair_comparison.md section 4 (the premise)"
+
+
+def premise_arms(order: Sequence[str], arm_teachers: Mapping[str, str], teacher_words: Mapping[str, str],
+                 view_words: str) -> dict:
+    """A task's premise arms, named ``premise_<algorithm>_<which>`` (``order``): kind ``fixed_teacher`` with the
+    algorithm and the teacher ``arm_teachers[which]``, described as "<BC|DAgger> student (``view_words``) of
+    ``teacher_words[teacher]``"."""
+    from study.presets import ArmSpec  # noqa: PLC0415 - presets sit above the kinds
+
+    arms = {}
+    for name in order:
+        alg, which = name.split("_")[1:]
+        teacher = arm_teachers[which]
+        arms[name] = ArmSpec("fixed_teacher", "release", method=dict(teacher=teacher, algorithm=alg),
+                             description=f"{ALGORITHM_NAMES[alg]} student ({view_words}) of {teacher_words[teacher]}")
+    return arms
+
+
+def premise_claims(id_prefix: str, title: str, experiment: str, comparison: str) -> tuple:
+    """The premise claims of a task, fixed before its runs: for DAgger and for BC, the student of the view-keeping
+    teacher (``premise_<alg>_view``) beats the other's (``premise_<alg>_hidden``) on student success; ids
+    ``<id_prefix>premise:<alg>``, text "<title> premise: a <BC|DAgger> student imitates ``comparison`` (...)"."""
+    from study.claims import Claim  # noqa: PLC0415 - the claims module reads tables, which read the presets
+
+    return tuple(
+        Claim(f"{id_prefix}premise:{alg}", f"{title} premise: a {ALGORITHM_NAMES[alg]} student imitates {comparison} "
+              f"(student success, X = premise_{alg}_view, Y = premise_{alg}_hidden; {PREMISE_RULE})", experiment,
+              f"premise_{alg}_view", "student", "success", kind="better", others=(f"premise_{alg}_hidden",),
+              source=PREMISE_SOURCE)
+        for alg in ("dagger", "bc")
+    )
+
+
 KIND = FixedTeacherKind()
 
-__all__ = ["ALGORITHMS", "FixedTeacherKind", "FixedTeacherMethodConfig", "KIND", "fixed_teacher_table", "load_student",
+__all__ = ["ALGORITHMS", "ALGORITHM_NAMES", "FixedTeacherKind", "FixedTeacherMethodConfig", "KIND", "PREMISE_RULE",
+           "PREMISE_SOURCE", "fixed_teacher_table", "load_student", "premise_arms", "premise_claims",
            "reference_policy", "run_store_of"]
