@@ -1,5 +1,5 @@
 """A short maze run of each recipe and baseline (6 iterations of 1000 x 64), printing their last logged figures."""
-import numpy as np, torch as th
+import torch as th
 th.set_num_threads(1)
 from color_maze import ColorMazeEnv
 from sitt import SITT
@@ -20,7 +20,8 @@ for name, make in [("sitt release", lambda e: SITT("MlpPolicy", e, recipe="relea
                    ("without alignment", lambda e: without_alignment(e, **ppo))]:
     env = ColorMazeEnv(n_envs=1000, seed=0)
     m = make(env)
-    import tempfile, pandas as pd
+    import tempfile
+    import pandas as pd
     from stable_baselines3.common.logger import configure
     d = tempfile.mkdtemp(); m.set_logger(configure(d, ["csv"]))
     m.learn(6 * 64000)

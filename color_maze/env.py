@@ -44,7 +44,8 @@ a step at 1000 envs.
 from __future__ import annotations
 
 from itertools import repeat
-from typing import Any, Optional, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
@@ -133,7 +134,7 @@ class ColorMazeEnv(VecEnv):
     the visit counts of the path cells), ``target`` and ``start`` (2,) int64 (same for all envs).
     """
 
-    render_mode: Optional[str] = None
+    render_mode: str | None = None
 
     def __init__(
         self,
@@ -151,7 +152,7 @@ class ColorMazeEnv(VecEnv):
         self._setup(grids, grid_size, margin_size, quirks, seed)
 
     @classmethod
-    def from_grids(cls, grids: Any, margin_size: int = 3, quirks: QuirksLike = "release") -> "ColorMazeEnv":
+    def from_grids(cls, grids: Any, margin_size: int = 3, quirks: QuirksLike = "release") -> ColorMazeEnv:
         """An env over given grids (n, G, G) of states 0..3, copied; ``margin_size`` fixes start and target."""
         quirks = resolve_quirks(quirks)
         grids, grid_size, margin_size = validate_grids(grids, margin_size)
@@ -238,7 +239,7 @@ class ColorMazeEnv(VecEnv):
         # Positions are stored transposed, (2, n) (rows x, y), so that every operation runs
         # along the env axis; ``agent_pos`` / ``last_pos`` are (n, 2) views of them.
         # Episode lengths are ``_t - _episode_start`` (no per-step increment).
-        self._actions: Optional[np.ndarray] = None
+        self._actions: np.ndarray | None = None
         self._cell = np.empty(n, dtype=np.int64)
         self._pos = np.empty((2, n), dtype=np.int64)
         self._last = np.empty((2, n), dtype=np.int64)
@@ -405,7 +406,7 @@ class ColorMazeEnv(VecEnv):
     def close(self) -> None:
         pass
 
-    def seed(self, seed: Optional[int] = None) -> Sequence[Optional[int]]:
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
         """Nothing to seed: mazes are drawn at construction (``seed=`` there) and steps are deterministic.
 
         Returns ``[seed + i]`` per env like SB3 (``[None] * n`` for ``None``); never touches

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -111,7 +111,7 @@ def paper_maze_panels(
     maze: int = 0,
     sitt_arm: str = "sitt_release",
     pool_seeds: bool = False,
-) -> tuple["OrderedDict[str, tuple]", dict]:
+) -> tuple[OrderedDict[str, tuple], dict]:
     """The data of the six panels: caption -> ``(grid, trajectory, positions)`` for
     :func:`color_maze.render.paper_figure`, and an info dict (``seed``, ``maze``, ``arms`` used, ``missing``).
 
@@ -130,7 +130,7 @@ def paper_maze_panels(
         seeds = sorted({s for arm in by_arm.values() for s in arm})
         seed = max(seeds, key=lambda s: (_coverage(specs, by_arm, s), -s)) if seeds else 0
     grids = None
-    panels: "OrderedDict[str, tuple]" = OrderedDict()
+    panels: OrderedDict[str, tuple] = OrderedDict()
     info = dict(seed=seed, maze=maze, arms={}, missing=[], experiment=experiment, root=str(root))
     for caption, arms, policy in specs:
         arm = _panel_arm(arms, by_arm, seed)
@@ -153,7 +153,7 @@ def paper_maze_panels(
 
         grids = make_mazes(maze + 1, 21, 3, seed=20250101)  # placeholder maze when there are no runs at all
     grid = np.asarray(grids[maze])
-    out: "OrderedDict[str, tuple]" = OrderedDict()
+    out: OrderedDict[str, tuple] = OrderedDict()
     for caption, (_, traj, pos) in panels.items():
         name = caption if caption not in info["missing"] else f"{caption} (no runs)"
         out[name] = (grid, traj, pos)

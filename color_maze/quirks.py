@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
-from typing import Any, Mapping, Union
+from typing import Any, Union
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -70,12 +71,12 @@ class Quirks:
             object.__setattr__(self, f.name, bool(value))
 
     @classmethod
-    def release(cls) -> "Quirks":
+    def release(cls) -> Quirks:
         """Every quirk on: behaves exactly like the authors' release."""
         return cls(**{name: True for name in QUIRK_NAMES})
 
     @classmethod
-    def fixed(cls) -> "Quirks":
+    def fixed(cls) -> Quirks:
         """Every quirk off: the corrected behaviour everywhere."""
         return cls(**{name: False for name in QUIRK_NAMES})
 
@@ -83,7 +84,7 @@ class Quirks:
     def names(cls) -> tuple[str, ...]:
         return QUIRK_NAMES
 
-    def replace(self, **changes: bool) -> "Quirks":
+    def replace(self, **changes: bool) -> Quirks:
         """A copy with some switches changed (unknown names raise ValueError)."""
         return resolve_quirks({**self.as_dict(), **changes})
 

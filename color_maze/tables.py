@@ -4,7 +4,7 @@ sweep. They read per-seed rows of :func:`study.tables.per_seed` with the maze's 
 from __future__ import annotations
 
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

@@ -43,7 +43,7 @@ class MazeEnvConfig:
     quirks: Any = "release"
     maze_seed: int | None = None
 
-    def validate(self) -> "MazeEnvConfig":
+    def validate(self) -> MazeEnvConfig:
         from color_maze.generation import validate_sizes
         from color_maze.quirks import resolve_quirks
 
@@ -83,7 +83,7 @@ class MazeEvalConfig:
     maze_seed: int = 20250101
     n_steps: int = 100
 
-    def validate(self) -> "MazeEvalConfig":
+    def validate(self) -> MazeEvalConfig:
         check_int("eval.n_mazes", self.n_mazes, 1)
         check_int("eval.maze_seed", self.maze_seed, 0)
         check_int("eval.n_steps", self.n_steps, 1)

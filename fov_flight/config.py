@@ -121,7 +121,7 @@ class FlightConfig:
         """Size of the student observation: 6 own-state entries + one per ray."""
         return 6 + (self.n_rays if n_rays is None else int(n_rays))
 
-    def replace(self, **changes: Any) -> "FlightConfig":
+    def replace(self, **changes: Any) -> FlightConfig:
         """A validated copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes).validate()
 
@@ -130,7 +130,7 @@ class FlightConfig:
         return dataclasses.asdict(self)
 
     # --------------------------------------------------------------- validation
-    def validate(self, prefix: str = "env.") -> "FlightConfig":
+    def validate(self, prefix: str = "env.") -> FlightConfig:
         """Check every field; raise ``ValueError("<prefix><field>: got ...; allowed: ...")``. Returns self."""
 
         def fail(name: str, allowed: str) -> None:

@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import math
 from itertools import repeat
-from typing import Any, Optional, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
@@ -97,7 +98,7 @@ class FovFlightEnv(VecEnv):
     or the fixed worlds of ``from_worlds``).
     """
 
-    render_mode: Optional[str] = None
+    render_mode: str | None = None
 
     def __init__(self, n_envs: int = 256, config: FlightConfig | None = None, seed: Any = 0,
                  pool_size: int | None = None) -> None:
@@ -115,7 +116,7 @@ class FovFlightEnv(VecEnv):
         self.seed_value = seed
 
     @classmethod
-    def from_worlds(cls, worlds: Worlds, config: FlightConfig | None = None) -> "FovFlightEnv":
+    def from_worlds(cls, worlds: Worlds, config: FlightConfig | None = None) -> FovFlightEnv:
         """An env of ``len(worlds)`` flights over fixed worlds: env i flies world i from its start, every episode."""
         config = (config or FlightConfig()).validate()
         worlds = validate_worlds(worlds, config)
@@ -152,7 +153,7 @@ class FovFlightEnv(VecEnv):
         self._final = (self._px, self._py, self._vx, self._vy, self._yaw)
         self.episode_length = np.zeros(n, dtype=np.int64)
         self.episode_return = np.zeros(n, dtype=np.float64)
-        self._actions: Optional[np.ndarray] = None
+        self._actions: np.ndarray | None = None
         self._dt = config.dt
         self._accel_dt = config.max_accel * config.dt
         self._yaw_dt = config.max_yaw_rate * config.dt
@@ -347,7 +348,7 @@ class FovFlightEnv(VecEnv):
     def close(self) -> None:
         pass
 
-    def seed(self, seed: Optional[int] = None) -> Sequence[Optional[int]]:
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
         """Restart the episode stream (world picks and starts) as if built with ``seed``; the pool is kept.
 
         Takes effect from the next (auto-)reset. ``None`` leaves the stream as it is. A

@@ -7,7 +7,7 @@ the teacher and the student see; the two scripted behaviours). Built on :mod:`fo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -67,7 +67,7 @@ class Worlds:
     def n_pillars(self) -> int:
         return int(self.radii.shape[1])
 
-    def subset(self, index: Any) -> "Worlds":
+    def subset(self, index: Any) -> Worlds:
         """The worlds ``index`` (an int, slice or index array), copied."""
         idx = np.atleast_1d(np.arange(len(self))[index])
         return Worlds(self.centres[idx].copy(), self.radii[idx].copy(), self.start[idx].copy(),

@@ -7,7 +7,7 @@ training seed first (share of the held-out worlds), then mean and a seeded 95% b
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

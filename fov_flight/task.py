@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ class FlightEnvConfig(FlightConfig):
         """The task itself (world, body, views, reward) without the training-env fields."""
         return FlightConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(FlightConfig)})
 
-    def validate(self, prefix: str = "env.") -> "FlightEnvConfig":
+    def validate(self, prefix: str = "env.") -> FlightEnvConfig:
         check_int(f"{prefix}n_envs", self.n_envs, 1)
         if self.pool_size is not None:
             check_int(f"{prefix}pool_size", self.pool_size, 1)
@@ -102,7 +103,7 @@ class FlightEvalConfig:
     n_trajectories: int = 16
     min_speed: float = 0.5
 
-    def validate(self) -> "FlightEvalConfig":
+    def validate(self) -> FlightEvalConfig:
         check_int("eval.n_worlds", self.n_worlds, 1)
         check_int("eval.world_seed", self.world_seed, 0)
         if not _is_int(self.n_trajectories) or not 0 <= self.n_trajectories <= self.n_worlds:

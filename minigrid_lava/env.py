@@ -32,7 +32,8 @@ different for every env and run seed. The held-out levels are seeds of their own
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np

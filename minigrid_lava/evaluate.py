@@ -14,7 +14,7 @@ state on, ``-1`` after the episode ended.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd

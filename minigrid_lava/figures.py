@@ -7,7 +7,7 @@ Every function returns a ``matplotlib.figure.Figure`` on an Agg canvas (:func:`s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

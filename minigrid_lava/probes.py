@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -73,7 +73,7 @@ class TableStudent:
     def views(self, obs: np.ndarray) -> np.ndarray:
         return student_obs(obs, self.width, self.height, self.view_size)
 
-    def fit(self, obs: np.ndarray, actions: np.ndarray) -> "TableStudent":
+    def fit(self, obs: np.ndarray, actions: np.ndarray) -> TableStudent:
         for view, a in zip(self.views(obs), actions):
             self.counts[view.tobytes()][int(a)] += 1
         return self

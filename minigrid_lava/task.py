@@ -66,7 +66,7 @@ class MiniGridEnvConfig:
     view_size: int = 7
     actions: int = 7
 
-    def validate(self) -> "MiniGridEnvConfig":
+    def validate(self) -> MiniGridEnvConfig:
         from minigrid_lava.env import VEC_ENVS  # noqa: PLC0415
 
         if self.env_id not in LAVA_ENVS:
@@ -98,7 +98,7 @@ class MiniGridEvalConfig:
     level_seed: int = 20250707
     max_steps: int | None = None
 
-    def validate(self) -> "MiniGridEvalConfig":
+    def validate(self) -> MiniGridEvalConfig:
         check_int("eval.n_levels", self.n_levels, 1)
         check_int("eval.level_seed", self.level_seed, 0)
         if self.max_steps is not None:

@@ -41,7 +41,7 @@ reference = "sitt_release"
 # %matplotlib inline
 import pandas as pd
 
-from study import figures, io, tables
+from study import figures, io
 from color_maze import figures as maze_figures, tables as maze_tables
 from study.report import comparison_markdown
 

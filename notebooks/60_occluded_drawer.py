@@ -51,7 +51,7 @@ scene = 0
 import pandas as pd
 from IPython.display import Markdown
 
-from occluded_drawer import DrawerConfig, render
+from occluded_drawer import DrawerConfig
 from occluded_drawer import figures as drawer_figures, tables as drawer_tables
 from occluded_drawer.task import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SELECTION, TASK
 from study import claims, figures, io, tables

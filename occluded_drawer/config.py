@@ -140,7 +140,7 @@ class DrawerConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "DrawerConfig":
+    def from_dict(cls, values: dict[str, Any]) -> DrawerConfig:
         """Build from a plain dict (lists become tuples); unknown keys raise ``ValueError``."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
@@ -153,7 +153,7 @@ class DrawerConfig:
         return cls(**{k: tup(v) for k, v in values.items()})
 
     # ------------------------------------------------------------ validation
-    def validate(self, prefix: str = "env.") -> "DrawerConfig":
+    def validate(self, prefix: str = "env.") -> DrawerConfig:
         """Raise ``ValueError("<prefix><field>: got ...; allowed: ...")`` on the first bad field.
 
         Checks types and ranges of every field and the geometry that generation relies on:
@@ -247,7 +247,7 @@ class DrawerConfig:
                     dist = math.hypot(dx, dy)
                     if dist <= 2 * self.handle_clearance:
                         raise bad("camera_position", self.camera_position,
-                                  f"farther than 2 * handle_clearance from every handle position")
+                                  "farther than 2 * handle_clearance from every handle position")
                     if (dx * ax + dy * ay) < dist * math.cos(self.camera_fov / 2) - 1e-12:
                         raise bad("camera_fov", self.camera_fov,
                                   f"a field of view (with camera_angle) that holds every handle position; "

@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import math
 from itertools import repeat
-from typing import Any, NamedTuple, Optional, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
@@ -198,7 +199,7 @@ class OccludedDrawerEnv(VecEnv):
     ``grasp_attempts``, ``missed_grasps`` (n,).
     """
 
-    render_mode: Optional[str] = None
+    render_mode: str | None = None
 
     def __init__(self, n_envs: int = 1000, config: DrawerConfig | None = None, seed: Any = 0) -> None:
         if not (isinstance(n_envs, (int, np.integer)) and not isinstance(n_envs, bool) and n_envs >= 1):
@@ -208,7 +209,7 @@ class OccludedDrawerEnv(VecEnv):
         self._setup(int(n_envs), config, scenes=None)
 
     @classmethod
-    def from_scenes(cls, scenes: Scenes, config: DrawerConfig | None = None) -> "OccludedDrawerEnv":
+    def from_scenes(cls, scenes: Scenes, config: DrawerConfig | None = None) -> OccludedDrawerEnv:
         """An env of ``len(scenes)`` envs; env ``i`` starts (and restarts) from scene ``i``."""
         config = (config or DrawerConfig()).validate()
         if not isinstance(scenes, Scenes):
@@ -233,7 +234,7 @@ class OccludedDrawerEnv(VecEnv):
         self._step_angle = config.step_angle
         self._u = np.asarray(config.rail_direction, dtype=np.float64)
         self.max_episode_steps = config.time_limit
-        self._actions: Optional[np.ndarray] = None
+        self._actions: np.ndarray | None = None
 
         # state, env axis last
         self._q = np.zeros((k, n))
@@ -484,7 +485,7 @@ class OccludedDrawerEnv(VecEnv):
     def close(self) -> None:
         pass
 
-    def seed(self, seed: Optional[int] = None) -> Sequence[Optional[int]]:
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
         """Re-seed the scene generator (used from the next reset on); returns ``[seed + i]`` per env like SB3.
 
         An env built with :meth:`from_scenes` replays its scenes and ignores the seed.

@@ -28,7 +28,8 @@ padding), ``visible``, ``holding``, ``closed`` ``(n, T + 1)`` bool (False paddin
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

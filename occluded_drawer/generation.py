@@ -54,7 +54,7 @@ class Scenes:
     def __len__(self) -> int:
         return int(self.handle.shape[0])
 
-    def subset(self, idx: Any) -> "Scenes":
+    def subset(self, idx: Any) -> Scenes:
         idx = np.atleast_1d(np.asarray(idx))
         return Scenes(self.handle[idx], self.q0[idx])
 

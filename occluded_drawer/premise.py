@@ -20,7 +20,7 @@ nothing is tuned here), the claims (:data:`PREMISE_CLAIMS`, fixed before the run
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

@@ -26,7 +26,7 @@ rail, and the branch is the one of the first two links):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -12,7 +12,7 @@ seeds not stated) are from a third-party reading of the paper, not checked again
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

@@ -94,7 +94,7 @@ class DrawerEnvConfig:
 
         return DrawerConfig.from_dict(dict(self.drawer))
 
-    def validate(self) -> "DrawerEnvConfig":
+    def validate(self) -> DrawerEnvConfig:
         from occluded_drawer.config import DrawerConfig
 
         check_int("env.n_envs", self.n_envs, 1)
@@ -132,7 +132,7 @@ class DrawerEvalConfig:
     scene_seed: int = 20250612
     n_trajectories: int = 8
 
-    def validate(self) -> "DrawerEvalConfig":
+    def validate(self) -> DrawerEvalConfig:
         check_int("eval.n_scenes", self.n_scenes, 1)
         check_int("eval.scene_seed", self.scene_seed, 0)
         check_int("eval.n_trajectories", self.n_trajectories, 0)

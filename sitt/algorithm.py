@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch as th
@@ -217,7 +218,7 @@ class SITT(PPO):
             self.student = None
 
     def learn(self, total_timesteps: int, callback: Any = None, log_interval: int = 1, tb_log_name: str = "SITT",
-              reset_num_timesteps: bool = True, progress_bar: bool = False) -> "SITT":
+              reset_num_timesteps: bool = True, progress_bar: bool = False) -> SITT:
         """SB3's ``learn``; TensorBoard runs are named ``SITT_1``, ``SITT_2``, ..."""
         return super().learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
 

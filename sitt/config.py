@@ -126,7 +126,7 @@ class SITTConfig:
         return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
-    def from_recipe(cls, recipe: str = "release", **switches: Any) -> "SITTConfig":
+    def from_recipe(cls, recipe: str = "release", **switches: Any) -> SITTConfig:
         """The recipe's defaults with ``switches`` overriding single fields; validated."""
         unknown = sorted(set(switches) - set(cls.field_names()))
         if unknown:
@@ -147,7 +147,7 @@ class SITTConfig:
         """Whether training needs the student's observation (alignment, or the oracle KL source)."""
         return self.align or (self.kl_source == "student" and (self.reward_term or self.update_term != "off"))
 
-    def validate(self) -> "SITTConfig":
+    def validate(self) -> SITTConfig:
         """Raise ``ValueError`` naming the first bad field and its allowed values; return ``self`` when valid."""
 
         def bad(name: str, allowed: str) -> None:

@@ -6,7 +6,7 @@ Shapes: N samples, D feature size, K head outputs (logits or Gaussian means).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch as th
@@ -38,7 +39,6 @@ from stable_baselines3.common.preprocessing import (
     preprocess_obs,
 )
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor, FlattenExtractor, NatureCNN
-from stable_baselines3.common.vec_env import VecTransposeImage
 from torch import nn
 
 from sitt.config import SITTConfig
@@ -233,7 +233,7 @@ class Encoder(nn.Sequential):
         layers: nn.Sequential,
         normalize_images: bool = True,
     ):
-        modules: "OrderedDict[str, nn.Module]" = OrderedDict()
+        modules: OrderedDict[str, nn.Module] = OrderedDict()
         flat = features_extractor is None or type(features_extractor) is FlattenExtractor
         if not flat:
             modules["features_extractor"] = features_extractor

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch as th
@@ -364,7 +365,7 @@ class StudentPolicy(nn.Module):
     @classmethod
     def load(
         cls, path: str | Path, teacher_policy: ActorCriticPolicy, device: th.device | str | None = None
-    ) -> "StudentPolicy":
+    ) -> StudentPolicy:
         """Rebuild a saved student: the architecture from ``teacher_policy`` (the same kind of teacher it was built
         from) and the saved arguments, all weights (encoder, head, log_std) from the file. Reads both this format and
         the BC/DAgger format before the student classes were merged (``state_dict``, ``student_obs_shape``,

@@ -85,7 +85,7 @@ class PPOConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
 
-    def validate(self, n_envs: int) -> "PPOConfig":
+    def validate(self, n_envs: int) -> PPOConfig:
         check_int("ppo.n_steps", self.n_steps, 1)
         rollout = n_envs * self.n_steps
         if rollout < 2:
@@ -141,7 +141,7 @@ class ImitationConfig:
     deterministic_teacher: bool = False
     student_net_arch: list[int] | None = None
 
-    def validate(self) -> "ImitationConfig":
+    def validate(self) -> ImitationConfig:
         check_int("imitation.bc_n_steps_per_env", self.bc_n_steps_per_env, 1)
         check_int("imitation.bc_epochs", self.bc_epochs, 1)
         if self.bc_batch_size is not None:
@@ -286,7 +286,7 @@ class ExperimentConfig:
         """The resolved :class:`SITTConfig` (recipe defaults overridden by ``switches``), validated."""
         return SITTConfig.from_recipe(self.recipe, **self.switches)
 
-    def teacher_config(self) -> "ExperimentConfig":
+    def teacher_config(self) -> ExperimentConfig:
         """For a kind that imitates a teacher: the config of the run whose teacher it uses (same everything, arm
         ``teacher_from``, kind ``"sitt"``, the task's standard student view)."""
         if not self.kind_object().needs_teacher:
@@ -317,7 +317,7 @@ class ExperimentConfig:
 
     # ------------------------------------------------------------------ validation
 
-    def validate(self) -> "ExperimentConfig":
+    def validate(self) -> ExperimentConfig:
         """Raise ``ValueError`` naming the first bad field (dotted: ``ppo.batch_size``); return ``self`` when valid."""
         for name in ("experiment", "arm", "profile"):
             value = getattr(self, name)
@@ -387,7 +387,7 @@ class ExperimentConfig:
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them. Not validated (call
         :meth:`validate`); missing keys take their defaults (so configs written before a field was added still load:
         a config without ``task`` is the maze's)."""
@@ -415,10 +415,10 @@ class ExperimentConfig:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ExperimentConfig":
+    def from_json(cls, text: str) -> ExperimentConfig:
         return cls.from_dict(json.loads(text))
 
-    def replace(self, **changes: Any) -> "ExperimentConfig":
+    def replace(self, **changes: Any) -> ExperimentConfig:
         """A copy with top-level fields changed (``dataclasses.replace``); nested configs are copied, not shared."""
         fresh = ExperimentConfig.from_dict(self.to_dict())
         return dataclasses.replace(fresh, **changes)
@@ -438,7 +438,7 @@ class ExperimentConfig:
                 out.append(key)
         return out
 
-    def override(self, dotted: dict[str, Any]) -> "ExperimentConfig":
+    def override(self, dotted: dict[str, Any]) -> ExperimentConfig:
         """A copy with fields set by dotted name: ``{"ppo.n_steps": 64, "switches.reward_coef": 0.5, "seed": 3}``.
 
         Unknown names raise ``ValueError`` naming them and listing the valid ones; the result is not validated (call

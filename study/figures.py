@@ -10,7 +10,7 @@ global state touched; a returned Figure still renders inline in a notebook). Sav
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -9,7 +9,7 @@ chosen row (:func:`select`). Pure functions of DataFrames, tested on hand-made t
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

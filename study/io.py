@@ -12,7 +12,8 @@ repository root wherever the kernel was started (:mod:`study.paths`); the smoke 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 SEEDS_HELP = "a seed spec, e.g. 0-9, 3, 0,2,5 or 0-4,10-14"
 

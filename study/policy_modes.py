@@ -13,7 +13,7 @@ policy (it fails by the arg-max where its samples succeed) from one that does no
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd

@@ -23,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from study.config import ExperimentConfig, ImitationConfig, PPOConfig
 from study.registry import DEFAULT_TASK, get_kind, get_task, task_names
@@ -126,6 +127,27 @@ COMMON_ARMS: dict[str, ArmSpec] = {
 #: the paper's baselines in its robot tables (Table 1), as arms of :data:`COMMON_ARMS`: SITT's student is compared
 #: with each one's (one claim per baseline in each task's claims)
 PAPER_BASELINES = ("without_alignment", "bc", "dagger", "hlrl", "dwbc", "cosil")
+
+#: the arms of every task's main experiment, in the order of the paper's tables: the plain-teacher student, the
+#: imitation students, SITT (paper and release recipes) and the student-RL baselines. A task appends its own controls
+#: (``(*MAIN_ARMS, "bc_scan")``); a new baseline reported on every task is one entry here.
+MAIN_ARMS = ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl", "dwbc", "cosil")
+
+
+def beats_baselines_claims(prefix: str, text: str, experiment: str, sitt_arm: str, source: str,
+                           baselines: tuple[str, ...] = PAPER_BASELINES) -> tuple:
+    """The paper's table as claims: SITT's student (``sitt_arm``) beats each baseline's student, one claim per
+    baseline (``<prefix><baseline>``, kind ``better``, the PoI CI above 0.5).
+
+    :param prefix: the claim ids' prefix (``"fov:g:"``).
+    :param text: the claim in words, with ``{arm}`` where the baseline's name goes.
+    :param experiment: the experiment whose runs are the evidence.
+    :param sitt_arm: SITT's arm.
+    :param source: where the claim comes from.
+    :param baselines: the arms to beat (default :data:`PAPER_BASELINES`)."""
+    from study.claims import Claim  # noqa: PLC0415  (study.claims imports study.tables, which imports this module)
+    return tuple(Claim(f"{prefix}{arm}", text.format(arm=arm), experiment, sitt_arm, "student", "success",
+                       kind="better", others=(arm,), source=source) for arm in baselines)
 
 CLIPPED = dict(action_distance="clipped")
 

@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def owner_record() -> dict[str, Any]:
         host=platform.node(),
         pid=pid,
         pid_started=_process_started(pid),
-        claimed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        claimed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         token=secrets.token_hex(8),
     )
 
@@ -153,7 +153,7 @@ class Claim:
             except OSError:
                 return
 
-    def start_heartbeat(self) -> "Claim":
+    def start_heartbeat(self) -> Claim:
         if self._thread is None and self.heartbeat_s > 0:
             self._thread = threading.Thread(target=self._beat, name=f"claim {self.run_dir.name}", daemon=True)
             self._thread.start()
@@ -170,7 +170,7 @@ class Claim:
         if self.held():
             self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "Claim":
+    def __enter__(self) -> Claim:
         return self
 
     def __exit__(self, *exc) -> None:

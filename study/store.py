@@ -20,7 +20,8 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 MARKER = "COMPLETE"
 CONFIG_FILE = "config.json"

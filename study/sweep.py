@@ -42,7 +42,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 from study import registry, runlock, store  # noqa: F401 - registry: run-time tasks reach the workers (backends)
 from study.backends import BACKENDS, _Pool, make_backend  # noqa: F401 - _Pool: the local pool (tests patch it)

@@ -20,7 +20,7 @@ before configs named their task are the maze's), or given with ``task=``.
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -19,7 +19,7 @@ from sitt.baselines.teachers import plain_teacher
 from study import load, scorecard
 from study.budget import BUDGET, run_budget
 from study.presets import (
-    COMMON_ARMS, EQUAL_BUDGET_SPLIT, ArmSpec, budget_iterations, equal_budget_arms, experiment_configs, experiments,
+    COMMON_ARMS, EQUAL_BUDGET_SPLIT, ArmSpec, budget_iterations, equal_budget_arms, experiments,
     preset,
 )
 from study.registry import get_kind, get_task

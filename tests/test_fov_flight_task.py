@@ -29,7 +29,7 @@ from fov_flight.task import (  # noqa: E402
     ARMS, CLAIMS, MAIN, MAIN_ARMS, TUNING, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
 )
 from fov_flight.views import scan_world, student_obs  # noqa: E402
-from study import claims, io, tables  # noqa: E402
+from study import claims, io  # noqa: E402
 from study.config import ExperimentConfig, ImitationConfig  # noqa: E402
 from study.params import check_notebook_parameters, notebook_defaults  # noqa: E402
 from study.presets import COMMON_ARMS, PLAIN, experiment_configs, preset  # noqa: E402

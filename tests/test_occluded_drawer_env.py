@@ -184,7 +184,7 @@ def test_visibility_hand_set_cases():
         p = mid + gap * normal
         seg = np.stack([p, p + 0.5 * normal])
         assert np.isclose(segment_segment_distance(cam, end, seg[0], seg[1]), gap)
-        assert bool((segment_segment_distance(cam, end, seg[0], seg[1]) >= CFG.link_radius)) == expected
+        assert bool(segment_segment_distance(cam, end, seg[0], seg[1]) >= CFG.link_radius) == expected
 
 
 def test_segment_segment_distance_cases():

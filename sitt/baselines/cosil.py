@@ -62,7 +62,7 @@ class COSILConfig:
     divergence_in_loss: bool = True
     action_distance: str = "raw"
 
-    def validate(self) -> "COSILConfig":
+    def validate(self) -> COSILConfig:
         check_fields(self, {
             "target_divergence": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
             "alpha_init": (lambda v: is_number(v) and v > 0, "a number > 0"),

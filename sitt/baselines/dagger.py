@@ -14,7 +14,8 @@ With ``beta0 = 1`` the first iteration is BC; ``beta0 = 0`` lets the student act
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch as th

@@ -58,7 +58,7 @@ class DWBCConfig:
     adaptation_interval: int = 20
     adaptation_lr: float | None = None
 
-    def validate(self) -> "DWBCConfig":
+    def validate(self) -> DWBCConfig:
         check_fields(self, {
             "reg_coef": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
             "reg_start_fraction": (lambda v: is_number(v) and 0 <= v <= 1, "a fraction in [0, 1]"),

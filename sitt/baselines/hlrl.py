@@ -42,7 +42,7 @@ class HLRLConfig:
     kl_coef: float = 1.0
     anneal_fraction: float = 0.5
 
-    def validate(self) -> "HLRLConfig":
+    def validate(self) -> HLRLConfig:
         check_fields(self, {
             "kl_coef": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
             "anneal_fraction": (lambda v: is_number(v) and 0 < v <= 1, "a fraction in (0, 1]"),

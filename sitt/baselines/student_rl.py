@@ -31,7 +31,7 @@ from sitt.student import StudentObsFn, StudentPolicy
 class StudentRLConfig:
     """The control's own settings: none (PPO's hyper-parameters are SB3's arguments, as for every port)."""
 
-    def validate(self) -> "StudentRLConfig":
+    def validate(self) -> StudentRLConfig:
         return self
 
 

@@ -42,7 +42,8 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ class FixedTeacherMethodConfig:
     teacher: str | None = None
     algorithm: str | None = None
 
-    def validate(self, teachers: Sequence[str] | None = None) -> "FixedTeacherMethodConfig":
+    def validate(self, teachers: Sequence[str] | None = None) -> FixedTeacherMethodConfig:
         """``ValueError`` naming the field (``teacher: got ...; allowed: ...``); ``teachers``: the task's names (None:
         only the form is checked)."""
         if teachers is None:

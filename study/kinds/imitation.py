@@ -53,7 +53,7 @@ class ImitationMethodConfig:
 
     action_distance: str = "raw"
 
-    def validate(self) -> "ImitationMethodConfig":
+    def validate(self) -> ImitationMethodConfig:
         from sitt.config import ACTION_DISTANCES
 
         if self.action_distance not in ACTION_DISTANCES:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Callable, Sequence, Union
+from typing import Union
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd

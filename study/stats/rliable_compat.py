@@ -16,7 +16,7 @@ and restores it afterwards.
 from __future__ import annotations
 
 import functools
-from typing import Callable, Mapping, Union
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def rliable_import_error() -> str | None:
 
 def rliable_interval_estimates(
     score_dict: Mapping[str, np.ndarray],
-    statistic: Union[str, Callable[[np.ndarray], float]] = "iqm",
+    statistic: str | Callable[[np.ndarray], float] = "iqm",
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
