@@ -8,10 +8,10 @@ PROFILE ?= default
 JOBS ?= $(shell nproc)
 
 # What `make sweep` trains is each task's sweep plan (study.task.Task.sweeps: experiments, arms, seeds), defined once
-# in the task's package (the maze: color_maze/task.py). TASK=color_maze restricts it to one task.
+# in the task's package (the maze: color_maze/design.py, SWEEPS). TASK=color_maze restricts it to one task.
 TASK ?= all
 
-.PHONY: help setup test unit reproduce sweep lab bench verify
+.PHONY: help setup test unit lint reproduce sweep lab bench verify
 
 help: ## this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | sort | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,9 +40,14 @@ $(LAB_OVERRIDES): notebooks/lab_overrides.json | $(STAMP)
 	install -D -m 0644 $< $@
 
 # Every notebook executed on the smoke profile, then the test suite (CI runs this; pytest's summary closes it).
-test: setup ## smoke-execute every notebook, then the whole test suite (what CI runs)
+test: setup ## lint, smoke-execute every notebook, then the whole test suite (what CI runs)
+	$(MAKE) lint
 	$(MAKE) smoke
 	$(BIN)/python -m pytest -q
+
+# ruff, pinned in the test extra, configured in pyproject.toml ([tool.ruff]): the whole checkout, results/ excepted
+lint: setup ## ruff over the checkout (configured in pyproject.toml)
+	$(BIN)/ruff check .
 
 unit: setup ## the test suite only
 	$(BIN)/python -m pytest -q
@@ -50,7 +55,8 @@ unit: setup ## the test suite only
 # The edit loop: the tests not marked slow (pyproject.toml's `slow` marker: trainings to a threshold, smoke sweeps,
 # subprocess sweeps, servers), no notebook smoke; under 2 minutes on an idle 2-core machine. `make test` runs them all.
 .PHONY: test-fast
-test-fast: setup ## the tests not marked slow, no notebook smoke (the edit loop: under 2 minutes on 2 cores)
+test-fast: setup ## lint, then the tests not marked slow, no notebook smoke (the edit loop: under 2 minutes on 2 cores)
+	$(MAKE) lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # notebooks find the committed runs wherever the kernel starts (study.paths); root may run it (containers)

@@ -20,6 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch as th
+
+import sitt
+
 SECTION = "## Using SITT on your own environment"
 # what the method must not import: the study's dependencies and the repository's other packages
 FORBIDDEN = ("pandas", "matplotlib", "seaborn", "scipy", "study", "color_maze", "fov_flight", "occluded_drawer",
@@ -38,8 +42,6 @@ def main(readme_path: str) -> int:
     blocks = section_blocks(Path(readme_path).read_text())
     assert len(blocks) >= 2, f"expected at least 2 python examples under {SECTION!r}, found {len(blocks)}"
 
-    import sitt
-
     origin = Path(sitt.__file__).resolve()
     assert "site-packages" in origin.parts, f"sitt imported from {origin}, not from the installed wheel"
     for module in pkgutil.walk_packages(sitt.__path__, "sitt."):
@@ -47,8 +49,6 @@ def main(readme_path: str) -> int:
     leaked = sorted(m for m in FORBIDDEN if m in sys.modules)
     assert not leaked, f"importing sitt pulled in {leaked}: the method must not need the study's packages"
     print(f"sitt from {origin.parent}: every module imports without {', '.join(FORBIDDEN[:4])}, ...")
-
-    import torch as th
 
     th.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     print(header)
     print("-" * len(header))
     for name, r in rows:
-        print(f"{name:26s} {r['wall_median']:13,.0f} {r['wall_best']:13,.0f} {r['cpu_median']:13,.0f} {r['cpu_best']:13,.0f}")
+        print(f"{name:26s} {r['wall_median']:13,.0f} {r['wall_best']:13,.0f} {r['cpu_median']:13,.0f} "
+              f"{r['cpu_best']:13,.0f}")
     base = rows[-1][1]["cpu_median"]
     for name, r in rows[:-1]:
         print(f"speed-up of {name} over the reference (cpu median): {r['cpu_median'] / base:,.0f}x")

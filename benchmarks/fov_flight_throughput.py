@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     try:
-        import torch
+        import torch  # noqa: PLC0415  (optional here: only to pin its threads when installed)
 
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{statistics.median(c):13,.0f} {max(c):13,.0f}")
     step_per_s = statistics.median(rows[0][2])
     print(f"per step at {n} envs: {1e6 * n / step_per_s:.0f} us wall; student_obs per call: "
-          f"{1e6 * n / statistics.median(rows[1][2]):.0f} us (90 deg), {1e6 * n / statistics.median(rows[2][2]):.0f} us (360 deg)")
+          f"{1e6 * n / statistics.median(rows[1][2]):.0f} us (90 deg), "
+          f"{1e6 * n / statistics.median(rows[2][2]):.0f} us (360 deg)")
 
 
 if __name__ == "__main__":

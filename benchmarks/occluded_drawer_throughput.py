@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     env = OccludedDrawerEnv(args.n_envs, config=config, seed=args.seed)
     rng = np.random.default_rng(args.seed)
     pool = rng.uniform(-1, 1, size=(max(1, args.action_pool), args.n_envs, config.action_dim)).astype(np.float32)
-    obs = env.reset()
+    env.reset()
     env.step(pool[0])  # warm-up
     rows = [("step (random actions)", _rates(env.step, pool, args.steps, args.repeats, args.n_envs))]
     # the student view of a pool of real observations
@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     print(header)
     print("-" * len(header))
     for name, r in rows:
-        print(f"{name:24s} {r['wall_median']:13,.0f} {r['wall_best']:13,.0f} {r['cpu_median']:13,.0f} {r['cpu_best']:13,.0f}")
+        print(f"{name:24s} {r['wall_median']:13,.0f} {r['wall_best']:13,.0f} {r['cpu_median']:13,.0f} "
+              f"{r['cpu_best']:13,.0f}")
     print(f"step + student_obs (median): {1.0 / (step_time + view_time):,.0f} env-steps/s; "
           f"student_obs adds {view_time / step_time:.0%} to a step")
     print(f"target: >= 1,000,000 env-steps/s for step at 1000 envs: "

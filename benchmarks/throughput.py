@@ -39,7 +39,8 @@ class Schedule:
 
 SCHEDULES = {
     "release": Schedule("release (1000 x 250, full batch, 10 epochs, 20 align epochs)", 1000, 250, None, 10, 20, 3),
-    "default": Schedule("default profile (1000 x 64, full batch, 10 epochs, 20 align epochs)", 1000, 64, None, 10, 20, 6),
+    "default": Schedule("default profile (1000 x 64, full batch, 10 epochs, 20 align epochs)",
+                        1000, 64, None, 10, 20, 6),
     "quick": Schedule("quick (256 x 32, full batch, 10 epochs, 20 align epochs)", 256, 32, None, 10, 20, 3),
 }
 
@@ -76,7 +77,7 @@ def measure(kind: str, s: Schedule, seed: int = 0) -> dict[str, float]:
     env = ColorMazeEnv(n_envs=s.n_envs, seed=seed)
     batch = s.batch_size or s.n_envs * s.n_steps
     kw = dict(n_steps=s.n_steps, batch_size=batch, n_epochs=s.n_epochs, ent_coef=0.3, seed=seed)
-    rollout, update, align, total = [], [], [], []
+    rollout, update, align = [], [], []
     if kind == "ppo":
         model = PPO("MlpPolicy", env, **kw)
         timed(model, "collect_rollouts", rollout)
@@ -125,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
             rows[kind] = measure(kind, s)
             print(f"  measured {kind}", file=sys.stderr, flush=True)
         labels = {"ppo": "stock SB3 PPO", "sitt": "SITT (grouped obs)", "sitt_plain": "SITT (per sample)"}
-        print(f"| {'':22} | roll-out steps/s | PPO update s/iter | alignment s/iter | s/iter | end-to-end steps/s | distinct obs | peak RSS MB |")
+        print(f"| {'':22} | roll-out steps/s | PPO update s/iter | alignment s/iter | s/iter | end-to-end steps/s "
+              "| distinct obs | peak RSS MB |")
         print("|---|---|---|---|---|---|---|---|")
         for kind, r in rows.items():
             print(
                 f"| {labels[kind]:22} | {r['rollout_steps_per_s']:,.0f} | {r['update_s']:.2f} | {r['align_s']:.2f} | "
-                f"{r['iteration_s']:.2f} | {r['end_to_end_steps_per_s']:,.0f} | {r['distinct_obs_share']:.3f} | {r['peak_rss_mb']:.0f} |"
+                f"{r['iteration_s']:.2f} | {r['end_to_end_steps_per_s']:,.0f} | {r['distinct_obs_share']:.3f} | "
+                f"{r['peak_rss_mb']:.0f} |"
             )
         ppo = rows["ppo"]["iteration_s"]
         for kind in rows:

@@ -45,11 +45,12 @@ from __future__ import annotations
 
 from itertools import repeat
 from typing import Any
-from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+from sitt.vec_env import BatchedVecEnv
 
 from .generation import (
     BORDER,
@@ -94,7 +95,7 @@ def student_obs(obs: Any) -> Any:
     """
     _check_obs(obs)
     if _is_torch(obs):
-        import torch
+        import torch  # noqa: PLC0415  (torch only for tensor observations: the env itself is numpy)
 
         out = obs.clone()
         table = torch.as_tensor(STUDENT_STATE_MAP, device=obs.device)
@@ -113,7 +114,7 @@ def kl_groups(obs: Any) -> dict[str, Any]:
     return {"path": own == PATH, "normal": own == 0}
 
 
-class ColorMazeEnv(VecEnv):
+class ColorMazeEnv(BatchedVecEnv):
     """``n_envs`` color mazes stepped together; mazes are drawn once, at construction.
 
     :param n_envs: number of mazes (one env each), >= 1.
@@ -133,8 +134,6 @@ class ColorMazeEnv(VecEnv):
     (steps taken in the current episode), ``episode_return`` (n,), ``n_paths`` (n,) (sum of
     the visit counts of the path cells), ``target`` and ``start`` (2,) int64 (same for all envs).
     """
-
-    render_mode: str | None = None
 
     def __init__(
         self,
@@ -239,7 +238,6 @@ class ColorMazeEnv(VecEnv):
         # Positions are stored transposed, (2, n) (rows x, y), so that every operation runs
         # along the env axis; ``agent_pos`` / ``last_pos`` are (n, 2) views of them.
         # Episode lengths are ``_t - _episode_start`` (no per-step increment).
-        self._actions: np.ndarray | None = None
         self._cell = np.empty(n, dtype=np.int64)
         self._pos = np.empty((2, n), dtype=np.int64)
         self._last = np.empty((2, n), dtype=np.int64)
@@ -304,7 +302,7 @@ class ColorMazeEnv(VecEnv):
         self._reset_all()
         return self._start_obs.copy()
 
-    def step_async(self, actions: Any) -> None:
+    def _check_actions(self, actions: Any) -> np.ndarray:
         n = self.num_envs
         a = np.asarray(actions)
         if a.shape == (n, 1):
@@ -316,13 +314,9 @@ class ColorMazeEnv(VecEnv):
         a = a.astype(np.int64, copy=False)
         if a.view(np.uint64).max() > 3:  # negatives wrap to huge values
             raise ValueError(f"actions must be in 0..3 (right, down, left, up), got values in [{a.min()}, {a.max()}]")
-        self._actions = a
+        return a
 
-    def step_wait(self) -> VecEnvStepReturn:
-        a = self._actions
-        if a is None:
-            raise RuntimeError("step_wait called without step_async")
-        self._actions = None
+    def _step(self, a: np.ndarray) -> VecEnvStepReturn:
         q = self.quirks
 
         # 1. move (clipped to the grid): a table lookup on the local cell index
@@ -402,42 +396,6 @@ class ColorMazeEnv(VecEnv):
                     "is_success": success,
                 }
         return obs, reward, dones, infos
-
-    def close(self) -> None:
-        pass
-
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        """Nothing to seed: mazes are drawn at construction (``seed=`` there) and steps are deterministic.
-
-        Returns ``[seed + i]`` per env like SB3 (``[None] * n`` for ``None``); never touches
-        the global numpy RNG and never redraws the mazes.
-        """
-        if seed is None:
-            return [None] * self.num_envs
-        return [int(seed) + i for i in range(self.num_envs)]
-
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        if indices is None:
-            return list(range(self.num_envs))
-        if isinstance(indices, (int, np.integer)):
-            return [int(indices)]
-        return list(indices)
-
-    # There is one underlying object for all envs: attribute access and method calls act
-    # on it once, and the result is repeated for each requested index.
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value] * len(self._indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        return [result] * len(self._indices(indices))
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False] * len(self._indices(indices))
 
     # ------------------------------------------------------------ helpers
     def student_obs(self, obs: Any) -> Any:

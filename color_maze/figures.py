@@ -13,11 +13,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from color_maze.design import eval_grids
 from color_maze.evaluate import trajectory_until_done
+from color_maze.generation import make_mazes
 from color_maze.render import draw_maze, paper_figure
-from color_maze.task import eval_grids
-from study import io
-from study.config import ExperimentConfig
+from study import load, store
 from study.figures import new_figure
 
 __all__ = ["PAPER_PANELS", "ROUTE_COLORS", "eval_grids_for", "paper_maze_panels", "paper_maze_figure", "typical_seed",
@@ -39,12 +39,11 @@ ROUTE_COLORS = {"path": "#1f4e9c", "detour": "#59a14f", "failed": "#c8c8c8"}
 
 
 def eval_grids_for(run_dir: str | Path) -> np.ndarray | None:
-    """The held-out maze grids ``(n_mazes, G, G)`` a run was evaluated on (:func:`color_maze.task.eval_grids` of its
+    """The held-out maze grids ``(n_mazes, G, G)`` a run was evaluated on (:func:`color_maze.design.eval_grids` of its
     config); None without a config."""
-    cfg = io.load_config(run_dir)
-    if not cfg:
+    if not (Path(run_dir) / store.CONFIG_FILE).is_file():
         return None
-    return np.asarray(eval_grids(ExperimentConfig.from_dict(cfg)))
+    return np.asarray(eval_grids(load.load_config(run_dir)))
 
 
 def _first_episode_length(run_dir: Path, policy: str, maze: int) -> float | None:
@@ -60,7 +59,7 @@ def _panel_runs(root: Path, experiment: str, sitt_arm: str) -> tuple[list, dict[
     """The panel specs with ``{sitt}`` filled in, and arm -> seed -> run directory of ``experiment``'s runs."""
     specs = [(cap, tuple(a.format(sitt=sitt_arm) for a in arms), pol) for cap, arms, pol in PAPER_PANELS]
     by_arm: dict[str, dict[int, Path]] = {}
-    for run in io.find_runs(root, experiment):
+    for run in load.complete_run_dirs(root, experiment):
         by_arm.setdefault(run.parent.name, {})[int(run.name.split("_")[-1])] = run
     return specs, by_arm
 
@@ -135,7 +134,7 @@ def paper_maze_panels(
     for caption, arms, policy in specs:
         arm = _panel_arm(arms, by_arm, seed)
         run = by_arm[arm][seed] if arm else None
-        pos = io.load_positions(run, policy) if run is not None else None
+        pos = load.load_positions(run, policy, missing_ok=True) if run is not None else None
         if pos is None:
             info["missing"].append(caption)
             panels[caption] = (None, None, np.zeros((0, 2), dtype=np.int64))
@@ -146,11 +145,9 @@ def paper_maze_panels(
         traj = trajectory_until_done(pos[maze], _first_episode_length(run, policy, maze))
         if pool_seeds:
             pos = np.concatenate([p for s, r in sorted(by_arm[arm].items())
-                                  if (p := io.load_positions(r, policy)) is not None], axis=0)
+                                  if (p := load.load_positions(r, policy, missing_ok=True)) is not None], axis=0)
         panels[caption] = (None, traj, pos)
     if grids is None:
-        from color_maze.generation import make_mazes  # noqa: PLC0415
-
         grids = make_mazes(maze + 1, 21, 3, seed=20250101)  # placeholder maze when there are no runs at all
     grid = np.asarray(grids[maze])
     out: OrderedDict[str, tuple] = OrderedDict()

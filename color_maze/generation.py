@@ -14,10 +14,11 @@ RNG is never touched), which gives the same distribution, not the same bits.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
+
+from sitt.checks import is_int, validate_seed
 
 __all__ = [
     "NORMAL",
@@ -53,12 +54,8 @@ _VERTICAL_LENGTHS = (3, 4)  # release: randint(3, 5)
 _HORIZONTAL_MAGNITUDES = (1, 2, 3)  # release: randint(1, 4)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
 def validate_n_envs(n: Any, name: str = "n_envs") -> int:
-    if not _is_int(n) or n < 1:
+    if not is_int(n) or n < 1:
         raise ValueError(f"{name} must be an int >= 1, got {n!r}")
     return int(n)
 
@@ -70,29 +67,18 @@ def validate_sizes(grid_size: Any, margin_size: Any) -> tuple[int, int]:
     ``MIN_MARGIN_SIZE <= margin_size <= (grid_size - MIN_MAZE_SIZE) // 2`` so that the
     maze block has side ``S = grid_size - 2 * margin_size >= MIN_MAZE_SIZE`` (2).
     """
-    if not _is_int(grid_size) or grid_size < MIN_GRID_SIZE:
+    if not is_int(grid_size) or grid_size < MIN_GRID_SIZE:
         raise ValueError(
             f"grid_size must be an int >= {MIN_GRID_SIZE} (a maze block of side >= {MIN_MAZE_SIZE} "
             f"inside a margin of >= {MIN_MARGIN_SIZE}), got {grid_size!r}"
         )
     max_margin = (int(grid_size) - MIN_MAZE_SIZE) // 2
-    if not _is_int(margin_size) or not (MIN_MARGIN_SIZE <= margin_size <= max_margin):
+    if not is_int(margin_size) or not (MIN_MARGIN_SIZE <= margin_size <= max_margin):
         raise ValueError(
             f"margin_size must be an int in [{MIN_MARGIN_SIZE}, {max_margin}] for grid_size={grid_size} "
             f"(the maze block grid_size - 2*margin_size must be >= {MIN_MAZE_SIZE}), got {margin_size!r}"
         )
     return int(grid_size), int(margin_size)
-
-
-def validate_seed(seed: Any) -> Any:
-    """``None`` (fresh OS entropy), an int >= 0, a SeedSequence or a numpy Generator."""
-    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
-        return seed
-    if _is_int(seed) and seed >= 0:
-        return int(seed)
-    raise ValueError(
-        f"seed must be None, an int >= 0, a numpy SeedSequence or a numpy Generator, got {seed!r}"
-    )
 
 
 def path_column_range(maze_size: int) -> tuple[int, int]:
@@ -151,7 +137,6 @@ def make_mazes(n: int, grid_size: int = 21, margin_size: int = 3, seed: Any = No
     n = validate_n_envs(n, "n")
     grid_size, margin_size = validate_sizes(grid_size, margin_size)
     rng = np.random.default_rng(validate_seed(seed))
-    size = grid_size - 2 * margin_size
     grids = np.zeros((n, grid_size, grid_size), dtype=np.int8)
     block = grids[:, margin_size : grid_size - margin_size, margin_size : grid_size - margin_size]
     block[...] = FAIL

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
-from typing import Any, Union
+from typing import Any
 from collections.abc import Mapping
 
 import numpy as np
@@ -103,7 +103,7 @@ class Quirks:
 QUIRK_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Quirks))
 QUIRK_PRESETS: tuple[str, ...] = ("release", "fixed")
 
-QuirksLike = Union[str, Quirks, Mapping[str, bool]]
+QuirksLike = str | Quirks | Mapping[str, bool]
 
 
 def resolve_quirks(quirks: Any = "release") -> Quirks:

@@ -19,12 +19,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
-from color_maze.evaluate import trajectory_until_done
+from color_maze.design import ARMS, eval_grids
+from color_maze.env import ColorMazeEnv
+from color_maze.evaluate import evaluate, trajectory_until_done
 from study import load, store
 from study.policy_modes import MODES, stored_policies
 from study.policy_modes import policy_modes_summary as modes_summary
+from study.registry import get_task
 from study.stats.twoway import two_way
+from study.tables import per_seed
+from study.task import student_view_fn
 
 __all__ = ["SIDES", "SEED_GRID_RULE", "MODES", "MAZE_SETS", "detour_side", "detour_side_table", "seed_grid_table",
            "seed_grid_effects", "policy_modes_table", "policy_modes_summary"]
@@ -92,15 +98,12 @@ def detour_side_table(root: str | Path, experiment: str, profile: str | None = N
 
 def seed_grid_table(eval_df: pd.DataFrame, policy: str = "student", metric: str = "success") -> pd.DataFrame:
     """The seed grid: one row per network seed (the run's ``seed``), one column ``maze_seed_<k>`` per maze seed (the
-    arm's ``env.maze_seed``, :data:`color_maze.task.ARMS`), each cell the run's ``metric`` (share of held-out mazes)
+    arm's ``env.maze_seed``, :data:`color_maze.design.ARMS`), each cell the run's ``metric`` (share of held-out mazes)
     of ``policy``; missing cells NaN. Columns: ``network_seed, maze_seed_<k>...`` in maze-seed order."""
-    from color_maze.task import ARMS
-    from study.tables import per_seed
-
     ps = per_seed(eval_df)
     ps = ps[ps["policy"] == policy]
-    rows = [dict(network_seed=int(r["seed"]), maze_seed=int(ARMS[str(r["arm"])].env["maze_seed"]), value=float(r[metric]))
-            for _, r in ps.iterrows()]
+    rows = [dict(network_seed=int(r["seed"]), maze_seed=int(ARMS[str(r["arm"])].env["maze_seed"]),
+                 value=float(r[metric])) for _, r in ps.iterrows()]
     if not rows:
         return pd.DataFrame(columns=["network_seed"])
     grid = pd.DataFrame(rows).pivot_table(index="network_seed", columns="maze_seed", values="value", aggfunc="first")
@@ -146,8 +149,6 @@ def last_iteration_table(progress: pd.DataFrame, eval_df: pd.DataFrame, arms: Se
     training (``sitt/kl_path`` over the iterations that logged it: NaN when no roll-out visited a path cell), beside
     the run's held-out teacher and student success. Rows ``arm, seed, teacher_success, student_success, <columns>``
     (``/`` in the column names as ``_``), ordered by arm and seed."""
-    from study.tables import per_seed
-
     ps = per_seed(eval_df).pivot_table(index=["arm", "seed"], columns="policy", values="success", observed=True)
     rows = []
     for (arm, seed), run in progress.groupby(["arm", "seed"], sort=True, observed=True):
@@ -165,33 +166,27 @@ def last_iteration_table(progress: pd.DataFrame, eval_df: pd.DataFrame, arms: Se
 
 
 #: the mazes :func:`policy_modes_table` evaluates on: the study's held-out mazes, or the first ``eval.n_mazes`` of the
-#: run's own training mazes (those of ``TASK.train_env(config)``, the env the run trained on)
+#: run's own training mazes (those of the run's task's ``train_env(config)``, the env the run trained on)
 MAZE_SETS = ("held_out", "training")
 
 
 def policy_modes_table(root: str | Path, experiment: str, profile: str | None = None,
                        arms: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
                        n_steps: int | None = None, seed: int = 0) -> pd.DataFrame:
-    """Every complete run of ``experiment`` (of ``profile``, ``arms`` and ``seeds`` when given) re-evaluated from its stored
-    model, with each of :data:`MODES` on each of :data:`MAZE_SETS`, by :func:`color_maze.evaluate.evaluate` (the
+    """Every complete run of ``experiment`` (of ``profile``, ``arms`` and ``seeds`` when given) re-evaluated from its
+    stored model, with each of :data:`MODES` on each of :data:`MAZE_SETS`, by :func:`color_maze.evaluate.evaluate` (the
     release's protocol, ``n_steps`` = the run's ``eval.n_steps`` unless given). Sampled actions use torch's generator
     seeded with ``seed`` before each evaluation, so the table is the same on every call. The deterministic rows on
     the held-out mazes are the run's reported evaluation, recomputed.
 
     Columns: ``arm, seed, policy, mazes, mode, n_mazes, success, path_share, detour_share, running_share`` (shares of
     the first episodes; ``running``: still going at the horizon), ordered by arm, seed, policy, mazes, mode."""
-    import torch
-
-    from color_maze import ColorMazeEnv
-    from color_maze.evaluate import evaluate
-    from color_maze.task import TASK, eval_grids
-    from study.task import student_view_fn
-
     records = []
     for run_dir, config in load.complete_runs(root, experiment, profile, arms, seeds):
         e = config.env
-        train_env = TASK.train_env(config)  # the run's training mazes, as it trained
-        acts = stored_policies(run_dir, config, student_view_fn(TASK, train_env, config))
+        task = get_task(config.task)  # the maze's adapter (color_maze.task), looked up as the study does
+        train_env = task.train_env(config)  # the run's training mazes, as it trained
+        acts = stored_policies(run_dir, config, student_view_fn(task, train_env, config))
         grids = {"held_out": eval_grids(config), "training": np.asarray(train_env.grids)[: config.eval.n_mazes]}
         for policy, act in acts.items():
             for mazes in MAZE_SETS:

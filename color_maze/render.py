@@ -526,7 +526,7 @@ def episode_gif(
     Note: the GIF writer (Pillow) merges consecutive identical frames into one longer frame
     (timing is preserved), so a trajectory that stands still gives fewer stored frames;
     with ``trail=True`` frames only repeat when the agent stays in a cell it has visited."""
-    import imageio.v3 as iio
+    import imageio.v3 as iio  # noqa: PLC0415  (imageio: the study extra's, needed for GIFs only)
 
     frames = episode_frames(
         grid, trajectory, trail=trail, cell_px=cell_px, colors=colors, target=target, start=start,

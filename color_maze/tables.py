@@ -1,5 +1,5 @@
 """The maze study's own tables: which route a policy takes, the release/paper differences one at a time, the lambda1
-sweep. They read per-seed rows of :func:`study.tables.per_seed` with the maze's metrics (:mod:`color_maze.task`)."""
+sweep. They read per-seed rows of :func:`study.tables.per_seed` with the maze's metrics (:mod:`color_maze.design`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from study.stats import DegenerateIntervalWarning, bootstrap_ci, difference_ci, probability_of_improvement_ci
 from study.tables import CONFIDENCE, N_BOOT, comparison_table, per_seed, summarise_metric
+from study.tables import ablation_table as generic_ablation_table
 
 __all__ = ["route_share_table", "release_vs_paper_table", "lambda1_table", "ablation_table"]
 
@@ -129,6 +130,5 @@ def lambda1_table(
 
 def ablation_table(eval_df: pd.DataFrame, reference: str | None = None, **kw) -> pd.DataFrame:
     """:func:`study.tables.ablation_table` with the teacher's detour share (``teacher_detour_mean``)."""
-    from study.tables import ablation_table as generic
-
-    return generic(eval_df, reference, teacher_metric="detour_share", teacher_column="teacher_detour_mean", **kw)
+    return generic_ablation_table(eval_df, reference, teacher_metric="detour_share",
+                                  teacher_column="teacher_detour_mean", **kw)

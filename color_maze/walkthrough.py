@@ -77,7 +77,8 @@ def _outputs(model, obs: np.ndarray, against: str) -> tuple[th.Tensor, th.Tensor
     return teacher, other
 
 
-def kl_map(model, grid: np.ndarray, margin_size: int = 3, quirks: Any = "release", against: str = "proxy") -> np.ndarray:
+def kl_map(model, grid: np.ndarray, margin_size: int = 3, quirks: Any = "release",
+           against: str = "proxy") -> np.ndarray:
     """KL(teacher(o) || proxy(o)) (``against="student"``: || student(student view of o)) for the agent standing on
     each cell of ``grid``: an array (G, G) indexed [x, y]. Needs a model with a student (``model.nets``)."""
     if getattr(model, "nets", None) is None:
@@ -87,10 +88,13 @@ def kl_map(model, grid: np.ndarray, margin_size: int = 3, quirks: Any = "release
     return kl_divergence(model.policy, teacher, other).cpu().numpy().reshape(size, size)
 
 
-def action_map(model, grid: np.ndarray, margin_size: int = 3, quirks: Any = "release", who: str = "teacher") -> np.ndarray:
-    """The deterministic action (0 right, 1 down, 2 left, 3 up) of the teacher, proxy or student on each cell: (G, G)."""
+def action_map(model, grid: np.ndarray, margin_size: int = 3, quirks: Any = "release",
+               who: str = "teacher") -> np.ndarray:
+    """The deterministic action (0 right, 1 down, 2 left, 3 up) of the teacher, proxy or student on each cell:
+    (G, G)."""
     size = np.asarray(grid).shape[0]
-    teacher, other = _outputs(model, cell_observations(grid, margin_size, quirks), "student" if who == "student" else "proxy")
+    other_net = "student" if who == "student" else "proxy"
+    teacher, other = _outputs(model, cell_observations(grid, margin_size, quirks), other_net)
     out = teacher if who == "teacher" else other
     return out.argmax(-1).cpu().numpy().reshape(size, size)
 

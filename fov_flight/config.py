@@ -20,20 +20,12 @@ entry point (:class:`fov_flight.env.FovFlightEnv`, :func:`fov_flight.generation.
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
+from sitt.checks import is_int, is_number
+
 __all__ = ["FlightConfig"]
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
 @dataclass(frozen=True)
@@ -137,11 +129,11 @@ class FlightConfig:
             raise ValueError(f"{prefix}{name}: got {getattr(self, name)!r}; allowed: {allowed}")
 
         def positive(name: str) -> None:
-            if not _is_number(getattr(self, name)) or getattr(self, name) <= 0:
+            if not is_number(getattr(self, name)) or getattr(self, name) <= 0:
                 fail(name, "a finite number > 0")
 
         def non_negative(name: str) -> None:
-            if not _is_number(getattr(self, name)) or getattr(self, name) < 0:
+            if not is_number(getattr(self, name)) or getattr(self, name) < 0:
                 fail(name, "a finite number >= 0")
 
         for name in ("length", "width", "pillar_radius_min", "grid_resolution", "body_radius", "dt",
@@ -149,32 +141,33 @@ class FlightConfig:
             positive(name)
         for name in ("pillar_end_gap", "start_y_range", "progress_coef", "collision_penalty", "success_bonus"):
             non_negative(name)
-        if not _is_int(self.n_pillars) or self.n_pillars < 1:
+        if not is_int(self.n_pillars) or self.n_pillars < 1:
             fail("n_pillars", "an int >= 1")
-        if not _is_number(self.pillar_radius_max) or self.pillar_radius_max < self.pillar_radius_min:
+        if not is_number(self.pillar_radius_max) or self.pillar_radius_max < self.pillar_radius_min:
             fail("pillar_radius_max", f"a finite number >= pillar_radius_min ({self.pillar_radius_min})")
         if 2 * self.pillar_radius_max >= self.width:
             fail("pillar_radius_max", f"a radius < width / 2 ({self.width / 2})")
         if self.min_passage_width <= 2 * self.body_radius or self.min_passage_width >= self.width:
             fail("min_passage_width", f"a width in (2 * body_radius, width) = ({2 * self.body_radius}, {self.width})")
-        if not _is_number(self.start_x) or not (self.body_radius < self.start_x < self.length):
+        if not is_number(self.start_x) or not (self.body_radius < self.start_x < self.length):
             fail("start_x", f"a number in (body_radius, length) = ({self.body_radius}, {self.length})")
         if self.start_y_range > self.width / 2 - self.body_radius:
-            fail("start_y_range", f"a number in [0, width / 2 - body_radius] = [0, {self.width / 2 - self.body_radius}]")
-        if not _is_number(self.start_yaw_range_deg) or not (0 <= self.start_yaw_range_deg <= 180):
+            fail("start_y_range",
+                 f"a number in [0, width / 2 - body_radius] = [0, {self.width / 2 - self.body_radius}]")
+        if not is_number(self.start_yaw_range_deg) or not (0 <= self.start_yaw_range_deg <= 180):
             fail("start_yaw_range_deg", "a number in [0, 180]")
-        if not _is_number(self.pillar_x_min) or not (self.start_x < self.pillar_x_min < self.length):
+        if not is_number(self.pillar_x_min) or not (self.start_x < self.pillar_x_min < self.length):
             fail("pillar_x_min", f"a number in (start_x, length) = ({self.start_x}, {self.length})")
         if self.length - self.pillar_end_gap <= self.pillar_x_min:
             fail("pillar_end_gap", f"a gap < length - pillar_x_min = {self.length - self.pillar_x_min}")
         if self.grid_resolution > self.min_passage_width / 2:
             fail("grid_resolution", f"a cell size in (0, min_passage_width / 2] = (0, {self.min_passage_width / 2}]")
-        if not _is_int(self.time_limit) or self.time_limit < 1:
+        if not is_int(self.time_limit) or self.time_limit < 1:
             fail("time_limit", "an int >= 1 (steps)")
-        if not _is_int(self.k_nearest) or not (1 <= self.k_nearest <= self.n_pillars):
+        if not is_int(self.k_nearest) or not (1 <= self.k_nearest <= self.n_pillars):
             fail("k_nearest", f"an int in [1, n_pillars] = [1, {self.n_pillars}]")
-        if not _is_int(self.n_rays) or self.n_rays < 1:
+        if not is_int(self.n_rays) or self.n_rays < 1:
             fail("n_rays", "an int >= 1")
-        if not _is_number(self.fov_deg) or not (0 < self.fov_deg <= 360):
+        if not is_number(self.fov_deg) or not (0 < self.fov_deg <= 360):
             fail("fov_deg", "a number in (0, 360]")
         return self

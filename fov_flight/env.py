@@ -51,11 +51,13 @@ from __future__ import annotations
 import math
 from itertools import repeat
 from typing import Any
-from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+from sitt.checks import fail, is_int
+from sitt.vec_env import BatchedVecEnv
 
 from .config import FlightConfig
 from .generation import Worlds, draw_starts, generate_worlds, validate_worlds
@@ -69,11 +71,12 @@ _EMPTY_INFO: dict[str, Any] = {}
 
 
 def _validate_seed(seed: Any) -> Any:
+    """:func:`sitt.checks.validate_seed` less the Generator: the pool and the episode stream are spawned from it."""
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+    if is_int(seed) and seed >= 0:
         return int(seed)
-    raise ValueError(f"seed: got {seed!r}; allowed: None, an int >= 0 or a numpy SeedSequence")
+    fail("seed", seed, "None, an int >= 0 or a numpy SeedSequence")
 
 
 def _spawn(seed: Any) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
@@ -82,7 +85,7 @@ def _spawn(seed: Any) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     return pool_seq, episode_seq
 
 
-class FovFlightEnv(VecEnv):
+class FovFlightEnv(BatchedVecEnv):
     """``n_envs`` flights stepped together (module doc for dynamics, reward and worlds).
 
     :param n_envs: number of flights, >= 1.
@@ -98,18 +101,16 @@ class FovFlightEnv(VecEnv):
     or the fixed worlds of ``from_worlds``).
     """
 
-    render_mode: str | None = None
-
     def __init__(self, n_envs: int = 256, config: FlightConfig | None = None, seed: Any = 0,
                  pool_size: int | None = None) -> None:
-        if isinstance(n_envs, bool) or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
-            raise ValueError(f"n_envs: got {n_envs!r}; allowed: an int >= 1")
+        if not is_int(n_envs) or n_envs < 1:
+            fail("n_envs", n_envs, "an int >= 1")
         config = (config or FlightConfig()).validate()
         seed = _validate_seed(seed)
         if pool_size is None:
             pool_size = max(DEFAULT_POOL_SIZE, int(n_envs))
-        if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) or pool_size < 1:
-            raise ValueError(f"pool_size: got {pool_size!r}; allowed: an int >= 1 (or None)")
+        if not is_int(pool_size) or pool_size < 1:
+            fail("pool_size", pool_size, "an int >= 1 (or None)")
         pool_seq, episode_seq = _spawn(seed)
         worlds = generate_worlds(int(pool_size), config, seed=pool_seq)
         self._setup(int(n_envs), config, worlds, replay=False, episode_seq=episode_seq)
@@ -153,7 +154,6 @@ class FovFlightEnv(VecEnv):
         self._final = (self._px, self._py, self._vx, self._vy, self._yaw)
         self.episode_length = np.zeros(n, dtype=np.int64)
         self.episode_return = np.zeros(n, dtype=np.float64)
-        self._actions: np.ndarray | None = None
         self._dt = config.dt
         self._accel_dt = config.max_accel * config.dt
         self._yaw_dt = config.max_yaw_rate * config.dt
@@ -250,7 +250,7 @@ class FovFlightEnv(VecEnv):
         self._final = (self._px, self._py, self._vx, self._vy, self._yaw)
         return self._observe_all()
 
-    def step_async(self, actions: Any) -> None:
+    def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)
         if a.shape != (self.num_envs, 3):
             raise ValueError(f"actions: got shape {a.shape}; allowed: ({self.num_envs}, 3)")
@@ -258,13 +258,9 @@ class FovFlightEnv(VecEnv):
             a = a.astype(np.float64)
         if not np.isfinite(a).all():
             raise ValueError("actions: got non-finite values; allowed: finite numbers (clipped to [-1, 1])")
-        self._actions = a
+        return a
 
-    def step_wait(self) -> VecEnvStepReturn:
-        a = self._actions
-        if a is None:
-            raise RuntimeError("step_wait called without step_async")
-        self._actions = None
+    def _step(self, a: np.ndarray) -> VecEnvStepReturn:
         cfg = self.config
         a = np.clip(a, -1.0, 1.0).astype(np.float64, copy=False)
         px, py, vx, vy, yaw = self._px, self._py, self._vx, self._vy, self._yaw
@@ -328,7 +324,8 @@ class FovFlightEnv(VecEnv):
             succ = success[done_idx].tolist()
             coll = collision[done_idx].tolist()
             # 5. auto-reset: fresh state arrays (the final ones stay as they are)
-            self._px, self._py, self._vx, self._vy, self._yaw = npx.copy(), npy.copy(), nvx.copy(), nvy.copy(), nyaw.copy()
+            self._px, self._py, self._vx = npx.copy(), npy.copy(), nvx.copy()
+            self._vy, self._yaw = nvy.copy(), nyaw.copy()
             self._start_episodes(done_idx)
             obs[done_idx] = teacher_obs(self._px[done_idx], self._py[done_idx], self._vx[done_idx],
                                         self._vy[done_idx], self._yaw[done_idx], self._cx[done_idx],
@@ -345,43 +342,15 @@ class FovFlightEnv(VecEnv):
             self._px, self._py, self._vx, self._vy, self._yaw = npx, npy, nvx, nvy, nyaw
         return obs, reward, dones, infos
 
-    def close(self) -> None:
-        pass
-
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        """Restart the episode stream (world picks and starts) as if built with ``seed``; the pool is kept.
-
-        Takes effect from the next (auto-)reset. ``None`` leaves the stream as it is. A
-        ``from_worlds`` env has no randomness: nothing changes. Returns ``[seed + i]`` per env like SB3.
-        """
+    def _reseed(self, seed: Any) -> None:
+        """Restart the episode stream (world picks and starts) as if built with ``seed``; the pool is kept (what
+        :meth:`seed` does). Takes effect from the next (auto-)reset. ``None`` leaves the stream as it is. A
+        ``from_worlds`` env has no randomness: nothing changes."""
         if seed is None:
-            return [None] * self.num_envs
+            return
         seed = _validate_seed(seed)
         if not self.replay:
             self._episode_rng = np.random.default_rng(_spawn(seed)[1])
-        return [int(seed) + i for i in range(self.num_envs)]
-
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        if indices is None:
-            return list(range(self.num_envs))
-        if isinstance(indices, (int, np.integer)):
-            return [int(indices)]
-        return list(indices)
-
-    # One underlying object for all envs: attribute access and method calls act on it once.
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value] * len(self._indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        return [result] * len(self._indices(indices))
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False] * len(self._indices(indices))
 
     # ------------------------------------------------------------ helpers
     def student_obs(self, obs: Any, fov_deg: float | None = None, n_rays: int | None = None) -> np.ndarray:

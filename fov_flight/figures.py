@@ -14,12 +14,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from fov_flight.render import draw_trajectory, draw_world, views_figure, world_figure
-from study import io
+from fov_flight.evaluate import evaluate
+from fov_flight.scripted import ScriptedPilot
+from fov_flight.task import TASK, held_out_worlds
+from study import load
 from study.figures import POLICY_COLORS, new_figure
+from study.presets import preset, task_of
 from study.tables import as_float, order_arms
 
-__all__ = ["PANELS", "check_world", "notebook_config", "panel_specs", "typical_seed", "trajectory_panels", "trajectory_figure", "velocity_angle_figure",
-           "views_picture", "scripted_figure"]
+__all__ = ["PANELS", "check_world", "notebook_config", "panel_specs", "typical_seed", "trajectory_panels",
+           "trajectory_figure", "velocity_angle_figure", "views_picture", "scripted_figure"]
 
 #: the panels of the trajectory figure: caption, arm (``{sitt}``: the SITT arm asked for), policy
 PANELS = (
@@ -44,10 +48,8 @@ def check_world(config, world) -> int:
 def notebook_config(experiment: str, profile: str, world: int):
     """The flight notebook's checked parameters: ``(config, world)``, with ``config`` the ``without_alignment`` run
     config of ``experiment`` (an experiment of the flight task, else ``ValueError`` naming ``experiment``) under
-    ``profile`` (its held-out worlds; a tuning experiment is not one, the task's geometry) and ``world`` checked by :func:`check_world`."""
-    from fov_flight.task import TASK  # noqa: PLC0415
-    from study.presets import preset, task_of  # noqa: PLC0415
-
+    ``profile`` (its held-out worlds; a tuning experiment is not one, the task's geometry) and ``world`` checked by
+    :func:`check_world`."""
     reported = [e for e in TASK.experiments if e not in TASK.tuning_experiments]
     if task_of(experiment) != TASK.name or experiment not in reported:
         raise ValueError(f"experiment: got {experiment!r} (task {task_of(experiment)!r}); allowed: a reported "
@@ -84,7 +86,7 @@ def typical_seed(eval_df: pd.DataFrame | None, sitt_arm: str = "sitt_paper") -> 
 
 def _run_dirs(root: Path, experiment: str) -> dict[str, dict[int, Path]]:
     out: dict[str, dict[int, Path]] = {}
-    for run in io.find_runs(root, experiment):
+    for run in load.complete_run_dirs(root, experiment):
         out.setdefault(run.parent.name, {})[int(run.name.split("_")[-1])] = run
     return out
 
@@ -95,11 +97,8 @@ def trajectory_panels(root: str | Path, experiment: str = "fov_flight_main", *, 
     per panel, and an info dict (``seed``, ``world``, ``worlds`` (the held-out worlds of the runs), ``config``,
     ``missing`` captions). ``seed="typical"``: :func:`typical_seed` of the experiment's runs; None: the smallest seed
     with runs of the most panels. ``world`` must be one of the stored flights (``eval.n_trajectories``)."""
-    from fov_flight.task import held_out_worlds  # noqa: PLC0415
-    from study.config import ExperimentConfig  # noqa: PLC0415
-
     root = Path(root)
-    eval_df, _ = io.load_eval(root, experiment)
+    eval_df, _ = load.eval_rows(root, experiment)
     runs = _run_dirs(root, experiment)
     specs = panel_specs(sitt_arm)
     if seed == "typical":
@@ -113,14 +112,14 @@ def trajectory_panels(root: str | Path, experiment: str = "fov_flight_main", *, 
     panels = []
     for caption, arm, policy in specs:
         run = runs.get(arm, {}).get(seed) if seed is not None else None
-        pos = io.load_positions(run, f"{policy}_pos") if run is not None else None
-        yaw = io.load_positions(run, f"{policy}_yaw") if run is not None else None
+        pos = load.load_positions(run, f"{policy}_pos") if run is not None else None
+        yaw = load.load_positions(run, f"{policy}_yaw") if run is not None else None
         if pos is None or yaw is None or world >= len(pos):
             info["missing"].append(caption)
             panels.append((caption, policy, None, None, "no runs"))
             continue
         if info["config"] is None:
-            info["config"] = ExperimentConfig.from_dict(io.load_config(run))
+            info["config"] = load.load_config(run)
             info["worlds"], _ = held_out_worlds(info["config"])
         rows = eval_df[(eval_df["arm"] == arm) & (eval_df["seed"] == seed) & (eval_df["policy"] == policy)
                        & (eval_df["world"] == world)]
@@ -184,7 +183,8 @@ def velocity_angle_figure(eval_df: pd.DataFrame, *, policies: Sequence[str] = ("
                 data.append(values)
                 ys.append(len(order) - 1 - i + (j - (len(pols) - 1) / 2) * step)
         if data:
-            box = ax.boxplot(data, positions=ys, orientation="horizontal", widths=step * 0.8, patch_artist=True, showfliers=False)
+            box = ax.boxplot(data, positions=ys, orientation="horizontal", widths=step * 0.8, patch_artist=True,
+                             showfliers=False)
             for patch in box["boxes"]:
                 patch.set_facecolor(POLICY_COLORS.get(pol, "grey"))
                 patch.set_alpha(0.6)
@@ -202,9 +202,6 @@ def velocity_angle_figure(eval_df: pd.DataFrame, *, policies: Sequence[str] = ("
 
 
 def _scripted_flight(config, world: int, yaw: str):
-    from fov_flight.evaluate import evaluate  # noqa: PLC0415
-    from fov_flight.scripted import ScriptedPilot  # noqa: PLC0415
-    from fov_flight.task import held_out_worlds  # noqa: PLC0415
 
     worlds, _ = held_out_worlds(config)
     one = worlds.subset([world])

@@ -14,10 +14,10 @@ The fixed teachers (:data:`FIXED_TEACHERS`, the task's :attr:`study.task.Task.fi
   construction. That run must be complete first (the factory raises ``ValueError`` naming the command otherwise); a
   Dask worker has no store, so these arms need the local backend.
 
-The arms (:data:`PREMISE_ARMS`, kind ``fixed_teacher``: the study's BC/DAgger student with the profile's imitation
-settings), the experiment :data:`PREMISE_EXPERIMENT` on seeds 0-9 (reported: nothing is tuned here), the claims
-(:data:`PREMISE_CLAIMS`, fixed before the runs) and the table (:func:`premise_table`) are registered in
-:mod:`fov_flight.task`.
+The arms (``PREMISE_ARMS``, kind ``fixed_teacher``: the study's BC/DAgger student with the profile's imitation
+settings), the experiment ``PREMISE_EXPERIMENT`` on seeds 0-9 (reported: nothing is tuned here) and the claims
+(``PREMISE_CLAIMS``, fixed before the runs) are the task's design (:mod:`fov_flight.design`, handed on here); this
+module holds the teachers and the table (:func:`premise_table`).
 """
 
 from __future__ import annotations
@@ -30,14 +30,17 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from study.kinds.fixed_teacher import premise_arms, premise_claims
+from fov_flight.design import (
+    HLRL_RUN, NAME, PREMISE_ARMS, PREMISE_ARMS_ORDER, PREMISE_CLAIMS, PREMISE_EXPERIMENT, PREMISE_METRICS,
+)
+from fov_flight.scripted import ScriptedPilot
+from fov_flight.views import student_obs
+from study import load, store
+from study.config import ExperimentConfig
+from study.kinds.fixed_teacher import fixed_teacher_table
 
 __all__ = ["FIXED_TEACHERS", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_EXPERIMENT",
            "PREMISE_METRICS", "HLRL_RUN", "premise_table"]
-
-PREMISE_EXPERIMENT = "fov_flight_premise"
-#: the run whose student is the ``hlrl_student`` teacher: ``<root>/<experiment>/<arm>/seed_<seed>``
-HLRL_RUN = ("fov_flight_main", "hlrl")
 
 
 def _named(act: Callable[[np.ndarray], np.ndarray], source: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
@@ -52,8 +55,6 @@ def _named(act: Callable[[np.ndarray], np.ndarray], source: dict[str, Any]) -> C
 def scripted_pilot(yaw: str) -> Callable[..., Callable[[np.ndarray], np.ndarray]]:
     """The factory of :class:`fov_flight.scripted.ScriptedPilot` (its defaults) with the yaw rule ``yaw``."""
     def factory(config, seed: int, root=None) -> Callable[[np.ndarray], np.ndarray]:
-        from fov_flight.scripted import ScriptedPilot
-
         return _named(ScriptedPilot(config.env.flight, yaw=yaw), {"scripted": "fov_flight.scripted.ScriptedPilot",
                                                                    "yaw": yaw})
 
@@ -65,10 +66,6 @@ def hlrl_student(config, seed: int, root) -> Callable[[np.ndarray], np.ndarray]:
     """The HLRL student of the run :data:`HLRL_RUN` at ``seed`` under ``root`` as a teacher: its deterministic action
     on the standard student view of the teacher observation. ``ValueError`` unless that run is complete and was
     trained on this run's profile and env."""
-    from fov_flight.views import student_obs
-    from study import load, store
-    from study.config import ExperimentConfig
-
     experiment, arm = HLRL_RUN
     run_id = f"{experiment}/{arm}/seed_{seed}"
     run_dir = Path(root) / experiment / arm / f"seed_{seed}"
@@ -100,25 +97,6 @@ FIXED_TEACHERS: dict[str, Callable[..., Callable[[np.ndarray], np.ndarray]]] = {
     "hlrl_student": hlrl_student,
 }
 
-_TEACHER_WORDS = {
-    "scripted_along_velocity": "the scripted pilot with its heading turned along the velocity (view-keeping)",
-    "scripted_fixed": "the scripted pilot with its start heading held (the camera often sideways; same trajectories)",
-    "hlrl_student": "the trained HLRL student of fov_flight_main/hlrl (same seed), acting on its own view",
-}
-_ARM_TEACHERS = {"view": "scripted_along_velocity", "hidden": "scripted_fixed", "hlrl": "hlrl_student"}
-
-#: the premise arms: <algorithm> x <teacher>, the scripted pair first, the HLRL teacher (needs its run) last
-PREMISE_ARMS_ORDER = ("premise_bc_view", "premise_bc_hidden", "premise_dagger_view", "premise_dagger_hidden",
-                      "premise_bc_hlrl", "premise_dagger_hlrl")
-PREMISE_ARMS = premise_arms(PREMISE_ARMS_ORDER, _ARM_TEACHERS, _TEACHER_WORDS, "90-degree scan")
-
-#: fixed before the premise runs: the view-keeping pilot's student beats the heading-held pilot's, by DAgger and by BC
-PREMISE_CLAIMS = premise_claims("fov:", "Flight", PREMISE_EXPERIMENT, "the view-keeping scripted pilot (heading along "
-                                "the velocity) better than the heading-held one")
-
-#: the per-seed metrics the premise table shows beside success (the task's perception metrics)
-PREMISE_METRICS = ("velocity_angle_deg", "pillars_in_view")
-
 
 def premise_table(eval_df: pd.DataFrame, *, n_boot: int | None = None, confidence: float | None = None,
                   seed: int = 0) -> pd.DataFrame:
@@ -126,8 +104,5 @@ def premise_table(eval_df: pd.DataFrame, *, n_boot: int | None = None, confidenc
     for the teacher and the student: success, velocity angle (degrees) and pillars in view, each mean over seeds
     with its seeded 95% bootstrap CI (``<policy>_<metric>_mean`` / ``_ci_low`` / ``_ci_high``;
     :func:`study.kinds.fixed_teacher.fixed_teacher_table`). A pure function of the eval rows."""
-    from fov_flight.task import TASK
-    from study.kinds.fixed_teacher import fixed_teacher_table
-
-    return fixed_teacher_table(eval_df, PREMISE_ARMS, PREMISE_METRICS, task=TASK, n_boot=n_boot,
+    return fixed_teacher_table(eval_df, PREMISE_ARMS, PREMISE_METRICS, task=NAME, n_boot=n_boot,
                                confidence=confidence, seed=seed)

@@ -75,7 +75,8 @@ def _sdf(x: float, y: float, pillars, config: FlightConfig) -> float:
 
 def ray_march(x: float, y: float, angle: float, centres, radii, config: FlightConfig, eps: float = 1e-9,
               max_iter: int = 200_000) -> float:
-    """Distance (clipped to ``ray_range``) along the ray from (x, y) at ``angle`` to the first surface, by sphere tracing."""
+    """Distance (clipped to ``ray_range``) along the ray from (x, y) at ``angle`` to the first surface, by sphere
+    tracing."""
     pillars = [(float(c[0]), float(c[1]), float(r)) for c, r in zip(np.asarray(centres), np.asarray(radii)) if r > 0]
     ux, uy = math.cos(angle), math.sin(angle)
     t = 0.0

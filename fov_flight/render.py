@@ -53,7 +53,8 @@ def draw_world(ax, worlds: Worlds, i: int, config: FlightConfig, *, start: bool 
 
 def draw_trajectory(ax, pos, yaw, config: FlightConfig, *, every: int = 10, color: str = "tab:blue",
                     label: str | None = None, cone_alpha: float = 0.12, cone_range: float | None = None) -> None:
-    """A flight: its path ``pos`` (T, 2) (NaN rows ignored) and a view cone (field of view, range R) every ``every`` steps.
+    """A flight: its path ``pos`` (T, 2) (NaN rows ignored) and a view cone (field of view, range R) every ``every``
+    steps.
 
     ``yaw`` (T,) headings; ``cone_range`` defaults to a third of R so the cones stay readable.
     """

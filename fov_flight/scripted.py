@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from .config import FlightConfig
-from .views import _check_obs
+from .views import _check_obs, ray_offsets
 
 __all__ = ["ScriptedPilot", "YAW_MODES"]
 
@@ -129,8 +129,6 @@ class ScanPilot:
 
     def __init__(self, config: FlightConfig, fov_deg: float | None = None, n_rays: int | None = None,
                  yaw: str = "along_velocity", point_pad: float = 0.15, **kwargs) -> None:
-        from .views import ray_offsets
-
         self.inner = ScriptedPilot(config, yaw=yaw, **kwargs)
         self.config = self.inner.config
         self.fov_deg = config.fov_deg if fov_deg is None else float(fov_deg)

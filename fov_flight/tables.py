@@ -12,6 +12,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from fov_flight.evaluate import evaluate
+from fov_flight.scripted import ScanPilot, ScriptedPilot
+from fov_flight.task import TASK, held_out_worlds
+from fov_flight.views import student_obs
+from study import load
 from study.tables import CONFIDENCE, N_BOOT, as_float, comparison_table, per_seed
 from study.tables import main_table as generic_main_table
 
@@ -35,18 +40,12 @@ PAPER_TABLE1: Mapping[str, tuple[float, float]] = {
 VIEW_CONTROLS = ("bc", "bc_scan360", "bc_teacher_obs")
 
 
-def _task():
-    from fov_flight.task import TASK  # noqa: PLC0415
-
-    return TASK
-
-
 def main_table(eval_df: pd.DataFrame, *, n_boot: int = N_BOOT, confidence: float = CONFIDENCE,
                seed: int = 0) -> pd.DataFrame:
     """The main table (``results/tables/fov_flight_main.csv``): per arm and policy, success, velocity angle and
     pillars in view as mean with 95% CI over seeds, collision share and path length (means), the IQM of success
     (columns of :func:`study.tables.main_table`)."""
-    return generic_main_table(eval_df, n_boot=n_boot, confidence=confidence, seed=seed, task=_task())
+    return generic_main_table(eval_df, n_boot=n_boot, confidence=confidence, seed=seed, task=TASK)
 
 
 def paper_table(main: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +76,7 @@ def view_controls_table(eval_df: pd.DataFrame, *, n_boot: int = N_BOOT, confiden
         return pd.DataFrame(columns=["arm", "label", "n_seeds", "mean", "ci_low", "ci_high", "iqm", "diff",
                                      "diff_ci_low", "diff_ci_high", "poi", "poi_ci_low", "poi_ci_high"])
     return comparison_table(rows, "bc", policy="student", metric="success", labels=labels, n_boot=n_boot,
-                            confidence=confidence, seed=seed, task=_task())
+                            confidence=confidence, seed=seed, task=TASK)
 
 
 def scripted_table(config, pilots: Mapping[str, object] | None = None) -> pd.DataFrame:
@@ -86,11 +85,6 @@ def scripted_table(config, pilots: Mapping[str, object] | None = None) -> pd.Dat
     the worlds). Default pilots: the privileged pilot with its yaw held (``fixed``) and turned along the velocity
     (``along_velocity``), and the scan-only pilot on the student view (``scan``): both privileged behaviours exist,
     and how far the view alone carries a pilot with no learning."""
-    from fov_flight.evaluate import evaluate  # noqa: PLC0415
-    from fov_flight.scripted import ScanPilot, ScriptedPilot  # noqa: PLC0415
-    from fov_flight.task import held_out_worlds  # noqa: PLC0415
-    from fov_flight.views import student_obs  # noqa: PLC0415
-
     flight = config.env.flight
     worlds, _ = held_out_worlds(config)
     if pilots is None:
@@ -113,7 +107,7 @@ def scripted_table(config, pilots: Mapping[str, object] | None = None) -> pd.Dat
 
 def per_seed_table(eval_df: pd.DataFrame) -> pd.DataFrame:
     """:func:`study.tables.per_seed` with the task's metrics (one row per arm, policy and seed)."""
-    return per_seed(eval_df, _task())
+    return per_seed(eval_df, TASK)
 
 
 #: heading classes of a run (fixed before the sitt_tuned runs): ``constant`` when the mean within-flight standard
@@ -158,8 +152,6 @@ def heading_table(root, experiment: str, arms=None) -> pd.DataFrame:
     stored flights, in units of the maximum yaw rate), ``velocity_angle_deg`` and ``success`` (means over all the
     held-out worlds) and ``heading`` (:func:`heading_class`).
     """
-    from study import load  # noqa: PLC0415 - the store's reader (this module's other tables take DataFrames)
-
     rows = []
     for run_dir, config in load.complete_runs(root, experiment, arms=arms):
         ev = pd.read_csv(run_dir / "eval.csv")

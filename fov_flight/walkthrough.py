@@ -34,10 +34,17 @@ from matplotlib.figure import Figure
 
 from fov_flight.config import FlightConfig
 from fov_flight.generation import Worlds
+from fov_flight.env import FovFlightEnv
+from fov_flight.evaluate import evaluate
+from fov_flight.render import _agg_figure, draw_trajectory, draw_world
+from fov_flight.scripted import ScriptedPilot
+from fov_flight.task import held_out_worlds
 from sitt.stepping import logged, raw_rollout, start_learning  # noqa: F401 - notebook 05 calls them from here
 from fov_flight.views import OWN_STATE_DIM, ray_offsets
 from sitt.distributions import executed_output, kl_divergence
 from sitt.networks import teacher_latent
+from study.kinds.sitt import make_sitt
+from study.presets import preset
 
 __all__ = [
     "ACTION_NAMES",
@@ -101,9 +108,6 @@ def tiny_model(profile: str = "default", seed: int = 0, n_envs: int = 8, n_steps
     (:func:`study.presets.preset`, built by :func:`study.kinds.sitt.make_sitt` as a sweep builds it), with only the
     scale changed: ``n_envs`` flights, ``n_steps`` steps per roll-out, one full batch per PPO epoch, a pool of
     ``max(16, n_envs)`` training worlds. ``config`` is the changed run config (``config.env.flight``: the task)."""
-    from study.kinds.sitt import make_sitt  # noqa: PLC0415
-    from study.presets import preset  # noqa: PLC0415
-
     base = preset(EXPERIMENT, ARM, seed, profile)
     config = dataclasses.replace(
         base,
@@ -123,11 +127,6 @@ def scripted_state(config, world: int = 0, step: int = 25) -> dict[str, Any]:
     scripted privileged pilot with its yaw along the velocity (:class:`fov_flight.scripted.ScriptedPilot`) on
     held-out world ``world`` of run config ``config``. Returns ``worlds`` (the held-out worlds), ``world``, ``pos``
     (2,), ``vel`` (2,), ``yaw``, ``step`` and ``obs`` (1, obs_dim), the teacher's observation of that state."""
-    from fov_flight.env import FovFlightEnv  # noqa: PLC0415
-    from fov_flight.evaluate import evaluate  # noqa: PLC0415
-    from fov_flight.scripted import ScriptedPilot  # noqa: PLC0415
-    from fov_flight.task import held_out_worlds  # noqa: PLC0415
-
     worlds, _ = held_out_worlds(config)
     if isinstance(world, bool) or not isinstance(world, (int, np.integer)) or not 0 <= world < len(worlds):
         raise ValueError(f"world: got {world!r}; allowed: an integer in [0, {len(worlds) - 1}] (a held-out world, "
@@ -289,8 +288,6 @@ def kl_path_figure(worlds: Worlds, world: int, config: FlightConfig, pos: np.nda
                    kl: np.ndarray, title: str = "", figsize=(10, 4.6)) -> Figure:
     """World ``world`` with a flight ``pos`` (T, 2), ``yaw`` (T,) drawn with its view cones
     (:func:`fov_flight.render.draw_trajectory`), each step a dot coloured by ``kl`` (T,)."""
-    from fov_flight.render import _agg_figure, draw_trajectory, draw_world  # noqa: PLC0415
-
     fig = _agg_figure(figsize)
     ax = fig.add_subplot(1, 1, 1)
     draw_world(ax, worlds, world, config)

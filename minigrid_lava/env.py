@@ -37,9 +37,11 @@ from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecEnvWrapper
 
 from minigrid_lava.views import flatten_full, student_obs
+from sitt.checks import fail, is_int
 
 #: MiniGrid's lava envs (gymnasium ids registered by ``import minigrid``): each can end an episode in lava
 LAVA_ENVS = ("MiniGrid-LavaGapS5-v0", "MiniGrid-LavaGapS6-v0", "MiniGrid-LavaGapS7-v0",
@@ -55,7 +57,7 @@ INFO_KEYWORDS = ("success", "lava")
 
 def register() -> None:
     """Register MiniGrid's envs with gymnasium (importing ``minigrid`` does it)."""
-    import minigrid  # noqa: F401, PLC0415
+    import minigrid  # noqa: F401, PLC0415  (minigrid: the optional `minigrid` extra, imported when first used)
 
 
 def env_kwargs(view_size: int | None) -> dict[str, int]:
@@ -112,8 +114,8 @@ class NavigationActions(gym.ActionWrapper):
 
     def __init__(self, env: gym.Env, n: int = 3):
         super().__init__(env)
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= env.action_space.n:
-            raise ValueError(f"actions: got {n!r}; allowed: an integer in 1-{env.action_space.n}")
+        if not is_int(n) or not 1 <= n <= env.action_space.n:
+            fail("actions", n, f"an integer in 1-{env.action_space.n}")
         self.action_space = gym.spaces.Discrete(n)
 
     def action(self, action):
@@ -159,8 +161,7 @@ def make_env(env_id: str, stream_seed: int | None = None, monitor: bool = True, 
     ``monitor``: add SB3's ``Monitor`` with :data:`INFO_KEYWORDS`; ``view_size``: MiniGrid's ``agent_view_size``,
     None: the env's own; ``fast``: :func:`skip_partial_view`; ``actions``: keep MiniGrid's first ``actions`` actions
     (:class:`NavigationActions`), None: all 7)."""
-    from minigrid.wrappers import FullyObsWrapper  # noqa: PLC0415
-    from stable_baselines3.common.monitor import Monitor  # noqa: PLC0415
+    from minigrid.wrappers import FullyObsWrapper  # noqa: PLC0415  (minigrid: the optional `minigrid` extra)
 
     register()
     # gymnasium's passive checker would warn about the skipped image on the first reset (it checks nothing after)

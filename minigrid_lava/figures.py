@@ -13,9 +13,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from minigrid_lava.design import held_out_seeds
+from minigrid_lava.env import env_geometry
+from minigrid_lava.evaluate import level_layouts
 from minigrid_lava.oracle import layout_of
 from minigrid_lava.views import agent_state, student_view, unflatten_full, view_offsets
+from study import load
 from study.figures import POLICY_COLORS, new_figure
+from study.presets import experiment_arms, preset
 
 __all__ = ["episode_panels", "episodes_figure", "level_view_figure", "render_grid", "render_view", "view_figure",
            "view_mask"]
@@ -24,7 +29,7 @@ __all__ = ["episode_panels", "episodes_figure", "level_view_figure", "render_gri
 def render_grid(image: np.ndarray, tile_size: int = 16, highlight: np.ndarray | None = None) -> np.ndarray:
     """A full-grid encoding ``(W, H, 3)`` (agent included) as MiniGrid draws it: an RGB array ``(H * t, W * t, 3)``,
     the agent as MiniGrid's red triangle, ``highlight`` (W, H) bool cells lightened (MiniGrid's view highlight)."""
-    from minigrid.core.grid import Grid  # noqa: PLC0415
+    from minigrid.core.grid import Grid  # noqa: PLC0415  (minigrid: the optional `minigrid` extra)
 
     image = np.asarray(image)
     x, y, d = agent_state(image[None])
@@ -35,7 +40,7 @@ def render_grid(image: np.ndarray, tile_size: int = 16, highlight: np.ndarray | 
 def render_view(view: np.ndarray, tile_size: int = 16) -> np.ndarray:
     """A student view ``(V, V, 3)`` as MiniGrid draws its partial view (``get_pov_render``): the agent at the bottom
     centre facing up, the cells it sees lightened, unseen cells black."""
-    from minigrid.core.grid import Grid  # noqa: PLC0415
+    from minigrid.core.grid import Grid  # noqa: PLC0415  (minigrid: the optional `minigrid` extra)
 
     view = np.asarray(view)
     size = view.shape[0]
@@ -85,11 +90,8 @@ def episode_panels(root: str | Path, experiment: str, level: int = 0, seed: int 
     """The data of :func:`episodes_figure`: per (arm, policy) with a run at ``seed`` (default: the smallest seed
     with runs of the most arms), the trajectory on held-out level ``level`` and its outcome; and an info dict
     (``seed``, ``level``, ``level_seed``, ``missing`` arms)."""
-    from study import io  # noqa: PLC0415
-    from study.config import ExperimentConfig  # noqa: PLC0415
-
     runs: dict[str, dict[int, Path]] = {}
-    for run in io.find_runs(root, experiment):
+    for run in load.complete_run_dirs(root, experiment):
         runs.setdefault(run.parent.name, {})[int(run.name.split("_")[-1])] = run
     wanted = list(arms) if arms is not None else list(runs)
     seeds = sorted({s for a in wanted for s in runs.get(a, {})})
@@ -102,18 +104,14 @@ def episode_panels(root: str | Path, experiment: str, level: int = 0, seed: int 
             info["missing"].append(arm)
             continue
         if info["layout"] is None:
-            from minigrid_lava.env import env_geometry  # noqa: PLC0415
-            from minigrid_lava.evaluate import level_layouts  # noqa: PLC0415
-            from minigrid_lava.task import held_out_seeds  # noqa: PLC0415
-
-            config = ExperimentConfig.from_dict(io.load_config(run))
+            config = load.load_config(run)
             level_seed = int(held_out_seeds(config)[level])
             g = env_geometry(config.env.env_id)
             info.update(level_seed=level_seed, width=g["width"], height=g["height"],
                         layout=level_layouts(config.env.env_id, [level_seed])[0])
         rows = pd.read_csv(run / "eval.csv")
         for policy in ("teacher", "student"):
-            traj = io.load_positions(run, policy)
+            traj = load.load_positions(run, policy, missing_ok=True)
             sel = rows[(rows["policy"] == policy) & (rows["episode"] == level)]
             if traj is None or sel.empty:
                 continue
@@ -167,11 +165,6 @@ def level_view_figure(experiment: str = "minigrid_main", profile: str = "default
                       tile_size: int = 16) -> Figure:
     """:func:`view_figure` of the first state of held-out level ``level`` of ``experiment`` under ``profile`` (its
     task's env and evaluation configs; needs no runs)."""
-    from minigrid_lava.env import env_geometry  # noqa: PLC0415
-    from minigrid_lava.evaluate import level_layouts  # noqa: PLC0415
-    from minigrid_lava.task import held_out_seeds  # noqa: PLC0415
-    from study.presets import experiment_arms, preset  # noqa: PLC0415
-
     config = preset(experiment, experiment_arms(experiment)[0], 0, profile)
     seeds = held_out_seeds(config)
     if not isinstance(level, int) or not 0 <= level < len(seeds):

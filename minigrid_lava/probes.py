@@ -157,28 +157,13 @@ def training_throughput(arm: str, steps: int = 10240, seed: int = 100, profile: 
     """Env-steps per CPU-second (and per wall-second) of ``learn()`` of one arm of ``minigrid_main`` under
     ``profile`` at ``seed``, after one roll-out of warm-up, with one torch thread. hlrl and cosil learn against an
     untrained teacher (the speed does not depend on what it learned)."""
-    from sitt.runtime import configure_threads  # noqa: PLC0415
-    from study.kinds.sitt import make_sitt  # noqa: PLC0415
-    from study.kinds.student_rl import _method  # noqa: PLC0415
-    from study.presets import preset  # noqa: PLC0415
+    from sitt.runtime import configure_threads  # noqa: PLC0415  (torch-heavy: only this probe trains)
+    from study.presets import preset  # noqa: PLC0415  (the study's presets: only this probe builds a run)
 
     configure_threads(1)
     cfg = preset("minigrid_main", arm, seed, profile)
     task = cfg.task_object()
-    env = task.train_env(cfg)
-    if cfg.kind == "sitt":
-        model = make_sitt(cfg, env, task)
-    else:
-        model_class, _ = _method(cfg.kind)
-        kind = cfg.kind_object()
-        kw = dict(config=kind.method_config(cfg.method), seed=cfg.seed, verbose=0,
-                  **cfg.ppo.sb3_kwargs(cfg.env.n_envs))
-        if kind.needs_teacher:
-            teacher_cfg = cfg.teacher_config()
-            teacher = make_sitt(teacher_cfg, task.train_env(teacher_cfg), task)
-            model = model_class(teacher, env, task.student_obs_fn(env), **kw)
-        else:
-            model = model_class(env, task.student_obs_fn(env), **kw)
+    model = cfg.kind_object().make_model(cfg, task.train_env(cfg), task)
     model.learn(cfg.rollout_size)
     c0, w0 = time.process_time(), time.perf_counter()
     model.learn(steps, reset_num_timesteps=False)

@@ -61,6 +61,7 @@ import pandas as pd
 
 from study import figures, io, tables
 from color_maze import figures as maze_figures, tables as maze_tables
+from color_maze.budget_search import load_budget_search
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
@@ -68,7 +69,7 @@ root, out = io.resolve_paths(profile, root, out)
 print(f"profile={profile}  runs={root}  outputs={out}")
 if run:
     print(io.sweep_experiment("budget_search", profile, seeds, root, jobs))
-eval_df, schedules, message = io.load_budget_search(root, profile)
+eval_df, schedules, message = load_budget_search(root, profile)
 print(message)
 
 # %% [markdown]
@@ -123,7 +124,7 @@ if eval_df is not None:
 # settled: the first step from which it stays at >= 80% of its final level (NaN: nothing learned).
 
 # %%
-progress, message = io.load_progress(root, "main", profile)
+progress, message = io.progress_table(root, "main", profile)
 print(message)
 if progress is not None and "rollout/success_rate" not in progress:
     print("no training success rate logged (no episode finished during training): nothing to settle")
@@ -144,7 +145,7 @@ elif progress is not None:
 # ## The profile the study uses now
 
 # %%
-from color_maze.task import PROFILES
+from color_maze.design import PROFILES
 
 for name, prof in PROFILES.items():
     print(f"{name:8s} {prof.description}")

@@ -134,7 +134,7 @@ if eval_df is not None:
 # on the roll-out, `sitt/agreement` the share of roll-out states where the student's action equals the teacher's.
 
 # %%
-progress, message = io.load_progress(root, "main", profile)
+progress, message = io.progress_table(root, "main", profile)
 print(message)
 if progress is not None:
     fig = figures.training_curves(progress, title="main: training")

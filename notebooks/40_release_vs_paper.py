@@ -85,7 +85,7 @@ if eval_df is not None:
     display(fig)
 
 # %%
-progress, message = io.load_progress(root, "release_vs_paper", profile)
+progress, message = io.progress_table(root, "release_vs_paper", profile)
 print(message)
 if progress is not None:
     fig = figures.training_curves(progress, ["rollout/success_rate", "rollout/ep_len_mean", "sitt/kl_mean"],

@@ -54,13 +54,14 @@ pd.set_option("display.max_columns", 40)
 
 # %%
 root, out, schedule = io.open_experiment("main_release_schedule", profile, root, out, run=run, seeds=seeds, jobs=jobs)
-main_df, message = io.load_eval(root, "main", profile)
+main_df, message = io.eval_table(root, "main", profile)
 print(message)
 if schedule is not None:
     table = tables.main_table(schedule)
     print("saved", io.save_table(table, out, "main_release_schedule"))
     display(Markdown(main_table_markdown(table, TASK.main_labels)))
-    both = pd.concat([d.assign(study=name) for name, d in (("reduced", main_df), ("authors", schedule)) if d is not None])
+    both = pd.concat([d.assign(study=name) for name, d in (("reduced", main_df), ("authors", schedule))
+                      if d is not None])
     both = both[both["arm"].isin(set(schedule["arm"]))]
     both["arm"] = both["study"] + ": " + both["arm"].astype(str)
     fig = figures.metric_plot(both, "success", title="true success: reduced profile vs the authors' schedule",
@@ -115,7 +116,7 @@ if grid_df is not None:
 # bootstrap seed) beside its verdict on every seed: `changed` says where the two added seeds moved a verdict.
 
 # %%
-evals10 = {e: io.load_eval(root, e, io.study_profile(e, profile))[0] for e in ("release_vs_paper", "ablations")}
+evals10 = {e: io.eval_table(root, e, io.study_profile(e, profile))[0] for e in ("release_vs_paper", "ablations")}
 evals10 = {e: d for e, d in evals10.items() if d is not None}
 if evals10:
     decided = [c for c in TASK.report_claims(evals10, io.arm_labels()) if c.experiment in evals10]
@@ -161,7 +162,7 @@ else:
 # path cell. Mean over seeds with a 95% band.
 
 # %%
-progress, message = io.load_progress(root, "release_vs_paper", profile)
+progress, message = io.progress_table(root, "release_vs_paper", profile)
 print(message)
 if progress is not None:
     fig = figures.training_curves(
@@ -179,8 +180,8 @@ if progress is not None:
 # %%
 last = []
 for experiment, arms in (("main", ["sitt_release"]), ("release_vs_paper", ["sitt_release", "release_paper_sign"])):
-    logs, _ = io.load_progress(root, experiment, profile)
-    evals, _ = io.load_eval(root, experiment, profile)
+    logs, _ = io.progress_table(root, experiment, profile)
+    evals, _ = io.eval_table(root, experiment, profile)
     if logs is not None and evals is not None:
         last.append(readings.last_iteration_table(logs, evals, arms).assign(experiment=experiment))
 if last:

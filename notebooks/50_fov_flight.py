@@ -21,14 +21,14 @@
 # often than every baseline's (paper Table 1: BC 0.05, DAgger 0.08, HLRL 0.31, DWBC 0.35, COSIL 0.30,
 # without alignment 0.38, SITT 0.46, as read by a third party).
 #
-# **How the analogue differs from the paper's task.** It is a top-down 2D corridor (25 m x 9 m, 8 circular
-# pillars, a guaranteed passage), not Flightmare's 3D volume; the body is a point mass with a heading (world-frame
-# acceleration and yaw rate as actions, speed bounded by 2 m/s), not a quadrotor's dynamics; the student sees a 16-ray depth
-# scan over 90 degrees around the heading (pillars and walls) plus its own state, not RGB images through a frozen
-# DINOv2 encoder; the teacher sees the K nearest pillars. Success is crossing the far end of the corridor within the
-# time limit, on a fixed set of held-out worlds (the same for every arm and seed). Two control students bound the
-# effect of the view: BC on a 360-degree scan (no field-of-view limit) and BC on the teacher's own observation.
-# The code is `fov_flight/` (env, views, evaluation) and `fov_flight/task.py` (arms, profiles, claims).
+# **How the analogue differs from the paper's task.** It is a top-down 2D corridor (25 m x 9 m, 8 circular pillars, a
+# guaranteed passage), not Flightmare's 3D volume; the body is a point mass with a heading (world-frame acceleration and
+# yaw rate as actions, speed bounded by 2 m/s), not a quadrotor's dynamics; the student sees a 16-ray depth scan over 90
+# degrees around the heading (pillars and walls) plus its own state, not RGB images through a frozen DINOv2 encoder; the
+# teacher sees the K nearest pillars. Success is crossing the far end of the corridor within the time limit, on a fixed
+# set of held-out worlds (the same for every arm and seed). Two control students bound the effect of the view: BC on a
+# 360-degree scan (no field-of-view limit) and BC on the teacher's own observation. The code is `fov_flight/` (env,
+# views, evaluation) and `fov_flight/design.py` (arms, profiles, claims).
 
 # %% tags=["parameters"]
 experiment = "fov_flight_main"
@@ -202,12 +202,14 @@ if eval_df is not None:
 # %% [markdown]
 # ## The premise: can a student imitate a teacher that keeps what it needs in view?
 #
-# Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and sizes, on the student's view)
-# of FIXED teachers: the scripted pilot that turns its heading along the velocity against the same pilot holding its start heading (the same paths), and HLRL's trained student (of the same seed) as a teacher. Experiment `fov_flight_premise`, seeds 0-9; the claims `fov:premise:*` were fixed before these runs. If
-# the view-keeping teacher's students are not clearly better, the task cannot test SITT.
+# Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and
+# sizes, on the student's view) of FIXED teachers: the scripted pilot that turns its heading along the velocity against
+# the same pilot holding its start heading (the same paths), and HLRL's trained student (of the same seed) as a teacher.
+# Experiment `fov_flight_premise`, seeds 0-9; the claims `fov:premise:*` were fixed before these runs. If the
+# view-keeping teacher's students are not clearly better, the task cannot test SITT.
 
 # %%
-premise_eval, message = io.load_eval(root, PREMISE_EXPERIMENT, profile)
+premise_eval, message = io.eval_table(root, PREMISE_EXPERIMENT, profile)
 print(message)
 if premise_eval is not None:
     premise = premise_table(premise_eval)
@@ -219,7 +221,7 @@ if premise_eval is not None:
 # ## Training curves
 
 # %%
-progress, message = io.load_progress(root, experiment, profile)
+progress, message = io.progress_table(root, experiment, profile)
 print(message)
 if progress is not None:
     fig = figures.training_curves(progress, title=f"{experiment}: training")
@@ -229,7 +231,7 @@ if progress is not None:
 # %% [markdown]
 # ## Tuning probes
 #
-# The runs that choose the default profile (`fov_flight/task.py`, the comment above `DEFAULT_PROFILE`), on the tuning
+# The runs that choose the default profile (`fov_flight/design.py`, the comment above `DEFAULT_PROFILE`), on the tuning
 # seeds 100-104 only (the study refuses the reported experiment on them): experiment `fov_flight_tuning` and its
 # tagged copies (`python -m study.sweep --experiment fov_flight_tuning --seeds 100-104 --tag <probe> --set ...`),
 # one row per probe, arm and policy, with the probe's schedule.

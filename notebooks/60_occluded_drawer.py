@@ -31,7 +31,7 @@
 # it with lambda1 = 0.05 and lambda2 = 0.1, SITT with the maze release's recipe, HLRL, DWBC, COSIL) and
 # `occluded_drawer_ablations` (the paper's Table 2 on the paper recipe). Numbers are per training seed (shares and
 # means over the held-out scenes), then mean and seeded 95% bootstrap CI over seeds. The default profile and lambda2
-# were chosen on the tuning seeds 100-104 before the sweeps (`occluded_drawer/task.py`: the comment above
+# were chosen on the tuning seeds 100-104 before the sweeps (`occluded_drawer/design.py`: the comment above
 # `DEFAULT_PROFILE`, and the tuning table at the end).
 
 # %% tags=["parameters"]
@@ -53,7 +53,8 @@ from IPython.display import Markdown
 
 from occluded_drawer import DrawerConfig
 from occluded_drawer import figures as drawer_figures, tables as drawer_tables
-from occluded_drawer.task import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SELECTION, TASK
+from occluded_drawer.design import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SELECTION
+from occluded_drawer.task import TASK
 from study import claims, figures, io, tables
 from study import grid as study_grid
 from occluded_drawer.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
@@ -65,7 +66,7 @@ pd.set_option("display.max_columns", 40)
 root, out, eval_df = io.open_experiment(experiment, profile, root, out, run=run, seeds=seeds, jobs=jobs)
 if run:
     print(io.sweep_experiment(ablations, profile, seeds, root, jobs))
-abl_df, message = io.load_eval(root, ablations, profile)
+abl_df, message = io.eval_table(root, ablations, profile)
 print(message)
 labels = io.arm_labels(experiment)
 have_runs = eval_df is not None or abl_df is not None
@@ -156,7 +157,7 @@ if abl_df is not None:
 # %% [markdown]
 # ## Claims
 #
-# The claims of this task (`occluded_drawer/task.py`, fixed before the runs), by the rules of `study/claims.py`; the
+# The claims of this task (`occluded_drawer/design.py`, fixed before the runs), by the rules of `study/claims.py`; the
 # report (`90_report`) collects them with every other task's.
 
 # %%
@@ -167,7 +168,7 @@ if have_runs:
 # %% [markdown]
 # ## Tuning probes
 #
-# The runs that chose the default profile (`occluded_drawer/task.py`: `TUNING_PROBES`), on the tuning seeds 100-104
+# The runs that chose the default profile (`occluded_drawer/design.py`: `TUNING_PROBES`), on the tuning seeds 100-104
 # only (the study refuses reported experiments on them): experiment `occluded_drawer_tuning` and its tagged copies,
 # one row per probe, arm and policy, with the probe's schedule.
 
@@ -213,7 +214,7 @@ if eval_df is not None:
 # %% [markdown]
 # ## SITT's coefficients searched: the grid on the tuning seeds
 #
-# The grid and its selection rule were committed before its runs (`occluded_drawer/task.py`: `GRID`, `GRID_RAW`,
+# The grid and its selection rule were committed before its runs (`occluded_drawer/design.py`: `GRID`, `GRID_RAW`,
 # `SELECTION`, the comment above them): SITT (paper recipe) at lambda1 x lambda2, with executed-action (`clipped`)
 # and raw distances, on the tuning seeds 100-102. One row per configuration: teacher and student success (means over
 # the seeds it has), the teacher's visible share, the teacher's success as a share of the plain teacher's on the same
@@ -221,7 +222,7 @@ if eval_df is not None:
 # configuration, and the executed-action switch on the imitation baselines.
 
 # %%
-grid_eval, message = io.load_eval(root, GRID_EXPERIMENT, profile)
+grid_eval, message = io.eval_table(root, GRID_EXPERIMENT, profile)
 print(message)
 if grid_eval is not None:
     grid_seeds = tables.per_seed(grid_eval, TASK)
@@ -238,12 +239,13 @@ if grid_eval is not None:
 # %% [markdown]
 # ## The premise: can a student imitate a teacher that keeps what it needs in view?
 #
-# Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and sizes, on the student's view)
-# of FIXED teachers: the scripted approach that keeps the handle visible against the one that hides it behind the arm. Experiment `occluded_drawer_premise`, seeds 0-9; the claims `od:premise:*` were fixed before these runs. If
-# the view-keeping teacher's students are not clearly better, the task cannot test SITT.
+# Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and
+# sizes, on the student's view) of FIXED teachers: the scripted approach that keeps the handle visible against the one
+# that hides it behind the arm. Experiment `occluded_drawer_premise`, seeds 0-9; the claims `od:premise:*` were fixed
+# before these runs. If the view-keeping teacher's students are not clearly better, the task cannot test SITT.
 
 # %%
-premise_eval, message = io.load_eval(root, PREMISE_EXPERIMENT, profile)
+premise_eval, message = io.eval_table(root, PREMISE_EXPERIMENT, profile)
 print(message)
 if premise_eval is not None:
     premise = premise_table(premise_eval)
@@ -255,7 +257,7 @@ if premise_eval is not None:
 # ## Training curves
 
 # %%
-progress, message = io.load_progress(root, experiment, profile)
+progress, message = io.progress_table(root, experiment, profile)
 print(message)
 if progress is not None:
     fig = figures.training_curves(progress, title=f"{experiment}: training")
@@ -275,6 +277,7 @@ if progress is not None:
 #   penalty and discounting favour it); the paper does not say why its plain teacher's postures hide the handle.
 # * **Networks and budget.** SB3's default MLP (64, 64, tanh) for teacher and critic, a copy for the student and a
 #   (64, 64) proxy, instead of the paper's 3-layer ELU MLPs; a few million environment steps on 2 CPU cores. The
-#   paper's lambda2, learning rates, roll-out sizes and rewards are unpublished; ours are in `occluded_drawer/task.py`.
+#   paper's lambda2, learning rates, roll-out sizes and rewards are unpublished; ours are in
+#   `occluded_drawer/design.py`.
 # * **Ablation "no shared decoder".** The student and proxy get their own action head, but the Gaussian's log-std
 #   stays the teacher's; whether the paper's ablation also separates the covariance is not published.

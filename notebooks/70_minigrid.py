@@ -23,10 +23,11 @@
 # `dagger`, `hlrl`, `cosil` use that teacher; `sitt_release`, `sitt_paper`, `dwbc` train their own).
 #
 # Per held-out level (a fixed set of level seeds, the same for every arm and seed): success (the goal reached), lava
-# death, timeout, steps and return. One number per training seed, then mean and seeded 95% bootstrap CI over seeds.
-# The env, the view and the budget were chosen on the tuning seeds 100-104 before the sweep (the comment above
-# `DEFAULT_PROFILE` in `minigrid_lava/task.py`, the tuning table at the end): PPO did not learn MiniGrid's
-# LavaCrossingS9N1, the first choice, within the budget; with a 5 x 5 view even a perfect imitator succeeds on LavaGapS7.
+# death, timeout, steps and return. One number per training seed, then mean and seeded 95% bootstrap CI over seeds. The
+# env, the view and the budget were chosen on the tuning seeds 100-104 before the sweep (the comment above
+# `DEFAULT_PROFILE` in `minigrid_lava/design.py`, the tuning table at the end): PPO did not learn MiniGrid's
+# LavaCrossingS9N1, the first choice, within the budget; with a 5 x 5 view even a perfect imitator succeeds on
+# LavaGapS7.
 
 # %% tags=["parameters"]
 profile = "default"
@@ -129,7 +130,7 @@ if eval_df is not None:
 # ## Training curves
 
 # %%
-progress, message = io.load_progress(root, "minigrid_main", profile)
+progress, message = io.progress_table(root, "minigrid_main", profile)
 print(message)
 if progress is not None:
     fig = figures.training_curves(progress, title="minigrid_main: training")

@@ -41,7 +41,7 @@ pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
 root, out = io.resolve_paths(profile, root, out)
 print(f"profile={profile}  runs={io.paths.display(root)}  outputs={io.paths.display(out)}")
-notes = {k: list(v) for k, v in report.DEFAULT_NOTES.items()}
+notes = report.default_notes()
 if rliable_available():
     notes["easy"].append("rliable imports cleanly here: its IQM intervals are used beside our bootstrap.")
 else:

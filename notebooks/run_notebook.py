@@ -54,11 +54,18 @@ import ast
 import copy
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+from jupyter_client.kernelspec import KernelSpecManager
+from nbconvert import HTMLExporter
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -112,7 +119,7 @@ def parameters_of(name: str, params: dict) -> dict:
     """``params`` restricted to what notebook ``name`` declares, checked (``ValueError`` naming the parameter).
     ``profile`` and the smoke defaults go to every notebook that declares them; a ``-p`` name must be declared by
     every notebook it is given to."""
-    from study.params import check_notebook_parameters, notebook_defaults
+    from study.params import check_notebook_parameters, notebook_defaults  # noqa: PLC0415  (study imports torch/SB3)
 
     defaults = notebook_defaults(NOTEBOOK_DIR / f"{name}.py")
     given = {k: v for k, v in params.items() if k in defaults or k not in ("profile", *SMOKE_PARAMETERS)}
@@ -122,19 +129,15 @@ def parameters_of(name: str, params: dict) -> dict:
 
 def output_dir(params: dict) -> Path:
     """``<out>/notebooks`` (``out`` resolved against the repository root)."""
-    from study.paths import DEFAULT_OUT, resolve
+    from study.paths import DEFAULT_OUT, resolve  # noqa: PLC0415  (study imports torch/SB3)
 
     return resolve(params.get("out", DEFAULT_OUT)) / "notebooks"
 
 
 def ensure_kernel() -> None:
     """Register this interpreter's kernel as ``python3`` when no such kernelspec exists (as `make setup` does)."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
     if KERNEL in KernelSpecManager().find_kernel_specs():
         return
-    import subprocess
-
     print(f"kernel {KERNEL!r} not found: installing it into {sys.prefix}", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL], check=True,
                    stdout=subprocess.DEVNULL)
@@ -151,10 +154,11 @@ SMOKE_BUDGET_PROBES = (
 def run_sweep(profile: str, seeds: str, root: str, jobs: int) -> bool:
     """Train the missing runs of every registered task's experiments in one parallel sweep (for the smoke profile
     also the budget probes of :data:`SMOKE_BUDGET_PROBES`); True when none failed."""
-    from study import experiment_configs, experiments
-    from study.params import seed_list
-    from study.paths import resolve
-    from study.sweep import build_configs, sweep
+    # study imports torch/SB3, which the runner itself does not need
+    from study import experiment_configs, experiments  # noqa: PLC0415  (torch/SB3)
+    from study.params import seed_list  # noqa: PLC0415  (torch/SB3)
+    from study.paths import resolve  # noqa: PLC0415  (torch/SB3)
+    from study.sweep import build_configs, sweep  # noqa: PLC0415  (torch/SB3)
 
     chosen = seed_list(seeds)
     configs = [c for e in experiments() for c in experiment_configs(e, profile, chosen)]
@@ -238,8 +242,6 @@ def _normalise_output(out: dict, count: int | None, repo) -> dict:
 def normalise(nb, repo: Path | str = REPO):
     """A copy of an executed notebook (nbformat v4, a ``NotebookNode`` or a plain dict) with everything that changes
     between two executions of the same notebook removed or made stable (the module doc lists the rules)."""
-    import nbformat
-
     nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
     meta = nb.get("metadata", {})
     language = {k: v for k, v in meta.get("language_info", {}).items() if k != "version"}
@@ -270,8 +272,6 @@ def normalise(nb, repo: Path | str = REPO):
 
 def notebook_bytes(nb) -> bytes:
     """The ``.ipynb`` file of a notebook: nbformat's JSON (sorted keys, indent 1), a final newline, UTF-8."""
-    import nbformat
-
     text = nbformat.writes(nb, version=4)
     return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
@@ -285,10 +285,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def execute(name: str, params: dict, out_dir: Path, html: bool = True) -> Path:
     """jupytext -> papermill -> :func:`normalise` -> nbconvert for one notebook; returns the executed .ipynb path.
     A notebook that fails is written all the same (normalised, with its error) before the exception propagates."""
-    import jupytext
-    import nbformat
-    import papermill
-
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(KERNEL_ENV)  # the kernel inherits this process's environment
     target = out_dir / f"{name}.ipynb"
@@ -307,8 +303,6 @@ def execute(name: str, params: dict, out_dir: Path, html: bool = True) -> Path:
             if executed.exists():
                 _write_atomic(target, notebook_bytes(normalise(nbformat.read(executed, as_version=4))))
     if html:
-        from nbconvert import HTMLExporter
-
         body, _ = HTMLExporter().from_notebook_node(nbformat.read(target, as_version=4),
                                                      resources={"metadata": {"name": name}})
         _write_atomic(target.with_suffix(".html"), body.encode("utf-8"))
@@ -338,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     ok = True
     if args.sweep:
-        ok = run_sweep(args.profile, str(params.get("seeds", "0-9")), str(params.get("root", "results/runs")), args.jobs)
+        ok = run_sweep(args.profile, str(params.get("seeds", "0-9")), str(params.get("root", "results/runs")),
+                       args.jobs)
     ensure_kernel()
 
     def one(name: str) -> bool:

@@ -25,21 +25,14 @@ cabinet or over the camera): the analogue keeps the occlusion, not the contact m
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+from sitt.checks import is_int, is_number
 
 __all__ = ["DrawerConfig", "MIN_LINKS", "MAX_LINKS"]
 
 MIN_LINKS, MAX_LINKS = 2, 3
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -166,7 +159,7 @@ class DrawerConfig:
 
         def real(name: str, lo: float | None = None, hi: float | None = None, open_lo: bool = True) -> float:
             v = getattr(self, name)
-            ok = _is_real(v)
+            ok = is_number(v)
             if ok and lo is not None:
                 ok = v > lo if open_lo else v >= lo
             if ok and hi is not None:
@@ -179,7 +172,7 @@ class DrawerConfig:
             return float(v)
 
         def pair(name: str, value: Any, ordered: bool = True) -> tuple[float, float]:
-            if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_real(x) for x in value)):
+            if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(is_number(x) for x in value)):
                 raise bad(name, value, "a pair of finite numbers (lo, hi)" if ordered else "a pair of finite numbers")
             lo, hi = float(value[0]), float(value[1])
             if ordered and not lo <= hi:
@@ -189,7 +182,7 @@ class DrawerConfig:
         links = self.link_lengths
         if not (isinstance(links, (tuple, list)) and MIN_LINKS <= len(links) <= MAX_LINKS):
             raise bad("link_lengths", links, f"a tuple of {MIN_LINKS} or {MAX_LINKS} lengths > 0")
-        if not all(_is_real(x) and x > 0 for x in links):
+        if not all(is_number(x) and x > 0 for x in links):
             raise bad("link_lengths", links, "lengths > 0")
         k = len(links)
         for name in ("joint_limits", "init_joint_ranges"):
@@ -216,7 +209,7 @@ class DrawerConfig:
         real("camera_angle", -2 * math.pi, 2 * math.pi)
         real("camera_fov", 0.0, math.pi, open_lo=True)
         real("handle_clearance", 0.0, open_lo=False)
-        if not (_is_int(self.time_limit) and self.time_limit >= 1):
+        if not (is_int(self.time_limit) and self.time_limit >= 1):
             raise bad("time_limit", self.time_limit, "an int >= 1 (steps)")
         real("reach_coef", 0.0, open_lo=False)
         real("open_coef", 0.0, open_lo=False)
@@ -241,7 +234,8 @@ class DrawerConfig:
                             (self.handle_x_range, self.handle_y_range),
                             f"handle positions (closed and opened by max_opening) at a distance in "
                             f"[{inner + self.grasp_radius:.3f}, {reach - self.grasp_radius:.3f}] from the base "
-                            f"(inside the arm's reach, grasp_radius to spare); corner ({px:.3f}, {py:.3f}) is at {r:.3f}",
+                            f"(inside the arm's reach, grasp_radius to spare); corner ({px:.3f}, {py:.3f}) is at "
+                            f"{r:.3f}",
                         )
                     dx, dy = px - cx, py - cy
                     dist = math.hypot(dx, dy)

@@ -48,17 +48,20 @@ from __future__ import annotations
 import math
 from itertools import repeat
 from typing import Any, NamedTuple
-from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+from sitt.checks import fail, is_int, validate_seed
+from sitt.vec_env import BatchedVecEnv
 
 from .config import DrawerConfig
-from .generation import Scenes, draw_scenes, validate_seed
-from .geometry import handle_visible
+from .generation import Scenes, draw_scenes
+from .geometry import handle_visible, link_points
 
-__all__ = ["OccludedDrawerEnv", "ObsLayout", "obs_layout", "student_obs", "visibility_from_obs", "OBS_DIM", "STUDENT_OBS_DIM"]
+__all__ = ["OccludedDrawerEnv", "ObsLayout", "obs_layout", "student_obs", "visibility_from_obs", "OBS_DIM",
+           "STUDENT_OBS_DIM"]
 
 _EMPTY_INFO: dict[str, Any] = {}
 
@@ -181,7 +184,7 @@ def student_obs(obs: Any, config: DrawerConfig | None = None) -> np.ndarray:
     return out
 
 
-class OccludedDrawerEnv(VecEnv):
+class OccludedDrawerEnv(BatchedVecEnv):
     """``n_envs`` arms and drawers stepped together (module doc for the dynamics).
 
     :param n_envs: number of envs, >= 1.
@@ -199,11 +202,9 @@ class OccludedDrawerEnv(VecEnv):
     ``grasp_attempts``, ``missed_grasps`` (n,).
     """
 
-    render_mode: str | None = None
-
     def __init__(self, n_envs: int = 1000, config: DrawerConfig | None = None, seed: Any = 0) -> None:
-        if not (isinstance(n_envs, (int, np.integer)) and not isinstance(n_envs, bool) and n_envs >= 1):
-            raise ValueError(f"n_envs: got {n_envs!r}; allowed: an int >= 1")
+        if not is_int(n_envs) or n_envs < 1:
+            fail("n_envs", n_envs, "an int >= 1")
         config = (config or DrawerConfig()).validate()
         self._rng = np.random.default_rng(validate_seed(seed))
         self._setup(int(n_envs), config, scenes=None)
@@ -215,7 +216,8 @@ class OccludedDrawerEnv(VecEnv):
         if not isinstance(scenes, Scenes):
             raise ValueError(f"scenes: got {type(scenes).__name__}; allowed: an occluded_drawer.Scenes")
         if scenes.q0.shape[1] != config.n_links:
-            raise ValueError(f"scenes.q0: got {scenes.q0.shape[1]} joints; allowed: {config.n_links} (config.link_lengths)")
+            raise ValueError(f"scenes.q0: got {scenes.q0.shape[1]} joints; allowed: {config.n_links} "
+                             "(config.link_lengths)")
         env = cls.__new__(cls)
         env._rng = None
         env._setup(len(scenes), config, scenes=scenes)
@@ -234,7 +236,6 @@ class OccludedDrawerEnv(VecEnv):
         self._step_angle = config.step_angle
         self._u = np.asarray(config.rail_direction, dtype=np.float64)
         self.max_episode_steps = config.time_limit
-        self._actions: np.ndarray | None = None
 
         # state, env axis last
         self._q = np.zeros((k, n))
@@ -390,20 +391,16 @@ class OccludedDrawerEnv(VecEnv):
         self._reset_envs(np.arange(self.num_envs))
         return self._observe()
 
-    def step_async(self, actions: Any) -> None:
+    def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)
         shape = (self.num_envs, self.config.action_dim)
         if a.shape != shape:
             raise ValueError(f"actions: got shape {a.shape}; allowed: {shape} (joint velocities, gripper)")
         if a.dtype.kind not in "fiu":
             raise ValueError(f"actions: got dtype {a.dtype}; allowed: real numbers")
-        self._actions = a
+        return a
 
-    def step_wait(self) -> VecEnvStepReturn:
-        a = self._actions
-        if a is None:
-            raise RuntimeError("step_wait called without step_async")
-        self._actions = None
+    def _step(self, a: np.ndarray) -> VecEnvStepReturn:
         cfg = self.config
         k = self.n_links
         at = a.T  # (K + 1, n)
@@ -482,42 +479,11 @@ class OccludedDrawerEnv(VecEnv):
             obs[done_idx] = self._observe(done_idx)
         return obs, reward.astype(np.float32), dones, infos
 
-    def close(self) -> None:
-        pass
-
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        """Re-seed the scene generator (used from the next reset on); returns ``[seed + i]`` per env like SB3.
-
-        An env built with :meth:`from_scenes` replays its scenes and ignores the seed.
-        """
+    def _reseed(self, seed: Any) -> None:
+        """Re-seed the scene generator, used from the next reset on (what :meth:`seed` does; ``None``: fresh OS
+        entropy). An env built with :meth:`from_scenes` replays its scenes and ignores the seed."""
         if self.scenes is None:
             self._rng = np.random.default_rng(validate_seed(seed))
-        if seed is None:
-            return [None] * self.num_envs
-        return [int(seed) + i for i in range(self.num_envs)]
-
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        if indices is None:
-            return list(range(self.num_envs))
-        if isinstance(indices, (int, np.integer)):
-            return [int(indices)]
-        return list(indices)
-
-    # One underlying object for all envs: attribute access and method calls act on it once,
-    # and the result is repeated for each requested index.
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value] * len(self._indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        return [result] * len(self._indices(indices))
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False] * len(self._indices(indices))
 
     # ------------------------------------------------------------ helpers
     def student_obs(self, obs: Any) -> np.ndarray:
@@ -526,6 +492,4 @@ class OccludedDrawerEnv(VecEnv):
 
     def visible(self) -> np.ndarray:
         """(n,) bool: the handle is visible in the current state (from the float64 state, not the obs)."""
-        from .geometry import link_points
-
         return handle_visible(link_points(self._q.T, self.config.link_lengths), self.handle, self.config)

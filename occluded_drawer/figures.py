@@ -17,8 +17,12 @@ from matplotlib.figure import Figure
 
 from occluded_drawer import render
 from occluded_drawer.config import DrawerConfig
-from study import io
-from study.config import ExperimentConfig
+from occluded_drawer.design import DrawerEvalConfig
+from occluded_drawer.evaluate import evaluate, summarise
+from occluded_drawer.generation import generate_scenes
+from occluded_drawer.scripted import hiding_controller, visible_controller
+from occluded_drawer.task import TRAJECTORY_KEYS
+from study import load
 
 __all__ = ["APPROACH_ARMS", "load_trajectories", "run_drawer_config", "runs_by_arm", "typical_seed",
            "approach_figure", "scripted_approaches",
@@ -30,18 +34,16 @@ APPROACH_ARMS = ("without_alignment", "sitt_paper")
 
 def run_drawer_config(run_dir: str | Path) -> DrawerConfig:
     """The :class:`DrawerConfig` a run was trained and evaluated with (its config's ``env.drawer``)."""
-    return ExperimentConfig.from_dict(io.load_config(run_dir)).env.drawer_config()
+    return load.load_config(run_dir).env.drawer_config()
 
 
 def load_trajectories(run_dir: str | Path, policy: str) -> dict[str, np.ndarray] | None:
     """The stored evaluation trajectories of ``policy`` in a run (:data:`occluded_drawer.task.TRAJECTORY_KEYS`, the
     first ``eval.n_trajectories`` held-out scenes), as :func:`occluded_drawer.render.approach_figure` takes them; None
     when the run stored none."""
-    from occluded_drawer.task import TRAJECTORY_KEYS  # noqa: PLC0415
-
     out = {}
     for key in TRAJECTORY_KEYS:
-        a = io.load_positions(run_dir, f"{policy}_{key}")
+        a = load.load_positions(run_dir, f"{policy}_{key}")
         if a is None:
             return None
         out[key] = a
@@ -51,7 +53,7 @@ def load_trajectories(run_dir: str | Path, policy: str) -> dict[str, np.ndarray]
 def runs_by_arm(root: str | Path, experiment: str) -> dict[str, dict[int, Path]]:
     """arm -> seed -> complete run directory of ``experiment`` under ``root``."""
     out: dict[str, dict[int, Path]] = {}
-    for run in io.find_runs(root, experiment):
+    for run in load.complete_run_dirs(root, experiment):
         out.setdefault(run.parent.name, {})[int(run.name.split("_")[-1])] = run
     return out
 
@@ -120,13 +122,8 @@ def scripted_approaches(config: DrawerConfig | None = None, scene: int = 0, n_sc
                         scene_seed: int | None = None, every: int = 3) -> tuple[Figure, pd.DataFrame]:
     """The task in pictures: the two scripted approaches (:mod:`occluded_drawer.scripted`, 'elbow up' hides the
     handle, 'elbow down' keeps it in view) on held-out scene ``scene`` of the study's held-out set (``n_scenes`` from
-    ``scene_seed``, default :class:`occluded_drawer.task.DrawerEvalConfig`'s), up to the grasp, and a table of both
+    ``scene_seed``, default :class:`occluded_drawer.design.DrawerEvalConfig`'s), up to the grasp, and a table of both
     controllers over all those scenes (success, visible share, grasp attempts, steps: means over scenes)."""
-    from occluded_drawer.evaluate import evaluate, summarise  # noqa: PLC0415
-    from occluded_drawer.generation import generate_scenes  # noqa: PLC0415
-    from occluded_drawer.scripted import hiding_controller, visible_controller  # noqa: PLC0415
-    from occluded_drawer.task import DrawerEvalConfig  # noqa: PLC0415
-
     config = (config or DrawerConfig()).validate()
     seed = DrawerEvalConfig().scene_seed if scene_seed is None else scene_seed
     scenes = generate_scenes(n_scenes, config, seed=seed)

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from sitt.checks import validate_seed
+
 from .config import DrawerConfig
 from .geometry import handle_visible, link_points
 
@@ -57,15 +59,6 @@ class Scenes:
     def subset(self, idx: Any) -> Scenes:
         idx = np.atleast_1d(np.asarray(idx))
         return Scenes(self.handle[idx], self.q0[idx])
-
-
-def validate_seed(seed: Any, name: str = "seed") -> Any:
-    """``None``, an int >= 0, a SeedSequence or a Generator."""
-    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
-        return seed
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return int(seed)
-    raise ValueError(f"{name}: got {seed!r}; allowed: None, an int >= 0, a numpy SeedSequence or Generator")
 
 
 def draw_scenes(n: int, config: DrawerConfig, rng: np.random.Generator) -> Scenes:

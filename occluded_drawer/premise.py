@@ -11,11 +11,12 @@ the run's drawer constants):
 * ``scripted_hiding``: :func:`occluded_drawer.scripted.hiding_controller` (elbow up: the shorter approach whose upper
   arm crosses the camera's sight line, hiding the handle for most of the approach).
 
-Both open the drawer on every held-out scene of the default geometry (``TUNING_PROBES`` in :mod:`occluded_drawer.task`),
-so only what the student sees differs. The arms (:data:`PREMISE_ARMS`, kind ``fixed_teacher``: the study's BC/DAgger
-student with the profile's imitation settings), the experiment :data:`PREMISE_EXPERIMENT` on seeds 0-9 (reported:
-nothing is tuned here), the claims (:data:`PREMISE_CLAIMS`, fixed before the runs) and the table
-(:func:`premise_table`) are registered in :mod:`occluded_drawer.task`.
+Both open the drawer on every held-out scene of the default geometry (``TUNING_PROBES`` in
+:mod:`occluded_drawer.design`), so only what the student sees differs. The arms (``PREMISE_ARMS``, kind
+``fixed_teacher``: the study's BC/DAgger student with the profile's imitation settings), the experiment
+``PREMISE_EXPERIMENT`` on seeds 0-9 (reported: nothing is tuned here) and the claims (``PREMISE_CLAIMS``, fixed
+before the runs) are the task's design (:mod:`occluded_drawer.design`, handed on here); this module holds the
+teachers and the table (:func:`premise_table`).
 """
 
 from __future__ import annotations
@@ -25,19 +26,18 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from study.kinds.fixed_teacher import premise_arms, premise_claims
+from occluded_drawer import scripted
+from occluded_drawer.design import (
+    NAME, PREMISE_ARMS, PREMISE_ARMS_ORDER, PREMISE_CLAIMS, PREMISE_EXPERIMENT, PREMISE_METRICS,
+)
+from study.kinds.fixed_teacher import fixed_teacher_table
 
 __all__ = ["FIXED_TEACHERS", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_EXPERIMENT",
            "PREMISE_METRICS", "premise_table"]
 
-PREMISE_EXPERIMENT = "occluded_drawer_premise"
-
-
 def scripted_controller(which: str) -> Callable[..., Callable[[np.ndarray], np.ndarray]]:
     """The factory of ``occluded_drawer.scripted.<which>_controller`` (its defaults) on the run's drawer constants."""
     def factory(config, seed: int, root=None) -> Callable[[np.ndarray], np.ndarray]:
-        from occluded_drawer import scripted
-
         controller = getattr(scripted, f"{which}_controller")(config.env.drawer_config())
 
         def act(obs: np.ndarray) -> np.ndarray:
@@ -56,23 +56,6 @@ FIXED_TEACHERS: dict[str, Callable[..., Callable[[np.ndarray], np.ndarray]]] = {
     "scripted_hiding": scripted_controller("hiding"),
 }
 
-_TEACHER_WORDS = {
-    "scripted_visible": "the scripted approach that keeps the handle in view (elbow down)",
-    "scripted_hiding": "the scripted approach that hides the handle behind the arm (elbow up)",
-}
-_ARM_TEACHERS = {"view": "scripted_visible", "hidden": "scripted_hiding"}
-
-#: the premise arms: <algorithm> x <teacher>
-PREMISE_ARMS_ORDER = ("premise_bc_view", "premise_bc_hidden", "premise_dagger_view", "premise_dagger_hidden")
-PREMISE_ARMS = premise_arms(PREMISE_ARMS_ORDER, _ARM_TEACHERS, _TEACHER_WORDS, "its own view")
-
-#: fixed before the premise runs: the visible approach's student beats the hiding approach's, by DAgger and by BC
-PREMISE_CLAIMS = premise_claims("od:", "Drawer", PREMISE_EXPERIMENT,
-                                "the scripted approach that keeps the handle in view better than the one that hides it")
-
-#: the per-seed metric the premise table shows beside success: the handle's visible share before the first grasp
-PREMISE_METRICS = ("visible_share",)
-
 
 def premise_table(eval_df: pd.DataFrame, *, n_boot: int | None = None, confidence: float | None = None,
                   seed: int = 0) -> pd.DataFrame:
@@ -80,8 +63,5 @@ def premise_table(eval_df: pd.DataFrame, *, n_boot: int | None = None, confidenc
     for the teacher and the student: success and the handle's visible share before the first grasp, each mean over
     seeds with its seeded 95% bootstrap CI (``<policy>_<metric>_mean`` / ``_ci_low`` / ``_ci_high``;
     :func:`study.kinds.fixed_teacher.fixed_teacher_table`). A pure function of the eval rows."""
-    from occluded_drawer.task import TASK
-    from study.kinds.fixed_teacher import fixed_teacher_table
-
-    return fixed_teacher_table(eval_df, PREMISE_ARMS, PREMISE_METRICS, task=TASK, n_boot=n_boot,
+    return fixed_teacher_table(eval_df, PREMISE_ARMS, PREMISE_METRICS, task=NAME, n_boot=n_boot,
                                confidence=confidence, seed=seed)

@@ -55,7 +55,8 @@ def draw_scene(ax, config: DrawerConfig, handle_closed: Sequence[float], opening
     ux, uy = config.rail_direction
     ang = float(np.degrees(config.rail_angle + np.pi))  # the drawer body lies behind the front
     # cabinet (grey) and drawer (brown, moved out by `opening`), as boxes rotated with the rail
-    for offset, depth, color, z in ((0.0, _DRAWER_DEPTH + config.max_opening, "#d9d9d9", 0), (opening, _DRAWER_DEPTH, "#c7a27c", 1)):
+    boxes = ((0.0, _DRAWER_DEPTH + config.max_opening, "#d9d9d9", 0), (opening, _DRAWER_DEPTH, "#c7a27c", 1))
+    for offset, depth, color, z in boxes:
         ox, oy = hx + offset * ux, hy + offset * uy
         corner = (ox - (_DRAWER_HEIGHT / 2) * uy, oy + (_DRAWER_HEIGHT / 2) * ux)  # half a height to the side
         ax.add_patch(Rectangle(corner, depth, _DRAWER_HEIGHT, angle=ang, rotation_point=corner,

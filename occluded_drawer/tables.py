@@ -1,6 +1,6 @@
 """The occluded drawer's tables: the main table (the paper's manipulation table), the ablation table and both next
 to the paper's numbers. They read eval rows of :func:`study.load.load_eval` with the drawer's metrics
-(:mod:`occluded_drawer.task`); every number is a statistic over training seeds (:mod:`study.tables`).
+(:mod:`occluded_drawer.design`); every number is a statistic over training seeds (:mod:`study.tables`).
 
 Files (written by ``notebooks/60_occluded_drawer.py`` only when runs exist): ``results/tables/occluded_drawer_main.csv``
 (:func:`main_table`) and ``results/tables/occluded_drawer_ablations.csv`` (:func:`ablation_table`).
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from occluded_drawer.design import ABLATION_REFERENCE, ARMS, NAME, VISIBLE_APPROACH
 from study import tables as study_tables
 from study.tables import CONFIDENCE, N_BOOT
 
@@ -44,17 +45,11 @@ PAPER_ABLATIONS: dict[str, tuple[float, float]] = {
 }
 
 
-def _task():
-    from occluded_drawer.task import TASK  # noqa: PLC0415
-
-    return TASK
-
-
 def main_table(eval_df: pd.DataFrame, *, n_boot: int = N_BOOT, confidence: float = CONFIDENCE,
                seed: int = 0) -> pd.DataFrame:
     """:func:`study.tables.main_table` of the drawer's rows: per arm x policy, success (mean, CI, IQM), the handle's
     visible share before the first grasp, grasp attempts and return (mean and 95% CI over seeds), steps (mean)."""
-    return study_tables.main_table(eval_df, n_boot=n_boot, confidence=confidence, seed=seed, task=_task())
+    return study_tables.main_table(eval_df, n_boot=n_boot, confidence=confidence, seed=seed, task=NAME)
 
 
 def ablation_table(eval_df: pd.DataFrame, reference: str | None = None, *, labels: Mapping[str, str] | None = None,
@@ -62,12 +57,10 @@ def ablation_table(eval_df: pd.DataFrame, reference: str | None = None, *, label
     """:func:`study.tables.ablation_table` against the full method (default ``sitt_paper``, lambda1 = 0.05) on the
     student's success, with the teacher's visible share per arm (``teacher_visible_mean``). Labels default to the
     drawer's arm descriptions."""
-    from occluded_drawer.task import ABLATION_REFERENCE, ARMS  # noqa: PLC0415
-
     labels = {a: s.description for a, s in ARMS.items()} if labels is None else labels
     return study_tables.ablation_table(
         eval_df, reference or ABLATION_REFERENCE, labels=labels, teacher_metric="visible_share",
-        teacher_column="teacher_visible_mean", task=_task(), **kw)
+        teacher_column="teacher_visible_mean", task=NAME, **kw)
 
 
 def paper_comparison(eval_df: pd.DataFrame, paper: Mapping[str, tuple[float, float]] | None = None, *,
@@ -78,7 +71,7 @@ def paper_comparison(eval_df: pd.DataFrame, paper: Mapping[str, tuple[float, flo
     and its seeded 95% bootstrap CI), ``paper_mean, paper_std`` and ``paper_in_ci`` (the paper's mean inside our CI).
     Arms of ``paper`` without runs keep NaN for ours (``n_seeds`` 0)."""
     paper = PAPER_MAIN if paper is None else paper
-    seeds_df = study_tables.per_seed(eval_df, _task())
+    seeds_df = study_tables.per_seed(eval_df, NAME)
     seeds_df = seeds_df[seeds_df["policy"] == policy]
     ours = study_tables.summarise_metric(seeds_df, "success", ["arm"], n_boot=n_boot, confidence=confidence,
                                          seed=seed).set_index("arm")
@@ -97,21 +90,16 @@ def paper_comparison(eval_df: pd.DataFrame, paper: Mapping[str, tuple[float, flo
                                        "paper_in_ci"])
 
 
-#: a run's approach keeps the handle in view when its mean visible share over the held-out scenes is at least this
-#: (the scripted visible approach scores 1.00 and the hiding one 0.28 on the held-out scenes; learned teachers sit at
-#: 0.28-0.38 or 0.94-1.00: two modes, no seed in between)
-VISIBLE_APPROACH = 0.5
-
-
 def approach_table(eval_df: pd.DataFrame, arms=None) -> pd.DataFrame:
     """The mechanism per seed: which approach each run's teacher and student take.
 
     One row per (arm, seed) with runs: ``teacher_visible_share`` and ``student_visible_share`` (means over the held-out
-    scenes), ``teacher_approach`` / ``student_approach`` (``"visible"`` when the share is >= :data:`VISIBLE_APPROACH`,
-    else ``"hiding"``) and the two success shares; ``arms`` (default: all) in that order, then seeds ascending.
+    scenes), ``teacher_approach`` / ``student_approach`` (``"visible"`` when the share is >=
+    :data:`occluded_drawer.design.VISIBLE_APPROACH`, else ``"hiding"``) and the two success shares; ``arms``
+    (default: all) in that order, then seeds ascending.
     """
     df = eval_df if arms is None else eval_df[eval_df["arm"].isin(list(arms))]
-    seeds = study_tables.per_seed(df, _task())
+    seeds = study_tables.per_seed(df, NAME)
     rows = []
     order = list(arms) if arms is not None else list(dict.fromkeys(seeds["arm"]))
     for arm in order:
@@ -139,4 +127,4 @@ def approach_counts(approaches: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ += ["VISIBLE_APPROACH", "approach_table", "approach_counts"]
+__all__ += ["approach_table", "approach_counts"]

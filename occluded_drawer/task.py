@@ -1,159 +1,36 @@
-"""The occluded drawer as a task of the study (:mod:`study.task`): its configs, held-out scenes, evaluation, metrics,
-arms, profiles, experiments and claims (issue 12, ``shared/spec/robot_analogues.md`` sections 2-4).
+"""The occluded drawer as a task of the study (:mod:`study.task`): the adapter between the study and the env
+(training env, held-out scenes, evaluation, per-episode metrics, provenance, the report's tables). The task's data
+(configs, arms, profiles, experiments, metrics, claims, tuning probes and the design comments that record their
+choice) is :mod:`occluded_drawer.design`; :class:`DrawerTask` points its attributes at it.
 
-Everything the study knows about the drawer is here; the env itself is :class:`occluded_drawer.OccludedDrawerEnv`,
-the evaluation protocol :func:`occluded_drawer.evaluate.evaluate`, the pictures :mod:`occluded_drawer.render` and
-:mod:`occluded_drawer.figures`, the tables :mod:`occluded_drawer.tables`.
-
-Experiments:
-
-* ``occluded_drawer_main``: the paper's manipulation table (student success per method): ``without_alignment``,
-  ``bc``, ``dagger``, ``sitt_paper`` (the method on this task: the paper recipe with its reward PENALTY and
-  lambda1 = 0.05, the paper's full method of Table 2), ``sitt_release`` (the maze release's recipe, a measurement),
-  ``hlrl``, ``dwbc``, ``cosil`` (the arms of :data:`study.presets.COMMON_ARMS`);
-* ``occluded_drawer_ablations``: the paper's only ablation table, on the paper recipe: the full method
-  (``sitt_paper``, lambda1 = 0.05, the same run as the main table's, copied by the run store), ``penalty_only`` (no KL
-  gradient), ``kl_gradient_only`` (no reward penalty), ``no_shared_head`` (no shared action decoder) and
-  ``lambda1_0.025``;
-* ``occluded_drawer_tuning``: the tuning probes (``plain_teacher``, ``without_alignment``, ``sitt_paper``), only on
-  the tuning seeds 100-104, which the reported experiments refuse (:meth:`DrawerTask.validate`).
-
-The default profile (:data:`DEFAULT_PROFILE`) and the paper recipe's KL update weight (lambda2 = 0.1,
-:data:`PAPER_SWITCHES`) were chosen on the tuning seeds 100-104 (the comment above :data:`DEFAULT_PROFILE` records the
-probes, :data:`TUNING_PROBES` the plan) and committed with the claims before the main and ablation sweeps
-(:attr:`DrawerTask.sweeps`: both experiments, every arm, seeds 0-9).
+The env is :class:`occluded_drawer.OccludedDrawerEnv`, the evaluation protocol
+:func:`occluded_drawer.evaluate.evaluate`, the premise's fixed teachers :mod:`occluded_drawer.premise`, the pictures
+:mod:`occluded_drawer.render` and :mod:`occluded_drawer.figures`, the tables :mod:`occluded_drawer.tables`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from occluded_drawer.premise import (
-    FIXED_TEACHERS, PREMISE_ARMS, PREMISE_ARMS_ORDER, PREMISE_CLAIMS, PREMISE_EXPERIMENT,
-)
-from study.claims import Claim
-from study.config import ImitationConfig, PPOConfig, check_int, fail
-from study.presets import (
-    CLIPPED_BASELINE_ARMS, COMMON_ARMS, PAPER_BASELINES, PLAIN, ArmSpec, Profile, SelectionRule, SITTGrid,
-    budget_claims, budget_experiment_arms, equal_budget_arms, twice_budget_arms,
-)
+from occluded_drawer import design, tables as drawer_tables
+from occluded_drawer.env import OccludedDrawerEnv
+from occluded_drawer.evaluate import evaluate as evaluate_scenes
+from occluded_drawer.generation import generate_scenes, scenes_sha256
+from occluded_drawer.premise import FIXED_TEACHERS
+from sitt.checks import fail
 from study.tables import as_float
-from study.task import TUNING_SEEDS, HeldOut, Metric, SweepPlan, TableMetric, Task
+from study.task import HeldOut, Task
 
-__all__ = [
-    "DrawerEnvConfig", "DrawerEvalConfig", "DrawerTask", "TASK", "ARMS", "EXPERIMENTS", "PROFILES", "DEFAULT_PROFILE",
-    "CLAIMS", "METRICS", "PAPER_SWITCHES", "MAIN_EXPERIMENT", "ABLATION_EXPERIMENT", "TUNING_EXPERIMENT",
-    "GRID_EXPERIMENT", "GRID", "GRID_RAW", "SELECTION",
-    "REPORTED_EXPERIMENTS", "ABLATION_REFERENCE",
-    "PAPER_ABLATIONS", "TUNING_SEEDS", "TUNING_PROBES", "TRAJECTORY_KEYS", "default_drawer", "held_out_scenes",
-    "trajectories_of",
-]
-
-MAIN_EXPERIMENT = "occluded_drawer_main"
-ABLATION_EXPERIMENT = "occluded_drawer_ablations"
-TUNING_EXPERIMENT = "occluded_drawer_tuning"
-GRID_EXPERIMENT = "occluded_drawer_grid"
-
-# ------------------------------------------------------------------------------------------------------- configs
-
-
-@dataclass
-class DrawerEnvConfig:
-    """The training env: ``OccludedDrawerEnv(n_envs, DrawerConfig(**drawer), seed=<run seed>)``.
-
-    Every reset of a training env (at the start and after each finished episode) draws a new scene from the run's
-    seed (:mod:`occluded_drawer.generation`), so a run's training scenes are its seed's and never the held-out ones
-    (:meth:`DrawerTask.validate` refuses a training seed equal to ``eval.scene_seed``).
-
-    :param n_envs: parallel envs, >= 1 (default 256: see :data:`DEFAULT_PROFILE`).
-    :param drawer: every :class:`occluded_drawer.DrawerConfig` field (geometry, camera, rewards, time limit) as JSON
-        values (lists for tuples), so that each run's ``config.json`` records the constants it ran with and a single
-        constant can be set by its dotted name (``--set env.drawer.time_limit=80``). A partial dict is completed
-        with ``DrawerConfig``'s defaults: the geometry committed for the study, whose choice its docstring explains.
-        The evaluation env uses the same constants.
-    """
-
-    n_envs: int = 256
-    drawer: dict[str, Any] = field(default_factory=lambda: default_drawer())
-
-    def __post_init__(self) -> None:
-        if isinstance(self.drawer, dict):  # anything else is left for validate() to name
-            try:
-                self.drawer = {**default_drawer(), **json.loads(json.dumps(self.drawer))}
-            except (TypeError, ValueError):
-                pass
-
-    def drawer_config(self):
-        """The :class:`occluded_drawer.DrawerConfig` of these overrides (not validated: :meth:`validate` does)."""
-        from occluded_drawer.config import DrawerConfig
-
-        return DrawerConfig.from_dict(dict(self.drawer))
-
-    def validate(self) -> DrawerEnvConfig:
-        from occluded_drawer.config import DrawerConfig
-
-        check_int("env.n_envs", self.n_envs, 1)
-        if not isinstance(self.drawer, dict):
-            fail("env.drawer", self.drawer, "a dict of DrawerConfig fields (JSON values)")
-        known = sorted(DrawerConfig.__dataclass_fields__)
-        unknown = sorted(set(self.drawer) - set(known))
-        if unknown:
-            raise ValueError(f"env.drawer.{unknown[0]}: unknown field; allowed: {', '.join(known)}")
-        try:
-            config = self.drawer_config()
-        except TypeError as exc:  # a value the dataclass cannot even hold
-            raise ValueError(f"env.drawer: {exc}; allowed: DrawerConfig fields with JSON values") from None
-        config.validate(prefix="env.drawer.")
-        return self
-
-
-@dataclass
-class DrawerEvalConfig:
-    """The held-out evaluation: ``generate_scenes(n_scenes, DrawerConfig(**env.drawer), seed=scene_seed)``, one
-    episode per scene with deterministic actions, at most ``time_limit`` steps (:func:`occluded_drawer.evaluate`).
-
-    ``scene_seed`` is a seed of its own, the same for every arm and seed of a study, and never a training seed: the
-    held-out scenes are one FIXED set (fingerprint ``eval_set_sha256`` in every run's provenance).
-
-    :param n_scenes: held-out scenes, >= 1 (default 256: the paper's other robot task reports success over 256 random
-        initialisations; the drawer's count is not published).
-    :param scene_seed: the held-out set's seed (default 20250612, an arbitrary date-like number outside any training
-        seed range the study uses).
-    :param n_trajectories: how many of the held-out scenes (the first ones) keep their trajectories in the run's
-        ``positions.npz`` for figures (default 8: a few typical approaches; the rows cover every scene).
-    """
-
-    n_scenes: int = 256
-    scene_seed: int = 20250612
-    n_trajectories: int = 8
-
-    def validate(self) -> DrawerEvalConfig:
-        check_int("eval.n_scenes", self.n_scenes, 1)
-        check_int("eval.scene_seed", self.scene_seed, 0)
-        check_int("eval.n_trajectories", self.n_trajectories, 0)
-        if self.n_trajectories > self.n_scenes:
-            fail("eval.n_trajectories", self.n_trajectories, f"an integer in [0, eval.n_scenes = {self.n_scenes}]")
-        return self
-
-
-def default_drawer() -> dict[str, Any]:
-    """``DrawerConfig()``'s fields as JSON values (tuples as lists): the default of :attr:`DrawerEnvConfig.drawer`."""
-    from occluded_drawer.config import DrawerConfig
-
-    return json.loads(json.dumps(DrawerConfig().to_dict()))
+__all__ = ["DrawerTask", "TASK", "TRAJECTORY_KEYS", "held_out_scenes", "trajectories_of"]
 
 
 def held_out_scenes(config):
     """The held-out scenes of a run config: ``generate_scenes(eval.n_scenes, env.drawer_config(),
     seed=eval.scene_seed)``. They depend on the evaluation settings and the drawer's constants only (never on the
     training seed or the arm), so every arm and seed of a study is evaluated on the same scenes."""
-    from occluded_drawer.generation import generate_scenes
-
     return generate_scenes(config.eval.n_scenes, config.env.drawer_config(), seed=config.eval.scene_seed)
 
 
@@ -174,330 +51,42 @@ def trajectories_of(trajectories: dict[str, np.ndarray], n: int) -> dict[str, np
     return out
 
 
-# ---------------------------------------------------------------------------------------------------------- arms
-
-#: the paper recipe's switches on this task: lambda1 = 0.05, the paper's full method in its ablation table (Table 2,
-#: manipulation), and the KL update weight lambda2 = 0.1, chosen on the tuning seeds (the recipe's 1.0 is ours, not
-#: the paper's, which is unpublished; the comment above DEFAULT_PROFILE has the probe); shared by every paper-recipe
-#: arm, the ablations included
-PAPER_SWITCHES: dict[str, Any] = dict(reward_coef=0.05, update_weight=0.1)
-
-ABLATION_REFERENCE = "sitt_paper"
-#: the arms that remove one component of the full method, as the paper's ablation table does
-PAPER_ABLATIONS = ("penalty_only", "kl_gradient_only", "no_shared_head")
-
-_DESCRIPTIONS = {
-    "plain_teacher": "plain PPO teacher, all three SITT phases off, no student (the check that SITT with every term "
-                     "off learns as PPO does)",
-    "without_alignment": "teacher trained as plain PPO, student and proxy aligned to it (the paper's w/o alignment; "
-                         "the teacher of bc, dagger, hlrl, cosil)",
-    "sitt_paper": "SITT as the paper describes it, full method: reward - 0.05 x KL, KL update term of weight 0.1 "
-                  "(lambda1 = 0.05, lambda2 = 0.1)",
-    "sitt_release": "SITT with the maze release's recipe (+1.9 KL bonus, feature-L1 update term), for comparison",
-}
-
-ARMS: dict[str, ArmSpec] = {
-    name: ArmSpec(spec.kind, spec.recipe, dict(spec.switches), dict(spec.env), spec.teacher_from,
-                  _DESCRIPTIONS.get(name, spec.description))
-    for name, spec in COMMON_ARMS.items()
-}
-ARMS["plain_teacher"] = ArmSpec("sitt", "release", dict(PLAIN), description=_DESCRIPTIONS["plain_teacher"])
-ARMS["sitt_paper"] = ArmSpec("sitt", "paper", dict(PAPER_SWITCHES), description=_DESCRIPTIONS["sitt_paper"])
-ARMS.update({
-    "penalty_only": ArmSpec(
-        "sitt", "paper", dict(PAPER_SWITCHES, update_term="off"),
-        description="paper recipe, penalty only: reward - 0.05 x KL, no KL gradient (update term off)",
-    ),
-    "kl_gradient_only": ArmSpec(
-        "sitt", "paper", dict(PAPER_SWITCHES, reward_term=False),
-        description="paper recipe, KL gradient only: KL update term, no reward penalty",
-    ),
-    "no_shared_head": ArmSpec(
-        "sitt", "paper", dict(PAPER_SWITCHES, shared_head=False),
-        description="paper recipe (lambda1 = 0.05) without the shared action decoder: student and proxy own a head "
-                    "(the log-std stays the teacher's)",
-    ),
-    "lambda1_0.025": ArmSpec(
-        "sitt", "paper", dict(PAPER_SWITCHES, reward_coef=0.025),
-        description="paper recipe, full method with lambda1 = 0.025",
-    ),
-})
-
-# SITT's coefficients searched, not assumed (fixed in this commit, before any of its runs; fair_comparison.md
-# section 2). Why: at the paper's lambda1 = 0.05 the roll-out penalty is 1-4% of the drawer's per-step reward once the
-# KL update term has pulled the teacher onto the proxy, and the visibility-dependent part of it (about 0.16 of
-# discounted return) cannot outweigh the hiding approach's advantage (about 1.2); raw Gaussian means, unclipped while
-# the env clips actions to [-1, 1], put about 70% of the plain teacher's KL to the proxy on disagreement no executed
-# action shows. A probe on tuning seeds 100-101 (raw means): lambda1 0.5 and 2 with lambda2 0 or 0.1 -> the teacher
-# opens the drawer on 0 of 2 seeds; at lambda1 2, lambda2 0.1 it keeps the handle visible 0.74-0.79 of its approach
-# (plain teacher 0.31). So the range 0.05-0.5 is searched finely.
-#
-# The grid (this design; experiment GRID_EXPERIMENT, seeds 100-102, the default profile, 2 jobs), two sweeps run one
-# after the other from a clean worktree at the design commit:
-#   1. python -m study.sweep --experiment occluded_drawer_grid --seeds 100-102 --jobs 2 --arms <GRID's arms and the
-#      baselines'>: SITT (paper recipe, the profile's alignment schedule) with executed-action distances
-#      (action_distance "clipped") at lambda1 in GRID.lambda1 x lambda2 in GRID.lambda2 (21 configurations x 3 seeds),
-#      and the executed-action switch on the imitation students (CLIPPED_BASELINE_ARMS): without_alignment, bc,
-#      dagger and cosil, raw and clipped, the same seeds (the raw without_alignment runs of occluded_drawer_tuning are
-#      copied);
-#   2. the same command with GRID_RAW's arms: raw distances in the fine range lambda1 0.1, 0.2, 0.3 x the same lambda2
-#      (lambda1 0.05 raw at lambda2 0.01 and 0.1 is occluded_drawer_tuning-uw001 / -uw01, on these seeds; 0.5 and 2
-#      raw are the issue's probe, above).
-# Cost estimate from the main sweep's timings (SITT about 140 s a run at 2 jobs, cosil 85 s, BC/DAgger seconds): sweep
-# 1 about 85 minutes, sweep 2 about 32 minutes of wall time on the 2 cores.
-# Planned next (a later commit fixes it before it runs): the release's alignment schedule (20 full-batch epochs on the
-# whole roll-out) for the best configurations; the flight task's grid.
-# Selection (SELECTION, study.presets.SelectionRule), over GRID and GRID_RAW together: among configurations on >= 3
-# tuning seeds whose teacher's mean held-out success is >= 0.8 x the plain teacher's (without_alignment's teacher, same
-# seeds), the highest mean student success; ties within 0.01 to the smaller lambda1, then lambda2, then raw. The
-# chosen configuration becomes the arm sitt_tuned of occluded_drawer_main at seeds 0-9. A baseline's reported arm
-# takes the clipped distance when its mean student success with it on the tuning seeds exceeds the raw arm's by more
-# than 0.02 (equal effort).
-GRID = SITTGrid(lambda1=(0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0), lambda2=(0.0, 0.01, 0.1), action_distance=("clipped",))
-GRID_RAW = SITTGrid(lambda1=(0.1, 0.2, 0.3), lambda2=(0.0, 0.01, 0.1), action_distance=("raw",))
-SELECTION = SelectionRule(teacher_floor=0.8, min_seeds=3, tie=0.01, reference_arm="without_alignment")
-ARMS.update(CLIPPED_BASELINE_ARMS)
-ARMS.update(GRID.arms())
-ARMS.update(GRID_RAW.arms())
-
-EXPERIMENTS: dict[str, tuple[str, ...]] = {
-    MAIN_EXPERIMENT: ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl", "dwbc", "cosil"),
-    ABLATION_EXPERIMENT: (ABLATION_REFERENCE, *PAPER_ABLATIONS, "lambda1_0.025"),
-    # the tuning probes (TUNING_PROBES), on the tuning seeds only and never reported; plain_teacher is the cheapest
-    # probe of the PPO schedule (no student at all)
-    TUNING_EXPERIMENT: ("plain_teacher", "without_alignment", "sitt_paper"),
-    # the coefficient grid and the executed-action switch on the baselines (the design above), tuning seeds only
-    GRID_EXPERIMENT: ("without_alignment", "without_alignment_clipped", "bc", "bc_clipped", "dagger", "dagger_clipped",
-                      "cosil", "cosil_clipped", *GRID.arms(), *GRID_RAW.arms()),
-}
-#: the experiments whose runs are reported (tables, claims): never on the tuning seeds (study.task.TUNING_SEEDS)
-REPORTED_EXPERIMENTS = (MAIN_EXPERIMENT, ABLATION_EXPERIMENT)
-
-# ------------------------------------------------------------------------------------------------------ profiles
-
-# the profile (and any SITT-only choice: alignment schedule, lambda2, lambda1) is tuned on study.task.TUNING_SEEDS
-
-#: what the tuning session runs (seeds :data:`TUNING_SEEDS`, nothing else), in order, and what each decides. Each is
-#: a sweep of the tuning experiment, e.g. ``python -m study.sweep --experiment occluded_drawer_tuning --arms
-#: plain_teacher --profile default --seeds 100-104 --tag steps2x --set total_timesteps=4915200``; the winner becomes
-#: the default profile (and its docstring says which probe chose what).
-TUNING_PROBES = (
-    "1. plain_teacher at the default profile, then at 2x and 0.5x total_timesteps: does the plain teacher open the "
-    "drawer (teacher success > 0.9) within the budget, and which approach does it take (teacher visible_share: on the "
-    "256 held-out scenes the scripted 'elbow up' grasp scores 0.28, the 'elbow down' one 1.00, both at success 1.0: "
-    "occluded_drawer.figures.scripted_approaches)? Decides total_timesteps.",
-    "2. plain_teacher with ppo.ent_coef 0 vs 0.01, ppo.n_epochs 5 vs 10, ppo.batch_size 2048 vs 8192 (full batch): "
-    "the fastest schedule that learns in probe 1's budget; shared by every arm.",
-    "3. without_alignment and sitt_paper with align_epochs 5 / 10 / 20 and align_subset 0.25 / 1.0: the cheapest "
-    "alignment whose student matches the teacher on its own states (sitt/agreement), within the main table's "
-    "2-hour budget (per-sample SITT pays for every alignment epoch).",
-    "4. sitt_paper with update_weight (lambda2) 1.0 / 0.1 / 0.01: lambda2 = 1.0 is the recipe's, not the paper's "
-    "(unpublished); a flight probe left the teacher with near-constant actions at 1.0. Keep the largest weight whose "
-    "teacher still opens the drawer.",
-    "5. sitt_paper with reward_coef (lambda1) 0.05 vs 0.5: report the choice; 0.05 is the paper's on this task.",
-    "6. imitation: bc_n_steps_per_env / dagger_iterations so that BC and DAgger students fit their data "
-    "(imitation.csv loss flat) at a cost below a tenth of a teacher run.",
-)
-
-# The default profile, sized from a measured throughput (below) and checked by the tuning probes on TUNING_SEEDS
-# (experiment occluded_drawer_tuning and its tagged copies, records under results/runs/occluded_drawer_tuning*, table
-# results/tables/occluded_drawer_tuning.csv, notebook 60) before any run of the reported experiments. Held-out
-# success over the 256 scenes; "visible": the teacher's visible_share before the first grasp.
-# 1. plain_teacher, this profile (2.46M steps), seeds 100-104: success 1.00, 1.00, 1.00, 0.98, 1.00 (49-63 s a run,
-#    one job): the budget suffices, so total_timesteps stays. Which approach it learns varies with the seed: seeds
-#    100-102 the short one that hides the handle (visible 0.31, 0.31, 0.28; about 12 steps an episode), seeds 103-104
-#    the one that keeps it in view (visible 0.99, 0.95; 26-31 steps). So the plain teacher is free to pick either, and
-#    does.
-# 2. without_alignment, seeds 100-104: teacher as in 1 (visible 0.31 on 100-102, 0.95 and 0.94 on 103-104); its
-#    student succeeds on 0.18, 0.31, 0.29 of the scenes behind a hiding teacher and 0.99, 0.69 behind a showing one:
-#    the approach the teacher picks decides the student, as the analogue intends. The alignment schedule (10 epochs on
-#    half the roll-out) lets a student follow a teacher it can see, so it was not probed further (probe 3 not run).
-# 3. sitt_paper (lambda1 0.05) with the KL update weight lambda2 (probe 4), seeds 100-104, teacher success / student
-#    success: lambda2 1.0: 0.28/0.17, 0.00/0.00, 0.00/0.00, 0.00/0.00, 0.00/0.00 (the teacher stops opening the
-#    drawer, as in the flight task); 0.1: 1.00/0.41, 1.00/0.33, 1.00/0.41, 1.00/1.00, 0.00/0.00 (tag uw01); 0.01:
-#    1.00/0.51, 1.00/0.42, 1.00/0.34, 0.00/0.00, 0.00/0.00 (tag uw001). Chosen: 0.1, the weight whose teacher opens
-#    the drawer on the most tuning seeds (4 of 5; the probe's rule, "the largest weight whose teacher still opens
-#    the drawer", applied per seed); the same value the flight task chose. Its teachers keep the approach the plain
-#    teacher would take (visible 0.31 on 100-102, 1.00 on 103).
-# Not run: probe 2 (the PPO schedule: the plain teacher already opens the drawer), probe 5 (lambda1 0.05 is the
-# paper's full method and the ablation table's reference, so it is not tuned), probe 6 (imitation sizes: BC and DAgger
-# cost seconds a run at these sizes).
-# Wall time with 2 jobs on the 2-core machine: without_alignment and sitt_paper 90-155 s a run (a third process ran
-# beside them part of the time).
-#
-# PPO: 256 envs x 32 steps (8192 samples per iteration, a vectorised-simulator schedule as in Isaac Gym manipulation),
-# 4 minibatches of 2048, 5 epochs, no entropy bonus (SB3's PPO default for continuous actions; the maze's 0.3 is the
-# release's), otherwise SB3's defaults. Alignment: 10 full-batch epochs on half the roll-out (align_subset 0.5), so
-# that per-sample SITT (the drawer's observations are continuous: no grouping) costs about twice plain PPO instead
-# of about three times. Budget: DEFAULT_TOTAL_TIMESTEPS.
-
-#: 300 iterations of 8192 steps per training. Sized so that the main table (8 arms x 10 seeds: six PPO-like
-#: trainings per seed, since bc and dagger reuse the without_alignment teacher and hlrl and cosil train a student on
-#: top of it) takes about 105 minutes on 2 otherwise idle cores (two runs at a time, one torch thread each), from
-#: 8-iteration runs of this profile on the study's 2-core machine (seed 100, load average about 6, so each process
-#: got about half a core): CPU-time rates of 19.4k env-steps per CPU-second for the plain teacher and 10.2k for
-#: without_alignment and sitt_paper; wall rates 9.8k (plain), 5.1k (without_alignment), 5.9k (sitt_paper), 6.3k
-#: (sitt_release), 6.7k (hlrl), 10.4k (dwbc), 5.4k (cosil), the others' CPU rates taken as twice their wall rates.
-#: Per seed that is 2.46M x (1/10.2k + 1/10.2k + 1/12.6k + 1/13.4k + 1/20.8k + 1/10.8k) = 1206 CPU-seconds of
-#: training, plus about 50 s of imitation, evaluation and start-up: 10 seeds = 12,560 CPU-seconds = 105 minutes on 2
-#: cores; on a machine as loaded as that measurement's, about twice as long.
-DEFAULT_TOTAL_TIMESTEPS = 300 * 256 * 32
-DEFAULT_PROFILE = Profile(
-    env=DrawerEnvConfig(n_envs=256),
-    ppo=PPOConfig(n_steps=32, batch_size=2048, n_epochs=5, ent_coef=0.0),
-    total_timesteps=DEFAULT_TOTAL_TIMESTEPS,
-    switches=dict(align_epochs=10, align_subset=0.5),
-    imitation=ImitationConfig(
-        bc_n_steps_per_env=128, bc_epochs=20, bc_batch_size=2048, bc_lr=1e-3,
-        dagger_iterations=4, dagger_n_steps_per_env=64, dagger_epochs=10, dagger_batch_size=2048, dagger_lr=1e-3,
-    ),
-    description="256 envs x 32 steps, minibatch 2048, 5 epochs, ent_coef 0, 10 align epochs on half the roll-out, "
-                "2.46M steps (300 iterations); paper recipe lambda1 0.05, lambda2 0.1; tuned on seeds 100-104",
-)
-
-PROFILES: dict[str, Profile] = {
-    "smoke": Profile(
-        env=DrawerEnvConfig(n_envs=16),
-        ppo=PPOConfig(n_steps=8, batch_size=None, n_epochs=2, ent_coef=0.0),
-        total_timesteps=3 * 16 * 8,
-        switches=dict(align_epochs=2),
-        eval=DrawerEvalConfig(n_scenes=8, n_trajectories=2),
-        imitation=ImitationConfig(
-            bc_n_steps_per_env=8, bc_epochs=2, bc_batch_size=None,
-            dagger_iterations=2, dagger_n_steps_per_env=8, dagger_epochs=2, dagger_batch_size=None,
-        ),
-        description="seconds per run, for CI: 16 envs x 8 steps, 3 iterations, 2 epochs, 2 align epochs, 8 scenes",
-    ),
-    "default": DEFAULT_PROFILE,
-}
-
-# ------------------------------------------------------------------------------------------------- metrics, claims
-
-METRICS = (
-    Metric("visible_share", "share of the steps before the first grasp with the handle visible"),
-    Metric("visible_approach", "share of seeds whose approach keeps the handle in view (run mean visible share >= 0.5)"),
-    Metric("grasp_attempts", "grasp attempts per episode"),
-    Metric("missed_grasps", "missed grasps per episode"),
-    Metric("ep_return", "return of the episode"),
-    Metric("steps", "steps per episode"),
-    Metric("success_steps", "steps of the successful episodes"),
-)
-
-_TABLE = "paper Table 1 (manipulation)"
-_ABLATION_TABLE = "paper Table 2 (ablation, manipulation)"
-
-CLAIMS: tuple[Claim, ...] = (
-    # SITT's student beats each baseline's (paper: 0.88 against 0.16-0.63); one claim per baseline
-    *(Claim(f"od:g:{arm}", f"Drawer: SITT's student (paper recipe, lambda1 = 0.05) opens the drawer more often than "
-            f"the {arm} student", MAIN_EXPERIMENT, "sitt_paper", "student", "success", kind="better",
-            others=(arm,), source=_TABLE)
-      for arm in PAPER_BASELINES),
-    Claim("od:vis", "Drawer: the SITT teacher keeps the handle visible for a larger share of its approach than the "
-          "plain teacher", MAIN_EXPERIMENT, "sitt_paper", "teacher", "visible_share", kind="better",
-          others=("without_alignment",), source="paper Sec. 5 (manipulation: postures that keep the handle visible)"),
-    # the mechanism per seed (fixed before the sitt_tuned runs): the approach class of each seed's teacher; the
-    # plain teacher takes the visible approach on 1 seed of 10, so "keeps the handle in view" reads as "on most seeds"
-    Claim("od:vis_seeds", "Drawer: the SITT teacher takes the approach that keeps the handle in view on more than half "
-          "of the seeds (per-seed approach class: mean visible share >= 0.5)", MAIN_EXPERIMENT, "sitt_paper",
-          "teacher", "visible_approach", kind="level", threshold=0.5,
-          source="paper Sec. 5 (manipulation: postures that keep the handle visible), read per seed"),
-    Claim("od:ret", "Drawer: the SITT teacher's own return is higher than the plain teacher's", MAIN_EXPERIMENT,
-          "sitt_paper", "teacher", "ep_return", kind="better", others=("without_alignment",),
-          source="paper Sec. 5 (manipulation: teacher return higher with alignment)"),
-    Claim("od:att", "Drawer: the SITT teacher makes fewer grasp attempts than the plain teacher", MAIN_EXPERIMENT,
-          "sitt_paper", "teacher", "grasp_attempts", kind="better", direction="low", others=("without_alignment",),
-          source="paper Sec. 5 (manipulation: fewer repeated grasp attempts)"),
-    # the ablation table as the paper reads it: every component helps
-    *(Claim(f"od:abl:{arm}", f"Drawer: the full method's student (lambda1 = 0.05) beats the ablation '{arm}'",
-            ABLATION_EXPERIMENT, ABLATION_REFERENCE, "student", "success", kind="better", others=(arm,),
-            source=_ABLATION_TABLE)
-      for arm in PAPER_ABLATIONS),
-    # "robust to lambda1": 0.025 at least as good as 0.05 (paper: 0.95 vs 0.88). With the comparison rule,
-    # 'reproduced' needs 0.025 to be better and 'not reproduced' means clearly worse; equal arms read inconclusive.
-    Claim("od:l1", "Drawer: lambda1 = 0.025 is at least as good as lambda1 = 0.05 (student success; reproduced only "
-          "when better, not reproduced when worse)", ABLATION_EXPERIMENT, "lambda1_0.025", "student", "success",
-          kind="better", others=(ABLATION_REFERENCE,), source=_ABLATION_TABLE),
-)
-
-# the premise (fair_comparison.md section 4): BC/DAgger students of fixed teachers, seeds 0-9 (premise.py)
-ARMS.update(PREMISE_ARMS)
-EXPERIMENTS[PREMISE_EXPERIMENT] = PREMISE_ARMS_ORDER
-CLAIMS = CLAIMS + PREMISE_CLAIMS
-
-# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
-# occluded_drawer_main runs them train their student as long as their teacher, on top of it: 4.92M env steps against
-# SITT's 2.46M. BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the without_alignment_half teacher on
-# 150 of the profile's 300 PPO iterations, the student's own PPO on the other 150; study.presets.equal_budget_arms),
-# adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's asymmetric critic, 300 iterations)
-# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: sitt_paper on 600 iterations,
-# student_rl_2x). sitt_paper, without_alignment, hlrl and cosil are occluded_drawer_main's runs, copied by the run
-# store (same training). Seeds 0-9, as the main experiment.
-#   python -m study.sweep --experiment occluded_drawer_budget --profile default --seeds 0-9 --jobs 2
-# Cost estimate from occluded_drawer_main's provenance (train_s medians at 2 jobs: without_alignment 136 s, sitt_paper
-# 142 s, hlrl 82 s, cosil 83 s): per seed without_alignment_half ~70 s, hlrl_eq ~40 s, cosil_eq ~40 s, student_rl ~80
-# s (hlrl's PPO less its KL term), sitt_2x ~285 s, student_rl_2x ~165 s: 6 trainings and ~680 run-seconds a seed, 60
-# trainings (and 40 copies) for 10 seeds, about 1 hour of wall time at 2 jobs on the 2 cores.
-BUDGET_EXPERIMENT = "occluded_drawer_budget"
-ARMS.update(equal_budget_arms())
-ARMS.update(twice_budget_arms(ARMS["sitt_paper"]))
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_paper")
-CLAIMS = CLAIMS + budget_claims("od:", BUDGET_EXPERIMENT, "sitt_paper", "Drawer: ", "2.46M env steps",
-                                paper=_TABLE)
-
-# --------------------------------------------------------------------------------------------------------- task
+# ----------------------------------------------------------------------------------------------------------------- task
 
 
 class DrawerTask(Task):
     """The occluded drawer (``robot_analogues.md`` section 2): the teacher sees the handle, the student only while
     the camera's sight line to it is not blocked by the arm."""
 
-    name = "occluded_drawer"
-    env_config = DrawerEnvConfig
-    eval_config = DrawerEvalConfig
-    metrics = METRICS
-    table_metrics = (
-        TableMetric("visible_share", "visible"),
-        TableMetric("grasp_attempts", "attempts"),
-        TableMetric("ep_return", "return"),
-        TableMetric("steps", "steps", ci=False),
-    )
-    arms = ARMS
-    profiles = PROFILES
-    experiments = EXPERIMENTS
-    claims = CLAIMS
+    name = design.NAME
+    env_config = design.DrawerEnvConfig
+    eval_config = design.DrawerEvalConfig
+    metrics = design.METRICS
+    table_metrics = design.TABLE_METRICS
+    arms = design.ARMS
+    profiles = design.PROFILES
+    experiments = design.EXPERIMENTS
+    claims = design.CLAIMS
     info_keywords = ("grasp_attempts", "missed_grasps")
     episode_column = "scene"
-    # the design fixed before the main and ablation sweeps: every arm of both, seeds 0-9 (tuning: 100-104,
-    # DEFAULT_PROFILE's comment)
-    sweeps = (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)
-    tuning_experiments = (TUNING_EXPERIMENT, GRID_EXPERIMENT)
+    sweeps = design.SWEEPS
+    tuning_experiments = design.TUNING_EXPERIMENTS
     fixed_teachers = FIXED_TEACHERS
-    main_title = "Occluded drawer: student success per method (the paper's manipulation table)"
-    main_note = ("Per run, shares and means over the held-out scenes (one episode each); success = the drawer open by "
-                 "success_opening within the time limit; visible = share of the steps before the first grasp with the "
-                 "handle in the camera's view; attempts = times the gripper closed.")
-    main_labels = {"visible": "handle visible before the grasp", "attempts": "grasp attempts", "return": "return",
-                   "steps": "steps"}
-    notebooks = {MAIN_EXPERIMENT: "60_occluded_drawer", ABLATION_EXPERIMENT: "60_occluded_drawer",
-                 TUNING_EXPERIMENT: "60_occluded_drawer", GRID_EXPERIMENT: "60_occluded_drawer"}
-    student_label = ("the arm's proprioception always; the handle's position and the drawer's opening only while the "
-                     "handle is visible (zeros otherwise), with a visibility flag")
+    main_title = design.MAIN_TITLE
+    main_note = design.MAIN_NOTE
+    main_labels = design.MAIN_LABELS
+    notebooks = design.NOTEBOOKS
+    student_label = design.STUDENT_LABEL
 
     def train_env(self, config):
-        from occluded_drawer import OccludedDrawerEnv
-
         return OccludedDrawerEnv(config.env.n_envs, config.env.drawer_config(), seed=config.seed)
 
     def held_out(self, config) -> HeldOut:
-        from occluded_drawer.generation import scenes_sha256
-
         scenes = held_out_scenes(config)
         return HeldOut(scenes, len(scenes), scenes_sha256(scenes))
 
     def evaluate(self, config, act):
-        from occluded_drawer.evaluate import evaluate
-
-        rows, trajectories = evaluate(act, held_out_scenes(config), config.env.drawer_config())
+        rows, trajectories = evaluate_scenes(act, held_out_scenes(config), config.env.drawer_config())
         arrays = trajectories_of(trajectories, config.eval.n_trajectories) if config.eval.n_trajectories else None
         return rows, arrays
 
@@ -508,17 +97,13 @@ class DrawerTask(Task):
         success = as_float(df["success"]) > 0.5
         df["success_steps"] = df["steps"].where(success)
         # the run's approach class, the same on each of its rows (a run: one experiment, arm, policy and seed)
-        from occluded_drawer.tables import VISIBLE_APPROACH
-
         keys = [c for c in ("experiment", "arm", "policy", "seed") if c in df]
         share = df.groupby(keys, dropna=False)["visible_share"].transform("mean") if keys else \
             pd.Series(df["visible_share"].mean(), index=df.index)
-        df["visible_approach"] = (share >= VISIBLE_APPROACH).astype(float).where(share.notna())
+        df["visible_approach"] = (share >= design.VISIBLE_APPROACH).astype(float).where(share.notna())
         return df
 
     def provenance(self, config, train_env, held_out: HeldOut) -> dict[str, Any]:
-        from occluded_drawer.generation import generate_scenes, scenes_sha256
-
         first = generate_scenes(config.env.n_envs, config.env.drawer_config(), seed=config.seed)
         return dict(
             train_first_scenes_sha256=scenes_sha256(first),  # the scenes of the training env's first reset
@@ -533,13 +118,12 @@ class DrawerTask(Task):
                  "the held-out scenes must never be a training set")
 
     def report_tables(self, evals, labels):
-        from occluded_drawer import tables as drawer_tables
-
-        main = drawer_tables.main_table(evals[MAIN_EXPERIMENT]) if evals.get(MAIN_EXPERIMENT) is not None else None
+        main_eval, ablation_eval = evals.get(design.MAIN_EXPERIMENT), evals.get(design.ABLATION_EXPERIMENT)
+        main = drawer_tables.main_table(main_eval) if main_eval is not None else None
         out = {}
-        if evals.get(ABLATION_EXPERIMENT) is not None:
+        if ablation_eval is not None:
             out["Occluded drawer: the paper's ablation table (student success vs the full method)"] = (
-                ABLATION_EXPERIMENT, drawer_tables.ablation_table(evals[ABLATION_EXPERIMENT]))
+                design.ABLATION_EXPERIMENT, drawer_tables.ablation_table(ablation_eval))
         return main, out
 
 

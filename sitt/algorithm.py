@@ -95,11 +95,11 @@ class SITT(PPO):
     :param student_obs_fn: maps a batch of teacher observations to student observations, numpy in and out (a dict of
         arrays for a ``Dict`` space, in or out). **Contract**: it receives the observations exactly as the user's env
         returns them, i.e. *before* SB3's ``VecTransposeImage`` (channels-last images stay channels-last: SITT undoes
-        SB3's transpose before calling it), as a batch (N, *obs_shape); it must return a batch of the same N rows, of one
-        fixed row shape (the student's layout; ``uint8`` (H, W, C) or (C, H, W) arrays are images). It is checked at
-        construction on probe batches of 2 and 3 observations and on every call; a violation raises a ``ValueError``
-        naming ``student_obs_fn``. ``predict_student`` takes what it returns. Default: ``env.student_obs`` when the env
-        has one.
+        SB3's transpose before calling it), as a batch (N, *obs_shape); it must return a batch of the same N rows, of
+        one fixed row shape (the student's layout; ``uint8`` (H, W, C) or (C, H, W) arrays are images). It is checked
+        at construction on probe batches of 2 and 3 observations and on every call; a violation raises a
+        ``ValueError`` naming ``student_obs_fn``. ``predict_student`` takes what it returns. Default:
+        ``env.student_obs`` when the env has one.
     :param kl_groups_fn: optional logging hook: observations (N, *obs_shape) -> {group name: bool mask (N,)}; the
         mean KL of each group is logged as ``sitt/kl_<name>``. Default: ``env.kl_groups`` when the env has one.
     :param dedup: run the networks once per distinct observation of a roll-out when observations repeat (integer
@@ -239,7 +239,8 @@ class SITT(PPO):
     def _student_obs_tensor(self, obs: np.ndarray | dict[str, np.ndarray]) -> th.Tensor | dict[str, th.Tensor]:
         """Student views (float32 tensors) of teacher observations as the buffer holds them (after SB3's transpose):
         the transpose is undone, ``student_obs_fn`` applied and checked (rows, shape)."""
-        env_obs = untranspose(obs, transposed_by_sb3(env_space_of(self.env, self.observation_space), self.observation_space))
+        env_space = env_space_of(self.env, self.observation_space)
+        env_obs = untranspose(obs, transposed_by_sb3(env_space, self.observation_space))
         view = check_student_view(self.student_obs_fn, env_obs, space_shapes(self.student_observation_space))
         return obs_to_tensor(view, self.device)
 
@@ -428,7 +429,8 @@ class SITT(PPO):
         features = self.policy.extract_features(obs)
         if self.policy.share_features_extractor:
             return self.policy.mlp_extractor(features)
-        return self.policy.mlp_extractor.forward_actor(features[0]), self.policy.mlp_extractor.forward_critic(features[1])
+        extractor = self.policy.mlp_extractor
+        return extractor.forward_actor(features[0]), extractor.forward_critic(features[1])
 
     def policy_update(self) -> None:
         """PPO's clipped update of the teacher plus ``update_weight * update_term`` (proxy frozen).
@@ -446,7 +448,9 @@ class SITT(PPO):
         as_t = lambda a: th.as_tensor(flatten_env_major(a), device=self.device)  # (T, E, ...) -> (N, ...)
         actions = as_t(buf.actions)
         actions = actions.long().flatten() if isinstance(self.action_space, spaces.Discrete) else actions.float()
-        old_values, old_log_prob, advantages, returns = (as_t(a) for a in (buf.values, buf.log_probs, buf.advantages, buf.returns))
+        old_values, old_log_prob, advantages, returns = (
+            as_t(a) for a in (buf.values, buf.log_probs, buf.advantages, buf.returns)
+        )
         use_term = cfg.uses_student and cfg.update_term != "off" and cfg.update_weight > 0
         full_batch = groups_for(None, it["inverse"])
 
@@ -540,7 +544,8 @@ class SITT(PPO):
                 g = full_batch if idx is None else groups_for(idx if samples is None else samples[idx], inverse)
                 student_feat = self.nets.student(pick_rows(g, student_rows))
                 proxy_feat = self.nets.proxy(pick_rows(g, rows))
-                student_out = head(student_feat) if self.nets.student_head is not None else call_frozen(head, student_feat)
+                student_out = (head(student_feat) if self.nets.student_head is not None
+                               else call_frozen(head, student_feat))
                 proxy_out = call_frozen(head, proxy_feat)
                 loss, parts = alignment_loss(
                     student_feat, g.pick(teacher_feat), proxy_feat, student_out, g.pick(teacher_out), proxy_out,

@@ -75,9 +75,9 @@ class SITTConfig:
     :param update_term: policy-update phase term: ``"off"``, ``"feature_l1"`` (release: L1 between the teacher's
         policy features and the proxy's, proxy detached) or ``"kl"`` (paper: KL(teacher || proxy), proxy frozen).
     :param update_weight: its weight (lambda2), >= 0.
-    :param kl_grad_log_std: Box actions, ``update_term="kl"``: whether the term's gradient reaches the teacher's (shared)
-        log-std (paper: on, the term enlarges Sigma_T; release: off, the log-std is detached). No effect for Discrete
-        actions. See :func:`sitt.distributions.kl_divergence` for the gradient.
+    :param kl_grad_log_std: Box actions, ``update_term="kl"``: whether the term's gradient reaches the teacher's
+        (shared) log-std (paper: on, the term enlarges Sigma_T; release: off, the log-std is detached). No effect for
+        Discrete actions. See :func:`sitt.distributions.kl_divergence` for the gradient.
     :param align: alignment phase on/off (off: the student and proxy are never trained).
     :param align_epochs: passes over the alignment data per iteration (release: 20).
     :param align_batch_size: minibatch size of the alignment phase; ``None`` = full batch (release).
@@ -131,7 +131,8 @@ class SITTConfig:
         unknown = sorted(set(switches) - set(cls.field_names()))
         if unknown:
             raise ValueError(
-                f"{unknown[0]}: unknown SITT switch; allowed switches: {', '.join(n for n in cls.field_names() if n != 'recipe')}"
+                f"{unknown[0]}: unknown SITT switch; allowed switches: "
+                f"{', '.join(n for n in cls.field_names() if n != 'recipe')}"
             )
         values = recipe_defaults(recipe)
         values.update(switches)

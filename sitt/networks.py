@@ -50,7 +50,9 @@ def activation_class(activation: str | type[nn.Module]) -> type[nn.Module]:
     """``"tanh"``/``"relu"``/``"elu"`` or an ``nn.Module`` class (SB3's ``activation_fn`` style) -> the class."""
     if isinstance(activation, str):
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation: got {activation!r}; allowed: {', '.join(_ACTIVATIONS)} or an nn.Module class")
+            raise ValueError(
+                f"activation: got {activation!r}; allowed: {', '.join(_ACTIVATIONS)} or an nn.Module class"
+            )
         return _ACTIVATIONS[activation]
     if isinstance(activation, type) and issubclass(activation, nn.Module):
         return activation

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import torch
+
 _THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
@@ -23,8 +25,6 @@ def configure_threads(n: int = 1) -> int:
         raise ValueError(f"n: got {n!r}; allowed: an integer >= 1")
     for name in _THREAD_ENV_VARS:
         os.environ[name] = str(n)
-    import torch
-
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     try:
@@ -37,6 +37,4 @@ def configure_threads(n: int = 1) -> int:
 
 def torch_threads() -> dict[str, int]:
     """The current torch thread settings: ``{"intra_op": ..., "inter_op": ...}`` (for provenance records)."""
-    import torch
-
     return {"intra_op": int(torch.get_num_threads()), "inter_op": int(torch.get_num_interop_threads())}

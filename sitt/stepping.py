@@ -26,7 +26,8 @@ def raw_rollout(model, callback) -> bool:
     SITT's reward term (call ``model.rollout_reward_term(model.rollout_buffer)`` next). Updates the progress fraction
     as ``learn`` does."""
     ok = PPO.collect_rollouts(model, model.env, callback, model.rollout_buffer, model.n_steps)
-    model._update_current_progress_remaining(model.num_timesteps, getattr(model, "_walkthrough_total", model.num_timesteps))
+    total = getattr(model, "_walkthrough_total", model.num_timesteps)
+    model._update_current_progress_remaining(model.num_timesteps, total)
     return ok
 
 

@@ -3,8 +3,8 @@
 A :class:`StudentPolicy` acts on the *student* observation and mirrors the teacher's actor
 (:mod:`sitt.networks`):
 
-* **encoder** (:class:`sitt.networks.Encoder`): student observation -> the teacher's feature space. Flat vector, image or
-  Dict views are encoded the way SB3 encodes them (flatten / ``NatureCNN`` / ``CombinedExtractor``, SB3's image
+* **encoder** (:class:`sitt.networks.Encoder`): student observation -> the teacher's feature space. Flat vector, image
+  or Dict views are encoded the way SB3 encodes them (flatten / ``NatureCNN`` / ``CombinedExtractor``, SB3's image
   preprocessing, channels-last images transposed inside; an image too small for ``NatureCNN``, under 36 x 36, is
   flattened: :func:`sitt.networks.default_extractor`), then an MLP; by default a deep copy of the teacher's flat
   policy MLP when the student's flat view has the teacher's size (the release's student), else fresh networks with
@@ -321,7 +321,9 @@ class StudentPolicy(nn.Module):
         """Numpy actions (N,) / (N, action_dim) from head outputs (N, K), clipped to a Box's bounds."""
         return actions_from_head(self, self.action_space, out, deterministic, generator)
 
-    def act_fn(self, student_obs_fn: StudentObsFn | None = None, deterministic: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+    def act_fn(
+        self, student_obs_fn: StudentObsFn | None = None, deterministic: bool = True
+    ) -> Callable[[np.ndarray], np.ndarray]:
         """A function ``obs batch (N, ...) -> actions (N, ...)`` (numpy) for evaluation loops.
 
         :param student_obs_fn: when given, the function takes *teacher* observations and applies this map first

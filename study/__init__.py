@@ -12,8 +12,9 @@ over tasks (environments) through :class:`study.task.Task`.
 * :mod:`~study.sweep`: many configs in parallel processes (CLI: ``python -m study.sweep``);
 * :mod:`~study.stats`, :mod:`~study.tables`, :mod:`~study.claims`, :mod:`~study.figures`, :mod:`~study.report`,
   :mod:`~study.readme`: from evaluation rows to the report; :mod:`~study.policy_modes`: stored policies re-evaluated
-  with sampled actions; :mod:`~study.io`, :mod:`~study.params`,
-  :mod:`~study.paths`: what notebooks use.
+  with sampled actions; :mod:`~study.plan`: the sweep plans' configs; :mod:`~study.probes`: tuning probes read side
+  by side; :mod:`~study.writers`: tables and figures written; :mod:`~study.io` (the notebooks' facade, the one
+  module that starts a sweep from a notebook), :mod:`~study.params`, :mod:`~study.paths`: what notebooks use.
 """
 
 from study.config import ExperimentConfig, ImitationConfig, PPOConfig
@@ -32,7 +33,7 @@ from study.presets import (COMMON_ARMS, ArmSpec, Profile, experiment_arms, exper
 from study.registry import get_kind, get_task, register_task
 from study.run import StaleRunError, run_one
 from study.store import MARKER, atomic_write_bytes, atomic_write_json, atomic_write_text, is_complete, provenance
-from study.task import HeldOut, Metric, TableMetric, Task
+from study.task import Claim, HeldOut, Metric, TableMetric, Task
 
 # The sweep module is imported on first use (``python -m study.sweep`` must not find it loaded already).
 _LAZY = {"run_sweep": "sweep", "SweepReport": "SweepReport"}
@@ -40,16 +41,18 @@ _LAZY = {"run_sweep": "sweep", "SweepReport": "SweepReport"}
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
+        import importlib  # noqa: PLC0415  (the lazy sweep: python -m study.sweep must not find it loaded)
 
         return getattr(importlib.import_module("study.sweep"), _LAZY[name])
     raise AttributeError(f"module 'study' has no attribute {name!r}")
 
 
 __all__ = [
-    "COMMON_ARMS", "ArmSpec", "ExperimentConfig", "HeldOut", "ImitationConfig", "MARKER", "Metric", "PPOConfig",
+    "COMMON_ARMS", "ArmSpec", "Claim", "ExperimentConfig", "HeldOut", "ImitationConfig", "MARKER", "Metric",
+    "PPOConfig",
     "Profile", "StaleRunError", "SweepReport", "TableMetric", "Task", "atomic_write_bytes", "atomic_write_json",
-    "atomic_write_text", "complete_runs", "experiment_arms", "experiment_configs", "experiment_profile", "experiments", "get_kind",
+    "atomic_write_text", "complete_runs", "experiment_arms", "experiment_configs", "experiment_profile", "experiments",
+    "get_kind",
     "get_task", "is_complete", "load_config", "load_configs", "load_eval", "load_model", "load_positions",
     "load_progress", "load_student", "preset", "provenance", "register_task", "run_one", "run_sweep", "task_of",
 ]

@@ -39,9 +39,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from study import store
-from study.config import ExperimentConfig
 from sitt.runtime import configure_threads
+from study import registry, store
+from study.config import ExperimentConfig
+from study.run import run_one
 
 BACKENDS = ("local", "dask")
 WORKER_PREFIX = "sitt-sweep-"
@@ -49,7 +50,8 @@ TEACHER_FILES = (store.CONFIG_FILE, store.PROVENANCE_FILE, store.MODEL_FILE, sto
 
 
 def _failure_text(run_id: str) -> str:
-    return f"run {run_id} failed at {time.strftime('%Y-%m-%d %H:%M:%S')} (pid {os.getpid()})\n\n{traceback.format_exc()}"
+    return (f"run {run_id} failed at {time.strftime('%Y-%m-%d %H:%M:%S')} (pid {os.getpid()})\n\n"
+            f"{traceback.format_exc()}")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -74,8 +76,6 @@ def _init_local_worker(entries: dict | None = None) -> None:
     """Pool process start: one torch thread; Ctrl-C at the terminal goes to the sweep, which stops the workers; the
     tasks and kinds registered at run time in the sweep's process (a notebook's or a test's own task) are registered
     here too (:func:`study.registry.runtime_entries`)."""
-    from study import registry
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_threads(1)
     registry.install(entries or {})
@@ -84,8 +84,6 @@ def _init_local_worker(entries: dict | None = None) -> None:
 def local_task(config_dict: dict[str, Any], root: str, force: bool, threads: int = 1) -> dict[str, Any]:
     """Run one config into the store at ``root`` (in a pool process); never raises (a failure is returned, with its
     traceback file)."""
-    from study.run import run_one
-
     t0 = time.perf_counter()
     run_id, run_dir = "?", Path(root)
     try:
@@ -101,8 +99,6 @@ def local_task(config_dict: dict[str, Any], root: str, force: bool, threads: int
 
 
 def _runtime_entries() -> dict:
-    from study import registry
-
     return registry.runtime_entries()
 
 
@@ -226,8 +222,6 @@ def dask_task(config_dict: dict[str, Any], teacher: dict[str, bytes] | None, roo
     :param teacher: for BC/DAgger, the teacher run's files (:data:`TEACHER_FILES`), placed in the temporary root.
     :param root: the client's store root, only to record the teacher's path as the local backend would.
     """
-    from study.run import run_one
-
     t0 = time.perf_counter()
     run_id = config_dict.get("experiment", "?") if isinstance(config_dict, dict) else "?"
     for stale in worker_roots():
@@ -239,10 +233,12 @@ def dask_task(config_dict: dict[str, Any], teacher: dict[str, bytes] | None, roo
         run_id = config.run_id
         if config.kind_object().needs_teacher:
             if not teacher:
-                raise ValueError(f"teacher: got nothing for the {config.kind} run {run_id}; allowed: its teacher's files")
+                raise ValueError(f"teacher: got nothing for the {config.kind} run {run_id}; "
+                                 "allowed: its teacher's files")
             store.unpack_run(teacher, config.teacher_config().run_dir(tmp_root))
         run_dir = run_one(config, tmp_root, force=False, threads=1, reuse=False)
-        if config.kind_object().needs_teacher:  # record the teacher where the client's store has it, as the local backend does
+        # record the teacher where the client's store has it, as the local backend does
+        if config.kind_object().needs_teacher:
             record = store.read_json(run_dir / store.PROVENANCE_FILE)
             record["teacher_run"]["run_dir"] = str(config.teacher_config().run_dir(root))
             store.atomic_write_json(run_dir / store.PROVENANCE_FILE, record)
@@ -274,7 +270,7 @@ class DaskBackend:
 
     def _connect(self):
         if self.client is None:
-            from distributed import Client, LocalCluster
+            from distributed import Client, LocalCluster  # noqa: PLC0415  (dask: optional, only this backend)
 
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="30s")
@@ -331,7 +327,7 @@ class DaskBackend:
     def wait(self, timeout: float) -> list[dict[str, Any]]:
         if not self.futures:
             return []
-        from distributed import wait as dask_wait
+        from distributed import wait as dask_wait  # noqa: PLC0415  (dask: optional, only this backend)
 
         try:
             done, _ = dask_wait(list(self.futures), timeout=timeout, return_when="FIRST_COMPLETED")

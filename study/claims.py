@@ -1,6 +1,7 @@
 """The claims table: each claim of the paper (and of the study), the evidence from our runs, and a verdict.
 
-A claim is checked on per-seed numbers (:func:`study.tables.per_seed`: one number per training seed, e.g. the
+A claim (:class:`study.task.Claim`, which tasks fill in) is checked on per-seed numbers (:func:`study.tables.per_seed`:
+one number per training seed, e.g. the
 share of the 15 held-out mazes a student solves) with a seeded 95% bootstrap CI over seeds. Verdicts follow explicit,
 CI-based rules; the threshold and the minimum number of seeds are part of each claim:
 
@@ -30,57 +31,24 @@ fewer than half"; "goes through the path" / "detours" as "takes that route on mo
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from study.tables import format_ci, per_seed, resolve_task
+from study.registry import get_task, task_names
 from study.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_improvement_ci
+from study.tables import format_ci, per_seed, resolve_task
+from study.task import Claim
 
-__all__ = ["VERDICTS", "Claim", "all_claims", "ablation_claims", "level_verdict", "better_verdict",
+__all__ = ["VERDICTS", "all_claims", "ablation_claims", "level_verdict", "better_verdict",
            "evaluate_claim", "claims_table", "verdict_changes"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
-@dataclass(frozen=True)
-class Claim:
-    """One checkable claim.
-
-    :param id: short id (``"a"`` .. ``"f"`` for the paper's panels).
-    :param claim: the claim in words.
-    :param experiment: the experiment whose runs are the evidence.
-    :param arm: the arm, or a tuple of alternatives (the first with runs is used).
-    :param policy: ``"teacher"`` or ``"student"``.
-    :param metric: a per-seed metric of :func:`study.tables.per_seed`.
-    :param kind: ``"level"`` (compare the metric with ``threshold``) or ``"better"`` (beat every arm of ``others``).
-    :param direction: for level claims, ``"high"`` (metric above threshold) or ``"low"`` (below); for comparison
-        claims, ``"high"`` (X beats Y with a higher metric) or ``"low"`` (with a lower one).
-    :param threshold: for level claims.
-    :param others: for comparison claims, the arms to beat.
-    :param source: where the claim comes from (paper figure panel, paper table, study finding).
-    """
-
-    id: str
-    claim: str
-    experiment: str
-    arm: str | tuple[str, ...]
-    policy: str
-    metric: str = "success"
-    kind: str = "level"
-    direction: str = "high"
-    threshold: float = 0.5
-    others: tuple[str, ...] = field(default_factory=tuple)
-    source: str = ""
-
-    def arms(self) -> tuple[str, ...]:
-        return (self.arm,) if isinstance(self.arm, str) else tuple(self.arm)
 
 
 def all_claims() -> tuple[Claim, ...]:
     """The claims of every registered task (:attr:`study.task.Task.claims`), in registry order."""
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     return tuple(c for name in task_names() for c in get_task(name).claims)
 
 

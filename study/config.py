@@ -2,11 +2,16 @@
 
 An :class:`ExperimentConfig` is everything that decides what one run computes: which task (environment, see
 :mod:`study.task`), which arm (a SITT variant or a baseline), its training kind, the SITT recipe and switches, the
-task's env and evaluation configs, PPO's hyper-parameters, the budget, the seed and the imitation settings. :mod:`study.presets` builds them by name; :func:`study.run_one`
+task's env and evaluation configs, PPO's hyper-parameters, the budget, the seed and the imitation settings.
+:mod:`study.presets` builds them by name; :func:`study.run_one`
 executes one; its run directory is ``<root>/<experiment>/<arm>/seed_<k>`` (:attr:`ExperimentConfig.run_id`).
 
-Validation (:meth:`ExperimentConfig.validate`) runs before any work and raises ``ValueError`` whose message starts
-with the dotted name of the offending field (``"ppo.batch_size: ..."``, ``"switches.reward_coef: ..."``).
+A config is inert data: building one imports no task. The task is resolved where it is needed:
+:meth:`ExperimentConfig.resolve` (the task's env and eval dataclasses, looked up through :mod:`study.registry`), which
+:meth:`~ExperimentConfig.from_dict` (reading a config), :meth:`~ExperimentConfig.to_dict` (its identity) and
+:meth:`~ExperimentConfig.validate` call. Validation runs before any work (:func:`study.run.run_one`,
+:func:`study.sweep.sweep` and :func:`study.presets.preset` call it) and raises ``ValueError`` whose message starts with
+the dotted name of the offending field (``"ppo.batch_size: ..."``, ``"switches.reward_coef: ..."``).
 
 Seeds: ``seed`` seeds PPO (network initialisation, action sampling, minibatch order) and the run's training env
 (for the maze: its training mazes); the held-out set comes from the evaluation config's own seed, the same for every
@@ -15,46 +20,20 @@ arm and seed of a study, which the task checks never equals a training seed.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitt.checks import check_int, check_number, fail, is_int
 from sitt.config import RECIPES, SITTConfig
-from study.registry import DEFAULT_TASK, get_kind, get_task, kind_names
+from study.registry import get_kind, get_task, kind_names
 from study.task import check_tuning_seeds
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def fail(name: str, value: Any, allowed: str) -> None:
-    raise ValueError(f"{name}: got {value!r}; allowed: {allowed}")
-
-
-def check_int(name: str, value: Any, lo: int) -> None:
-    if not _is_int(value) or value < lo:
-        fail(name, value, f"an integer >= {lo}")
-
-
-def check_number(name: str, value: Any, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
-    if (
-        not _is_number(value)
-        or (value <= lo if lo_open else value < lo)
-        or (hi is not None and value > hi)
-    ):
-        lo_txt = f"> {lo}" if lo_open else f">= {lo}"
-        fail(name, value, f"a finite number {lo_txt}" + (f" and <= {hi}" if hi is not None else ""))
 
 
 def from_mapping(cls: type, data: Any, prefix: str) -> Any:
@@ -90,8 +69,9 @@ class PPOConfig:
         rollout = n_envs * self.n_steps
         if rollout < 2:
             fail("ppo.n_steps", self.n_steps, "n_steps * env.n_envs >= 2 (SB3 needs two samples per roll-out)")
-        if self.batch_size is not None and (not _is_int(self.batch_size) or not 2 <= self.batch_size <= rollout):
-            fail("ppo.batch_size", self.batch_size, f"None (full batch) or an integer in [2, n_steps * n_envs = {rollout}]")
+        if self.batch_size is not None and (not is_int(self.batch_size) or not 2 <= self.batch_size <= rollout):
+            fail("ppo.batch_size", self.batch_size,
+                 f"None (full batch) or an integer in [2, n_steps * n_envs = {rollout}]")
         check_int("ppo.n_epochs", self.n_epochs, 1)
         check_number("ppo.learning_rate", self.learning_rate, 0.0, lo_open=True)
         check_number("ppo.gamma", self.gamma, 0.0, 1.0)
@@ -114,7 +94,8 @@ class PPOConfig:
 
 @dataclass
 class ImitationConfig:
-    """Settings of the BC and DAgger baselines (:func:`sitt.baselines.behaviour_cloning`, :func:`sitt.baselines.dagger`).
+    """Settings of the BC and DAgger baselines (:func:`sitt.baselines.behaviour_cloning`,
+    :func:`sitt.baselines.dagger`).
 
     Both roll out on the run's training mazes (``env.n_envs`` envs, the teacher's own training set), so each BC
     roll-out collects ``bc_n_steps_per_env * n_envs`` states and each DAgger iteration ``dagger_n_steps_per_env *
@@ -159,7 +140,7 @@ class ImitationConfig:
             fail("imitation.deterministic_teacher", self.deterministic_teacher, "True or False")
         if self.student_net_arch is not None and (
                 not isinstance(self.student_net_arch, (list, tuple)) or not self.student_net_arch
-                or not all(_is_int(h) and h >= 1 for h in self.student_net_arch)):
+                or not all(is_int(h) and h >= 1 for h in self.student_net_arch)):
             fail("imitation.student_net_arch", self.student_net_arch,
                  "None (the study's student) or a non-empty list of positive integers")
         return self
@@ -200,8 +181,8 @@ class ExperimentConfig:
     :param seed: training seed (PPO and the training env), an integer >= 0 that the task checks against the held-out
         set's seed.
     :param profile: name of the budget profile it was built from (``smoke``, ``default``, ``release``); recorded only.
-    :param task: the task (environment) of :data:`study.registry.TASKS`; configs written before this field existed
-        are the maze's (:data:`study.registry.DEFAULT_TASK`).
+    :param task: the task (environment) of :data:`study.registry.TASKS`; required (a stored config written before
+        this field existed is read by :func:`study.load.load_config`, which knows whose it is).
     :param kind: the training kind of :data:`study.registry.KINDS`: ``"sitt"`` (a SITT model is trained: SITT, its
         ablations, the plain and without-alignment teachers), ``"bc"`` or ``"dagger"`` (a student imitates the teacher
         of the run ``teacher_from``), and the other baselines.
@@ -226,7 +207,7 @@ class ExperimentConfig:
     arm: str
     seed: int = 0
     profile: str = "custom"
-    task: str = DEFAULT_TASK
+    task: str | None = None
     kind: str = "sitt"
     recipe: str = "release"
     switches: dict[str, Any] = field(default_factory=dict)
@@ -241,13 +222,11 @@ class ExperimentConfig:
     device: str = "cpu"
     tensorboard: bool = False
 
-    def __post_init__(self) -> None:
-        # the task's own configs: defaults for None, dataclasses from dicts (unknown keys named); an unknown task is
-        # left for validate() to report
-        try:
-            task = get_task(self.task)
-        except ValueError:
-            return
+    def resolve(self) -> ExperimentConfig:
+        """The task's own configs in place: ``env`` and ``eval`` None become the task's defaults, dicts its dataclasses
+        (unknown keys named: ``env.nope: unknown field; allowed: ...``); returns ``self``. ``ValueError`` naming
+        ``task`` and the registered tasks for an unknown task. The one step that looks the task up."""
+        task = get_task(self.task)
         if self.env is None:
             self.env = task.env_config()
         elif isinstance(self.env, dict):
@@ -256,6 +235,7 @@ class ExperimentConfig:
             self.eval = task.eval_config()
         elif isinstance(self.eval, dict):
             self.eval = from_mapping(task.eval_config, self.eval, "eval.")
+        return self
 
     # ------------------------------------------------------------------ identity
 
@@ -290,7 +270,8 @@ class ExperimentConfig:
         """For a kind that imitates a teacher: the config of the run whose teacher it uses (same everything, arm
         ``teacher_from``, kind ``"sitt"``, the task's standard student view)."""
         if not self.kind_object().needs_teacher:
-            raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; only runs of kinds with a teacher run have one")
+            raise ValueError(f"kind: {self.arm!r} is a {self.kind!r} run; "
+                             "only runs of kinds with a teacher run have one")
         return self.replace(arm=self.teacher_from, kind="sitt", teacher_from=None, method={}, student_view=None)
 
     def training_key(self) -> str:
@@ -324,6 +305,7 @@ class ExperimentConfig:
             if not isinstance(value, str) or not _NAME.match(value) or ".." in value:
                 fail(name, value, "a non-empty name of letters, digits and _ . + = - (a directory name)")
         check_int("seed", self.seed, 0)
+        self.resolve()
         task = get_task(self.task)
         if self.kind not in kind_names():
             fail("kind", self.kind, ", ".join(kind_names()))
@@ -338,7 +320,7 @@ class ExperimentConfig:
         self.imitation.validate()
         check_tuning_seeds(task, self)
         task.validate(self)
-        if not _is_int(self.total_timesteps) or self.total_timesteps < self.rollout_size:
+        if not is_int(self.total_timesteps) or self.total_timesteps < self.rollout_size:
             fail("total_timesteps", self.total_timesteps,
                  f"an integer >= one roll-out (env.n_envs * ppo.n_steps = {self.rollout_size})")
         if self.recipe not in RECIPES:
@@ -353,19 +335,17 @@ class ExperimentConfig:
             raise ValueError(f"switches.{exc}") from None
         if not isinstance(self.method, dict):
             fail("method", self.method, "a dict of the kind's config fields")
-        if hasattr(kind, "method_config"):
-            kind.method_config(self.method)
-        elif self.method:
-            fail("method", self.method, f"{{}} (kind {self.kind!r} has no method config)")
+        kind.check_method(self.method)
         if not kind.needs_teacher:
             if self.teacher_from is not None:
                 fail("teacher_from", self.teacher_from, f"None for a {self.kind} run (it trains its own teacher)")
         else:
-            if not isinstance(self.teacher_from, str) or not _NAME.match(self.teacher_from) or ".." in self.teacher_from:
+            name = self.teacher_from
+            if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
                 fail("teacher_from", self.teacher_from, f"the arm name of the teacher run a {self.kind} run imitates")
             if self.teacher_from == self.arm:
                 fail("teacher_from", self.teacher_from, "an arm other than the run's own")
-        views = tuple(getattr(task, "student_views", {}) or {})
+        views = tuple(task.student_views)
         if self.student_view is not None and self.student_view not in views:
             fail("student_view", self.student_view,
                  "None (the task's standard view)" + (f" or one of {', '.join(views)}" if views else
@@ -383,14 +363,16 @@ class ExperimentConfig:
     # ------------------------------------------------------------------ serialisation
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (nested dicts for env, ppo, eval, imitation); :meth:`from_dict` inverts it."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
+        """A JSON-ready dict (nested dicts for env, ppo, eval, imitation) of the resolved config (:meth:`resolve`);
+        :meth:`from_dict` inverts it."""
+        return json.loads(json.dumps(dataclasses.asdict(self.resolve())))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExperimentConfig:
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them. Not validated (call
-        :meth:`validate`); missing keys take their defaults (so configs written before a field was added still load:
-        a config without ``task`` is the maze's)."""
+        """Inverse of :meth:`to_dict`, resolved (:meth:`resolve`: the task's env and eval dataclasses); unknown keys
+        raise ``ValueError`` naming them. Not validated (call :meth:`validate`); missing keys take their defaults (so
+        configs written before a field was added still load), except ``task``, which is required (``ValueError``
+        naming it; a stored config older than the field: :func:`study.load.load_config`)."""
         if not isinstance(data, dict):
             raise ValueError(f"config: got {type(data).__name__}; allowed: a mapping")
         top = {f.name for f in dataclasses.fields(cls)}
@@ -407,9 +389,7 @@ class ExperimentConfig:
         for name in ("switches", "method"):
             if name in values and isinstance(values[name], dict):
                 values[name] = dict(values[name])
-        values.setdefault("task", DEFAULT_TASK)
-        get_task(values["task"])  # an unknown task is named here, before its env/eval dicts are read
-        return cls(**values)
+        return cls(**values).resolve()
 
     def to_json(self, indent: int = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
@@ -420,8 +400,7 @@ class ExperimentConfig:
 
     def replace(self, **changes: Any) -> ExperimentConfig:
         """A copy with top-level fields changed (``dataclasses.replace``); nested configs are copied, not shared."""
-        fresh = ExperimentConfig.from_dict(self.to_dict())
-        return dataclasses.replace(fresh, **changes)
+        return dataclasses.replace(copy.deepcopy(self), **changes)
 
     def dotted_fields(self) -> list[str]:
         """Every field name :meth:`override` accepts, dotted (``ppo.n_steps``, ``env.n_envs``, ``switches.<name>``)."""
@@ -430,8 +409,7 @@ class ExperimentConfig:
             if key == "switches":
                 out += [f"switches.{name}" for name in SITTConfig.field_names() if name != "recipe"]
             elif key == "method":
-                kind = get_kind(self.kind)
-                out += [f"method.{name}" for name in getattr(kind, "method_fields", lambda: [])()]
+                out += [f"method.{name}" for name in get_kind(self.kind).method_fields()]
             elif isinstance(value, dict):
                 out += [f"{key}.{sub}" for sub in value]
             else:

@@ -28,6 +28,7 @@ __all__ = [
     "lambda1_plot",
     "training_curves",
     "CURVE_COLUMNS",
+    "TRACKING_CURVES",
     "available_curves",
     "forest_plot",
 ]
@@ -48,8 +49,8 @@ def new_figure(figsize=(6.0, 4.0)) -> Figure:
 
 def _seeds_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Per-seed metrics from either eval rows or an already per-seed frame (:func:`study.tables.per_seed`, which has
-    ``n_mazes``)."""
-    return df if "n_mazes" in df.columns else per_seed(df)
+    ``n_episodes``)."""
+    return df if "n_episodes" in df.columns else per_seed(df)
 
 
 def metric_plot(
@@ -191,6 +192,12 @@ CURVE_COLUMNS = (
 )
 
 
+#: how well SITT's proxy tracks its student, per iteration (logged by runs since the executed-action switch; older
+#: runs lack them): the roll-out KL of the teacher to its proxy and to its student, their mean absolute gap and their
+#: correlation over the roll-out's states (:mod:`sitt.algorithm`)
+TRACKING_CURVES = ("sitt/kl_mean", "sitt/kl_student_mean", "sitt/proxy_tracking_mae", "sitt/proxy_tracking_corr")
+
+
 def available_curves(progress: pd.DataFrame, wanted: Sequence[str] = CURVE_COLUMNS) -> list[str]:
     """The columns of ``wanted`` that ``progress`` has with at least one value."""
     return [c for c in wanted if c in progress.columns and progress[c].notna().any()]
@@ -207,7 +214,7 @@ def training_curves(
     title: str | None = None,
     seed: int = 0,
 ) -> Figure:
-    """Training curves from progress.csv rows (:func:`study.io.load_progress`): one panel per column of
+    """Training curves from progress.csv rows (:func:`study.load.load_progress`): one panel per column of
     ``ys`` (default: :func:`available_curves`), mean over seeds per ``hue`` with a seeded 95% bootstrap band."""
     ys = available_curves(progress) if ys is None else ([ys] if isinstance(ys, str) else list(ys))
     missing = [c for c in [x, *ys] if c not in progress.columns]

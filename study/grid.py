@@ -1,4 +1,5 @@
-"""A coefficient grid's table and the configuration its committed selection rule picks (``fair_comparison.md`` section 2).
+"""A coefficient grid's table and the configuration its committed selection rule picks (``fair_comparison.md``
+section 2).
 
 Input: the per-seed table of a grid experiment (:func:`study.tables.per_seed`: one row per arm, policy and seed, with
 ``success`` and the task's metrics), the grid's points ``{arm: (lambda1, lambda2, action_distance)}``
@@ -13,6 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+from study.presets import CLIPPED_BASELINE_ARMS
 
 DISTANCE_ORDER = ("raw", "clipped")  # the tie-break order of SelectionRule: the simpler set-up first
 
@@ -92,8 +95,6 @@ def select(table: pd.DataFrame, rule) -> pd.Series | None:
 def clipped_pairs() -> dict[str, str]:
     """``{raw arm: clipped arm}`` of the imitation baselines measured with executed-action distances
     (:data:`study.presets.CLIPPED_BASELINE_ARMS`)."""
-    from study.presets import CLIPPED_BASELINE_ARMS
-
     return {name[: -len("_clipped")]: name for name in CLIPPED_BASELINE_ARMS}
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Iterable, Mapping
 
+from study.presets import experiments, profile_names
+from study.registry import get_task
+
 SEEDS_HELP = "a seed spec, e.g. 0-9, 3, 0,2,5 or 0-4,10-14"
 
 
@@ -89,9 +92,6 @@ def check_notebook_parameters(name: str, defaults: Mapping[str, Any], given: Map
     """Raise ``ValueError`` naming the first bad parameter of notebook ``name``: unknown names (the allowed names
     listed), values whose type differs from the default's, an unknown ``profile``, ``experiment`` or ``arm``, or a
     bad ``seeds`` spec."""
-    from study.presets import experiments, profile_names  # noqa: PLC0415
-    from study.registry import get_task  # noqa: PLC0415
-
     for key, value in given.items():
         if key not in defaults:
             raise ValueError(f"{name}: unknown parameter {key!r}; allowed: {', '.join(defaults)}")
@@ -116,4 +116,5 @@ def check_notebook_parameters(name: str, defaults: Mapping[str, Any], given: Map
             task = get_task(table[experiment][0]) if experiment in table else None
             arms = tuple(task.arms) if task is not None else tuple(a for _, arms in table.values() for a in arms)
             if values[key] not in arms:
-                raise ValueError(f"{name}: parameter {key}: got {values[key]!r}; allowed: {', '.join(dict.fromkeys(arms))}")
+                raise ValueError(f"{name}: parameter {key}: got {values[key]!r}; "
+                                 f"allowed: {', '.join(dict.fromkeys(arms))}")

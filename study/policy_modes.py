@@ -4,7 +4,8 @@ Every reported evaluation takes the arg-max action (``deterministic=True``). A m
 in two places can then repeat one action for ever where a sample would have broken the loop; this reading tells such a
 policy (it fails by the arg-max where its samples succeed) from one that does not know the way (it fails both ways).
 
-* :func:`stored_policies`: ``policy -> act(obs, deterministic)`` of a complete run, from its stored files.
+* :func:`stored_policies`: ``policy -> act(obs, deterministic)`` of a complete run, from its stored files (its
+  kind reads them back: :meth:`study.kinds.Kind.stored_policies`).
 * :func:`policy_modes_table`: every complete run of an experiment, each policy, each of :data:`MODES`, through the
   task's own :meth:`study.task.Task.evaluate`; the deterministic rows are the run's reported evaluation, recomputed.
 * :func:`policy_modes_summary`: that table averaged over seeds.
@@ -19,34 +20,34 @@ import numpy as np
 import pandas as pd
 
 from study import load
+from study.kinds import PolicyAct
+from study.registry import get_kind, kind_names
+from study.tables import as_float
+from study.task import student_view_fn
 
-__all__ = ["MODES", "STORED_POLICY_KINDS", "stored_policies", "policy_modes_table", "policy_modes_summary"]
+__all__ = ["MODES", "stored_policies", "stored_policy_kinds", "policy_modes_table", "policy_modes_summary"]
 
 #: how actions are picked: the arg-max (what every reported evaluation does) or a sample of the policy's distribution
 MODES = ("deterministic", "stochastic")
-#: the training kinds whose stored files give back their policies: a SITT run's teacher and student (``model.zip``), the
-#: student (``student.pt``, a :class:`sitt.student.StudentPolicy`) of a run that trains only a student on top of a
-#: teacher run; ``dwbc`` stores its own model class (privileged policy and adaptation encoder) and is not read here
-STORED_POLICY_KINDS = ("sitt", "bc", "dagger", "hlrl", "cosil")
-
-PolicyAct = Callable[[np.ndarray, bool], np.ndarray]
 
 
-def stored_policies(run_dir: str | Path, config, student_obs: Callable[[np.ndarray], np.ndarray]) -> dict[str, PolicyAct]:
-    """``{policy: act(obs, deterministic)}`` of a complete run: a SITT run's ``teacher`` (and ``student`` when it trains
-    one), the ``student`` of a bc, dagger, hlrl or cosil run. ``obs``: a batch of teacher observations ``(N, *obs)``;
-    ``student_obs`` maps it to the run's student view. ``ValueError`` naming the run's kind for any other kind."""
-    if config.kind == "sitt":
-        model = load.load_model(run_dir)
-        acts = {"teacher": lambda obs, det: model.predict(obs, deterministic=det)[0]}
-        if model.student is not None:
-            acts["student"] = lambda obs, det: model.predict_student(student_obs(obs), deterministic=det)[0]
-        return acts
-    if config.kind in STORED_POLICY_KINDS:
-        student = load.load_student(run_dir)
-        return {"student": lambda obs, det: student.predict(student_obs(obs), deterministic=det)[0]}
-    raise ValueError(f"run {run_dir}: kind {config.kind!r} has no stored policy this reading loads; allowed: "
-                     f"{', '.join(STORED_POLICY_KINDS)}")
+def stored_policy_kinds() -> tuple[str, ...]:
+    """The registered training kinds whose runs give back their policies (:attr:`study.kinds.Kind.stores_policies`):
+    a SITT run's teacher and student, the student of a run that trains only a student on top of a teacher run."""
+    return tuple(name for name in kind_names() if get_kind(name).stores_policies)
+
+
+def stored_policies(run_dir: str | Path, config, student_obs: Callable[[np.ndarray], np.ndarray]
+                    ) -> dict[str, PolicyAct]:
+    """``{policy: act(obs, deterministic)}`` of a complete run, read back by its kind
+    (:meth:`study.kinds.Kind.stored_policies`). ``obs``: a batch of teacher observations ``(N, *obs)``;
+    ``student_obs`` maps it to the run's student view. ``ValueError`` naming the run's kind for a kind that stores
+    none (:func:`stored_policy_kinds`)."""
+    kind = get_kind(config.kind)
+    if not kind.stores_policies:
+        raise ValueError(f"run {run_dir}: kind {config.kind!r} has no stored policy this reading loads; allowed: "
+                         f"{', '.join(stored_policy_kinds())}")
+    return kind.stored_policies(Path(run_dir), config, student_obs)
 
 
 def policy_modes_table(task, root: str | Path, experiment: str, profile: str | None = None,
@@ -55,19 +56,16 @@ def policy_modes_table(task, root: str | Path, experiment: str, profile: str | N
     """Every complete run of ``experiment`` under ``root`` (of ``profile``, ``arms`` and ``seeds`` when given), each
     stored policy re-evaluated with each of :data:`MODES` by ``task.evaluate`` on the run's held-out set. Sampled
     actions draw from torch's generator seeded with ``seed`` before each evaluation, so the table is the same on every
-    call. With ``arms`` None, runs of kinds outside :data:`STORED_POLICY_KINDS` are left out; named, they raise.
+    call. With ``arms`` None, runs of kinds outside :func:`stored_policy_kinds` are left out; named, they raise.
 
     Columns ``arm, seed, policy, mode, n_episodes, success`` and the mean of each of the task's metrics
     (:attr:`study.task.Task.metrics`) that :meth:`~study.task.Task.episode_metrics` gives, one row per run, policy
     and mode, ordered by arm, seed, policy, mode."""
-    import torch
-
-    from study.tables import as_float
-    from study.task import student_view_fn
+    import torch  # noqa: PLC0415  (torch-heavy; its generator seeds the sampled actions)
 
     records = []
     for run_dir, config in load.complete_runs(root, experiment, profile, arms, seeds):
-        if arms is None and config.kind not in STORED_POLICY_KINDS:
+        if arms is None and not get_kind(config.kind).stores_policies:
             continue
         train_env = task.train_env(config)  # the student view may read the env's geometry
         try:

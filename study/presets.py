@@ -27,8 +27,9 @@ from typing import Any
 from collections.abc import Iterable
 
 from study.config import ExperimentConfig, ImitationConfig, PPOConfig
-from study.registry import DEFAULT_TASK, get_kind, get_task, task_names
-from study.task import base_experiment
+from study.kinds import STUDENT_TIMESTEPS
+from study.registry import get_kind, get_task, task_names
+from study.task import Claim, base_experiment
 
 # ---------------------------------------------------------------------------------------------------------- arms
 
@@ -108,8 +109,10 @@ COMMON_ARMS: dict[str, ArmSpec] = {
         "dagger", "release", dict(NO_ALIGN_TEACHER), teacher_from="without_alignment",
         description="DAgger against the without_alignment teacher",
     ),
-    "sitt_release": ArmSpec("sitt", "release", {}, description="SITT as released (+1.9 KL bonus, feature-L1 update term)"),
-    "sitt_paper": ArmSpec("sitt", "paper", {}, description="SITT as the paper describes it (-1.9 KL penalty, KL update term)"),
+    "sitt_release": ArmSpec("sitt", "release", {},
+                            description="SITT as released (+1.9 KL bonus, feature-L1 update term)"),
+    "sitt_paper": ArmSpec("sitt", "paper", {},
+                          description="SITT as the paper describes it (-1.9 KL penalty, KL update term)"),
     "hlrl": ArmSpec(
         "hlrl", "release", dict(NO_ALIGN_TEACHER), teacher_from="without_alignment",
         description="HLRL: the student's own PPO + annealed KL to the without_alignment teacher (asymmetric critic)",
@@ -145,7 +148,6 @@ def beats_baselines_claims(prefix: str, text: str, experiment: str, sitt_arm: st
     :param sitt_arm: SITT's arm.
     :param source: where the claim comes from.
     :param baselines: the arms to beat (default :data:`PAPER_BASELINES`)."""
-    from study.claims import Claim  # noqa: PLC0415  (study.claims imports study.tables, which imports this module)
     return tuple(Claim(f"{prefix}{arm}", text.format(arm=arm), experiment, sitt_arm, "student", "success",
                        kind="better", others=(arm,), source=source) for arm in baselines)
 
@@ -233,7 +235,6 @@ def budget_claims(tag: str, experiment: str, sitt_arm: str, what: str, budget: s
     ``what``: the claim's opening (``"Flight: "``); ``budget``: SITT's budget in words (``"7.86M env steps"``);
     ``paper``: the source of the task's claims that SITT's student beats HLRL's and COSIL's, read here at equal and at
     twice SITT's budget."""
-    from study.claims import Claim  # noqa: PLC0415  (study.claims imports study.tables, which imports this module)
 
     def text(words: str) -> str:
         return words[:1].upper() + words[1:]
@@ -361,23 +362,19 @@ def task_of(experiment: str) -> str:
     base = experiment if experiment in table else base_experiment(experiment)
     if base not in table:
         raise ValueError(f"experiment: unknown experiment {experiment!r}; allowed: {', '.join(table)} "
-                         "(or <experiment>-<tag>)")
+                         "(or <experiment>-<tag>; any other name with the task given)")
     return table[base][0]
 
 
-def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default", task: str | None = None) -> ExperimentConfig:
+def preset(experiment: str, arm: str, seed: int = 0, profile: str = "default",
+           task: str | None = None) -> ExperimentConfig:
     """The config of ``arm`` in ``experiment`` at ``seed`` under ``profile``; validated.
 
     ``experiment`` is the study's directory name: any experiment a task names, or a tagged copy of one
-    (``"main-budget6e6"``), or any other name for arms of ``task`` (default: the task of the named experiment, else
-    :data:`study.registry.DEFAULT_TASK`).
+    (``"main-budget6e6"``), or any other name for arms of ``task`` (default: the task of the named experiment; a name
+    no task knows needs ``task``: ``ValueError`` naming ``experiment`` otherwise).
     """
-    if task is None:
-        try:
-            task = task_of(experiment)
-        except ValueError:
-            task = DEFAULT_TASK
-    task_name = task
+    task_name = task_of(experiment) if task is None else task
     t = get_task(task_name)
     spec: ArmSpec = _lookup(t.arms, arm, "arm")
     prof: Profile = _lookup(t.profiles, profile, "profile")
@@ -418,10 +415,7 @@ def _arm_budget(task, arm: str, spec: ArmSpec, prof: Profile, rollout: int) -> t
         return budget_iterations(own, n) * rollout, {}
     teacher = budget_iterations(teacher_share, n, f"budget_share of arm {spec.teacher_from!r}")
     total = prof.total_timesteps if teacher_share == 1.0 else teacher * rollout
-    from study.kinds.student_rl import STUDENT_TIMESTEPS  # noqa: PLC0415
-
-    kind = get_kind(spec.kind)
-    if STUDENT_TIMESTEPS not in getattr(kind, "method_fields", lambda: [])():
+    if not get_kind(spec.kind).own_budget:
         if own != 1.0:
             raise ValueError(f"budget_share: got {own!r} for arm {arm!r}; allowed: 1.0 (kind {spec.kind!r} has no "
                              "budget of its own to share: it takes its teacher run's total_timesteps)")
@@ -436,10 +430,33 @@ def _arm_budget(task, arm: str, spec: ArmSpec, prof: Profile, rollout: int) -> t
 def experiment_profile(experiment: str, profile: str) -> str:
     """The profile ``experiment``'s runs use when the study runs ``profile``: the task's
     :attr:`~study.task.Task.experiment_profiles` entry in place of ``default`` (``main_release_schedule`` is the
-    authors' schedule, ``release``, whatever ``make reproduce`` runs), else ``profile`` itself (``smoke`` stays smoke)."""
+    authors' schedule, ``release``, whatever ``make reproduce`` runs), else ``profile`` itself (``smoke`` stays
+    smoke)."""
     if profile != "default":
         return profile
     return get_task(task_of(experiment)).experiment_profiles.get(base_experiment(experiment), profile)
+
+
+def study_profile(experiment: str, profile: str | None) -> str | None:
+    """The profile of ``experiment``'s runs when the study runs ``profile`` (:func:`experiment_profile`), for
+    reading them: ``profile`` itself for a name no task knows (a budget-search copy) and for None (any profile)."""
+    if profile is None:
+        return None
+    try:
+        return experiment_profile(experiment, profile)
+    except ValueError:
+        return profile
+
+
+def arm_labels(experiment: str | None = None) -> dict[str, str]:
+    """arm -> its one-line description (:attr:`ArmSpec.description`): of the experiment's task, or of every task (the
+    first task naming an arm gives its words)."""
+    names = [task_of(experiment)] if experiment is not None else list(task_names())
+    out: dict[str, str] = {}
+    for name in names:
+        for arm, spec in get_task(name).arms.items():
+            out.setdefault(arm, getattr(spec, "description", "") or arm)
+    return out
 
 
 def experiment_arms(experiment: str) -> tuple[str, ...]:
@@ -458,7 +475,8 @@ def profile_names(experiment: str | None = None) -> tuple[str, ...]:
 def experiment_configs(
     experiment: str, profile: str = "default", seeds: Iterable[int] = range(10), arms: Iterable[str] | None = None
 ) -> list[ExperimentConfig]:
-    """Every run of ``experiment``: ``seeds`` x its arms (or the subset ``arms``, in the experiment's order), seed-major,
+    """Every run of ``experiment``: ``seeds`` x its arms (or the subset ``arms``, in the experiment's order),
+    seed-major,
     so that a sweep cut short leaves whole seeds (every arm of seed 0, then of seed 1, ...). The profile is
     :func:`experiment_profile` of ``profile``."""
     profile = experiment_profile(experiment, profile)
@@ -467,6 +485,7 @@ def experiment_configs(
         wanted = list(arms)
         unknown = [a for a in wanted if a not in names]
         if unknown:
-            raise ValueError(f"arms: {unknown[0]!r} is not an arm of experiment {experiment!r}; allowed: {', '.join(names)}")
+            raise ValueError(f"arms: {unknown[0]!r} is not an arm of experiment {experiment!r}; "
+                             f"allowed: {', '.join(names)}")
         names = tuple(a for a in names if a in wanted)
     return [preset(experiment, arm, seed, profile) for seed in seeds for arm in names]

@@ -12,6 +12,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -21,8 +22,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from study.registry import DEFAULT_TASK, get_task
-from study.report import claims_markdown, comparison_markdown, demote_headings, main_table_markdown
+from study import scorecard
+from study.registry import get_task, task_names
+from study.report import (FOREST_PREFIX, LEAD_FIGURES_NOTE, LEAD_FIGURES_TITLE, claims_markdown, demote_headings,
+                          main_table_markdown, table_markdown)
+from study.store import atomic_write_text
 
 BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between these lines are lost) -->"
 END = "<!-- results:end -->"
@@ -35,8 +39,6 @@ IMITATION_ARMS = ("bc", "dagger")
 
 def studies() -> tuple[str, ...]:
     """The experiments of every task's sweep plans (:attr:`study.task.Task.sweeps`), in plan order."""
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     return tuple(dict.fromkeys(e for t in task_names() for plan in get_task(t).sweeps for e in plan.experiments))
 
 
@@ -108,10 +110,6 @@ def _seed_range(seeds: Sequence[int]) -> str:
 
 def _profile_lines() -> list[str]:
     """One line per task: its default profile's description and its held-out evaluation config."""
-    import dataclasses  # noqa: PLC0415
-
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     out = []
     for name in task_names():
         task = get_task(name)
@@ -123,19 +121,28 @@ def _profile_lines() -> list[str]:
 
 
 def _task_sections(tables: Path) -> list[str]:
-    """The main table of every task but the maze (whose sections are above) that has a sweep plan and a written main
-    table (``<tables>/<first experiment>.csv``, as :func:`study.report.build_report` saves it): heading
-    :attr:`~study.task.Task.main_title`, the task's note, the table."""
-    from study.registry import task_names  # noqa: PLC0415
-
+    """The part of every task that has a sweep plan and a written main table (``<tables>/<first experiment>.csv``, as
+    :func:`study.report.build_report` saves it), in registry order: heading :attr:`~study.task.Task.readme_title`
+    (default its main title), its note, the main table, its figure (:attr:`~study.task.Task.readme_figure`) and its
+    other tables (:attr:`~study.task.Task.readme_tables`) where they were written."""
     lines: list[str] = []
     for name in task_names():
         task = get_task(name)
         path = tables / f"{task.main_experiment}.csv"
-        if name == DEFAULT_TASK or not task.sweeps or not path.exists():
+        if not task.sweeps or not path.exists():
             continue
-        lines += ["", f"### {task.main_title}", "", f"Task `{name}` (table `{path.as_posix()}`). {task.main_note}",
-                  "", main_table_markdown(pd.read_csv(path), task.main_labels).rstrip()]
+        note = task.readme_note or f"Task `{name}` (table `{path.as_posix()}`). {task.main_note}"
+        lines += ["", f"### {task.readme_title or task.main_title}", "", note, "",
+                  main_table_markdown(pd.read_csv(path), task.main_labels).rstrip()]
+        if task.readme_figure is not None:
+            stem, alt, words = task.readme_figure
+            figure = tables.parent / "figures" / f"{stem}.png"
+            if figure.exists():
+                lines += ["", f"![{alt}]({figure.as_posix()})"] + (["", words] if words else [])
+        for file, title in task.readme_tables.items():
+            table = tables / f"{file}.csv"
+            if table.exists():
+                lines += ["", f"### {title}", "", table_markdown(pd.read_csv(table), task.main_labels).rstrip()]
     return lines
 
 
@@ -143,10 +150,6 @@ def _scorecard_lines(tables: Path) -> list[str]:
     """The scorecard (:mod:`study.scorecard`, from ``<tables>/claims.csv`` and the tables against the paper) and the
     per-task forest plots found under ``<tables>/../figures`` (``forest_<task>.png``, written by the report notebook),
     in the registry's task order; nothing when there is no claims table."""
-    from study import scorecard  # noqa: PLC0415
-    from study.registry import task_names  # noqa: PLC0415
-    from study.report import FOREST_PREFIX, LEAD_FIGURES_NOTE, LEAD_FIGURES_TITLE  # noqa: PLC0415
-
     lines: list[str] = []
     path = tables / "claims.csv"
     if path.exists():
@@ -180,7 +183,8 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
     # the runs of a store may come from several machines of one size: every CPU model they name
     cpus = ", ".join(sorted(set(trained["cpu"].dropna().astype(str)))) or "unknown CPU"
     machine = f"{trained['cpu_count'].iloc[0]} cores ({cpus})"
-    span = f"{min(trained['started_at'])[:16].replace('T', ' ')} to {max(trained['finished_at'])[:16].replace('T', ' ')} UTC"
+    first, last = min(trained["started_at"])[:16], max(trained["finished_at"])[:16]
+    span = f"{first.replace('T', ' ')} to {last.replace('T', ' ')} UTC"
     seeds = {e: _seed_range(records.loc[records["experiment"] == e, "seed"]) for e in records["experiment"].unique()}
     lines = [BEGIN, "## Results of the study"]
     lines += _scorecard_lines(tables)
@@ -209,24 +213,7 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
         "(complete runs are never redone); wall minutes = run-minutes / parallel jobs. \"copied\": the same run "
         "under another study's name (e.g. `sitt_release` of the ablations is `main/sitt_release`), copied with "
         "`reused_from` in its provenance instead of being trained again.",
-        "",
-        "### Main experiment (the paper's maze figure)",
-        "",
-        "True success = reaching the target in the first episode; the release's metric counts any termination. "
-        "Shares over the 15 held-out mazes, mean over seeds with a seeded 95% percentile bootstrap CI over seeds.",
-        "",
-        main_table_markdown(pd.read_csv(tables / "main.csv"), get_task(DEFAULT_TASK).main_labels).rstrip(),
     ]
-    figure = tables.parent / "figures" / "paper_maze.png"
-    if figure.exists():
-        lines += ["", f"![The paper's maze figure, regenerated from our runs]({figure.as_posix()})", "",
-                  "The paper's six panels drawn from the typical training seed of `main` (notebook `20_maze_main`; "
-                  "every seed's figure: `results/figures/paper_maze_seed_*.png`)."]
-    for name, title in (("release_vs_paper", "Release vs paper, one difference at a time (student true success)"),
-                        ("ablations", "Ablations (student true success)")):
-        path = tables / f"{name}.csv"
-        if path.exists():
-            lines += ["", f"### {title}", "", comparison_markdown(pd.read_csv(path)).rstrip()]
     lines += _task_sections(tables)
     claims = tables / "claims.csv"
     if claims.exists():
@@ -240,8 +227,6 @@ def readme_section(tables: str | Path, runs_root: str | Path, jobs: int = 2, ext
 def update_readme(readme: str | Path, section: str) -> Path:
     """Replace the text from :data:`BEGIN` to :data:`END` in ``readme`` with ``section`` (atomic write); raise
     ``ValueError`` when the markers are missing, leaving the file untouched."""
-    from study.store import atomic_write_text
-
     path = Path(readme)
     text = path.read_text()
     start, end = text.find(BEGIN), text.find(END)

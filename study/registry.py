@@ -31,10 +31,6 @@ KINDS: dict[str, Any] = {
     "fixed_teacher": "study.kinds.fixed_teacher:KIND",
 }
 
-#: the task of a config written before configs named their task (every committed run of the maze study)
-DEFAULT_TASK = "color_maze"
-
-
 def _resolve(table: dict[str, Any], name: str, what: str) -> Any:
     if not isinstance(name, str) or name not in table:
         raise ValueError(f"{what}: got {name!r}; allowed: {', '.join(table)}")
@@ -74,8 +70,15 @@ def unregister_task(name: str) -> None:
 
 
 def register_kind(name: str, kind: Any) -> Any:
+    """Register a :class:`study.kinds.Kind` object (or ``"module:attribute"``) under ``name``; returns it. Sweep
+    workers get it too (it must pickle: an instance of a class defined at a module's top level)."""
     KINDS[name] = _RUNTIME["kinds"][name] = kind
     return kind
+
+
+def unregister_kind(name: str) -> None:
+    KINDS.pop(name, None)
+    _RUNTIME["kinds"].pop(name, None)
 
 
 def runtime_entries() -> dict[str, dict[str, Any]]:

@@ -17,12 +17,19 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from study import paths
+from study import claims as claims_mod
+from study import figures as figures_mod
+from study import load, paths
+from study import scorecard as scorecard_mod
 from study.budget import BUDGET, steps_label
+from study.markdown import df_to_markdown
+from study.presets import arm_labels, study_profile
+from study.registry import get_task, task_names
 from study.store import atomic_write_text
-from study.tables import format_ci
+from study.tables import format_ci, main_table
+from study.writers import save_figure, save_table
 
-__all__ = ["DEFAULT_NOTES", "REPORT_NOTEBOOK", "notebook_of", "df_to_markdown", "main_table_markdown", "table_markdown",
+__all__ = ["STUDY_NOTES", "default_notes", "REPORT_NOTEBOOK", "notebook_of", "main_table_markdown", "table_markdown",
            "comparison_markdown",
            "claims_markdown", "commands", "write_report", "markdown_to_html", "build_report", "forest_figure",
            "LEAD_FIGURES_TITLE", "LEAD_FIGURES_NOTE", "FOREST_PREFIX"]
@@ -30,8 +37,6 @@ __all__ = ["DEFAULT_NOTES", "REPORT_NOTEBOOK", "notebook_of", "df_to_markdown", 
 def notebook_of() -> dict[str, str]:
     """experiment -> the notebook that writes its tables and figures (every task's :attr:`~study.task.Task.notebooks`),
     plus ``"report"`` -> the report notebook."""
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     out: dict[str, str] = {}
     for name in task_names():
         out.update(get_task(name).notebooks)
@@ -42,47 +47,25 @@ def notebook_of() -> dict[str, str]:
 #: the notebook that writes this report
 REPORT_NOTEBOOK = "90_report"
 
-DEFAULT_NOTES = {
-    "easy": [
-        "The color maze: a vectorised numpy env reproduces the release transition for transition and steps far "
-        "faster than the networks train (`make bench`), so the environment never limits the study.",
-        "SITT as an SB3 PPO subclass: the roll-out reward term, the policy-update term and the alignment phase are "
-        "each one method, switchable field by field (recipe `release` or `paper`, every ablation).",
-        "Separating the release's evaluation metric (any termination) from true success: both come from the same "
-        "roll-outs, so every table reports both.",
-    ],
+#: what was easy and hard about the study itself (each task adds its own: :attr:`study.task.Task.report_notes`)
+STUDY_NOTES = {
     "hard": [
-        "Budget: the release trains 1e8 steps per run (hours for SITT on 2 CPU cores); a multi-seed study needs "
-        "a reduced profile, and the schedule (roll-out length, minibatching) decides which route the plain teacher "
-        "learns. The default profile's schedule is itself a finding (see the budget search).",
-        "The release and the paper disagree on the reward sign (+KL bonus vs -KL penalty) and the update term "
-        "(feature L1 vs KL); only measuring each difference on its own tells which produces the paper's figure.",
-        "The paper reports the maze qualitatively (one figure, no numbers, no seeds): the thresholds that turn "
-        "'goes through the path' or 'fails' into a verdict are ours (documented in study/claims.py).",
         "rliable 1.2 does not import under pandas 3 (its `arch` dependency fails at import): intervals are our "
         "own seeded stratified bootstrap, which follows rliable's definitions.",
     ],
 }
 
 
-def _fmt(v, floatfmt: str) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if isinstance(v, (float, np.floating)):
-        return format(float(v), floatfmt)
-    return str(v).replace("|", "\\|").replace("\n", " ")
-
-
-def df_to_markdown(df: pd.DataFrame, floatfmt: str = ".2f", columns: Sequence[str] | None = None) -> str:
-    """A GitHub markdown table of ``df`` (no index); NaN as empty cells, pipes escaped."""
-    if columns is not None:
-        df = df[[c for c in columns if c in df.columns]]
-    if df.empty and len(df.columns) == 0:
-        return "_(empty)_\n"
-    head = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    sep = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body]) + "\n"
+def default_notes() -> dict[str, list[str]]:
+    """The report's "what was easy, what was hard": every task's :attr:`~study.task.Task.report_notes` in registry
+    order, then the study's own (:data:`STUDY_NOTES`)."""
+    out: dict[str, list[str]] = {"easy": [], "hard": []}
+    for name in task_names():
+        for key, items in get_task(name).report_notes.items():
+            out.setdefault(key, []).extend(items)
+    for key, items in STUDY_NOTES.items():
+        out.setdefault(key, []).extend(items)
+    return out
 
 
 def main_table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
@@ -148,10 +131,9 @@ def commands(profile: str = "default", root: str = "results/runs", jobs: int = 2
              seeds: Mapping[tuple[str, ...], str] | None = None) -> dict[str, str]:
     """Command lines (run from the repository root) that regenerate each number, as ``make reproduce`` runs them:
     one sweep per sweep plan of every task (:attr:`study.task.Task.sweeps`: its experiments, arms and seeds;
-    ``seeds`` maps a plan's ``(experiments, arms)`` to the seeds actually in the store when they differ), the notebook of each
+    ``seeds`` maps a plan's ``(experiments, arms)`` to the seeds actually in the store when they differ), the notebook
+    of each
     experiment, the report. Keys name what they produce."""
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     py = ".venv/bin/python"
     nb = f"{py} notebooks/run_notebook.py"
     sweep = f"{py} -m study.sweep --profile {profile} --jobs {jobs} --root {root}"
@@ -226,7 +208,7 @@ def write_report(
     path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    notes = DEFAULT_NOTES if notes is None else notes
+    notes = default_notes() if notes is None else notes
     lines = [f"# {title}\n\n", f"Profile: `{profile}`. Generated by `notebooks/90_report.py` (`make figures`)."]
     for k, v in (provenance or {}).items():
         lines.append(f" {k}: {v}.")
@@ -239,10 +221,11 @@ def write_report(
         lines.append("\n\n## Findings\n\n" + demote_headings(findings, 3).strip() + "\n")
     lines.append("\n\n## Claims\n\n")
     counts = claims["verdict"].value_counts()
-    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "not reproduced", "inconclusive")) + ".\n\n")
+    verdicts = ("reproduced", "not reproduced", "inconclusive")
+    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in verdicts) + ".\n\n")
     lines.append(claims_markdown(claims))
     lines.append(
-        "\nVerdict rules (study/claims.py): numbers are per training seed (share of the held-out mazes), "
+        "\nVerdict rules (study/claims.py): numbers are per training seed (share of the held-out episodes), "
         "mean and seeded 95% bootstrap CI over seeds. A level claim is *reproduced* when the CI lies entirely on the "
         "claimed side of its threshold (0.5), *not reproduced* when it lies entirely on the other side, *inconclusive* "
         "otherwise or with fewer than 3 seeds. A comparison claim is *reproduced* when the probability of improvement "
@@ -289,7 +272,7 @@ def write_report(
 def markdown_to_html(text: str, title: str = "report") -> str:
     """Markdown -> a standalone HTML page (mistune, which nbconvert brings; ``<pre>`` without it)."""
     try:
-        import mistune  # noqa: PLC0415
+        import mistune  # noqa: PLC0415  (optional: nbconvert brings it; a <pre> page without it)
 
         body = mistune.create_markdown(plugins=["table"])(text)
     except Exception:  # noqa: BLE001
@@ -311,49 +294,56 @@ def seed_spec(seeds) -> str:
     return ",".join(map(str, seeds))
 
 
-def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2, findings_file: str | Path | None = None,
+def report_tables(task, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]):
+    """A task's tables of the report, ``(main, {title: (file name, table)})``: the task's own
+    (:meth:`study.task.Task.report_tables`), its main table the generic one (:func:`study.tables.main_table` of
+    :attr:`~study.task.Task.main_experiment`'s rows) where the task gives none and there are rows."""
+    main, others = task.report_tables(evals, labels)
+    first = task.main_experiment
+    if main is None and first is not None and evals.get(first) is not None:
+        main = main_table(evals[first], task=task)
+    return main, others
+
+
+def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
+                 findings_file: str | Path | None = None,
                  notes: Mapping[str, Sequence[str]] | None = None) -> dict:
     """Everything the report notebook shows, from the runs: every task's evaluation rows, its tables
     (:meth:`study.task.Task.report_tables`, saved under ``<out>/tables``), the claims table of every task's claims
     (:meth:`study.task.Task.report_claims`, saved as ``claims.csv``) and ``<out>/REPORT.md`` / ``.html`` with the
     figures found under ``<out>/figures`` and the hand-written findings (``findings_file``, default
     ``<out>/FINDINGS.md``). Returns ``{"evals", "main", "tables", "claims", "path"}``."""
-    from study import claims as claims_mod  # noqa: PLC0415
-    from study import io  # noqa: PLC0415
-    from study import scorecard as scorecard_mod  # noqa: PLC0415
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     out = Path(out)
     evals, tables, claim_list, main, main_task, mains = {}, {}, [], None, None, {}
-    labels = io.arm_labels()
+    labels = arm_labels()
     for name in task_names():
         task = get_task(name)
         task_evals = {}
         for experiment in task.experiments:
-            task_evals[experiment], message = io.load_eval(root, experiment, profile)
+            task_evals[experiment], message = load.eval_rows(root, experiment, study_profile(experiment, profile))
             print(message)
         evals.update(task_evals)
-        task_main, task_tables = task.report_tables(task_evals, labels)
+        task_main, task_tables = report_tables(task, task_evals, labels)
         if task_main is not None:  # saved under the task's first experiment (the maze: main.csv)
-            io.save_table(task_main, out, task.main_experiment)
+            save_table(task_main, out, task.main_experiment)
             mains[name] = (task, task_main)
             if main is None:
                 main, main_task = task_main, task
         for title, (file, table) in task_tables.items():
-            io.save_table(table, out, file)
+            save_table(table, out, file)
             tables[title] = table
         claim_list += list(task.report_claims(task_evals, labels))
     claims_df = claims_mod.claims_table(evals, claim_list)
-    io.save_table(claims_df, out, "claims")
+    save_table(claims_df, out, "claims")
     paper = scorecard_mod.paper_numbers(out / "tables")
     cells = scorecard_mod.scorecard_cells(claims_df, paper=paper)
-    io.save_table(scorecard_mod.scorecard_table(cells), out, "scorecard")
+    save_table(scorecard_mod.scorecard_table(cells), out, "scorecard")
     card = (scorecard_mod.scorecard_markdown(cells) + "\n" + scorecard_mod.scorecard_notes(cells, claims_df)
             if len(cells) else "")
     forests = []
     for name, (task, task_main) in mains.items():
         fig = forest_figure(task, task_main, root, paper)
-        forests.append(io.save_figure(fig, out, f"{FOREST_PREFIX}{name}"))
+        forests.append(save_figure(fig, out, f"{FOREST_PREFIX}{name}"))
     figure_dir = out / "figures"
     found = sorted(figure_dir.glob("*.png")) if figure_dir.is_dir() else []
     first = [p for p in found if p.stem == "paper_maze"]
@@ -362,7 +352,8 @@ def build_report(profile: str, root: str | Path, out: str | Path, jobs: int = 2,
     for name in task_names():
         for plan in get_task(name).sweeps:
             present = [s for e in plan.experiments if evals.get(e) is not None
-                       for s in evals[e].loc[evals[e]["arm"].isin(plan.arms) if plan.arms else slice(None), "seed"].unique()]
+                       for s in evals[e].loc[evals[e]["arm"].isin(plan.arms) if plan.arms else slice(None),
+                                             "seed"].unique()]
             if present:
                 plan_seeds[(plan.experiments, plan.arms)] = seed_spec(present)
     findings_file = Path(findings_file) if findings_file is not None else out / "FINDINGS.md"
@@ -386,9 +377,6 @@ def forest_figure(task, main: pd.DataFrame, root: str | Path, paper: Mapping[tup
     """The forest plot of one task (:func:`study.figures.forest_plot`): its main table's student success per arm, the
     paper's number (``paper``: :func:`study.scorecard.paper_numbers`) and each arm's budget from the runs under
     ``root``."""
-    from study import figures as figures_mod  # noqa: PLC0415
-    from study import scorecard as scorecard_mod  # noqa: PLC0415
-
     experiment = task.main_experiment
     own_paper = {arm: v for (exp, arm), v in paper.items() if exp == experiment}
     rows = scorecard_mod.forest_rows(main, own_paper, scorecard_mod.arm_budgets(root, experiment))

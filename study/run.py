@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sitt.runtime import configure_threads
-from study import store
+from study import load, store
 from study.budget import BUDGET, budget_of
 from study.config import ExperimentConfig
 from study.paths import DEFAULT_ROOT
@@ -71,7 +71,7 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -
 
 def check_stored_config(config: ExperimentConfig, run_dir: Path) -> None:
     """Raise :class:`StaleRunError` when the complete run at ``run_dir`` was made from another config."""
-    stored = ExperimentConfig.from_dict(store.read_json(run_dir / store.CONFIG_FILE)).to_dict()
+    stored = load.load_config(run_dir).to_dict()
     diffs = config_differences(stored, config.to_dict())
     if diffs:
         raise StaleRunError(
@@ -182,7 +182,7 @@ def find_equivalent(config: ExperimentConfig, root: str | Path = DEFAULT_ROOT) -
         if run_dir == own:
             continue
         try:
-            other = ExperimentConfig.from_dict(store.read_json(run_dir / store.CONFIG_FILE)).validate()
+            other = load.load_config(run_dir).validate()
             if other.training_key() != key:
                 continue
             copied = store.read_marker(run_dir).get("reused_from") is not None

@@ -51,7 +51,7 @@ def claim_path(run_dir: str | Path) -> Path:
 def _process_started(pid: int) -> float | None:
     """The start time of process ``pid`` (seconds since the epoch), or None when it cannot be read."""
     try:
-        import psutil
+        import psutil  # noqa: PLC0415  (optional: a claim is judged by its pid alone without it)
 
         return round(psutil.Process(pid).create_time(), 2)
     except Exception:  # noqa: BLE001 - psutil missing, process gone or not ours to read

@@ -29,7 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from study import presets
 from study.budget import arm_budgets, steps_label
+from study.markdown import df_to_markdown
+from study.registry import get_task, task_names
 from study.tables import format_ci
 
 __all__ = ["Row", "ROWS", "LEFT_OUT", "TASK_LABELS", "claim_stem", "row_of", "left_out_reason", "experiment_tasks",
@@ -73,6 +76,19 @@ ROWS: tuple[Row, ...] = (
     Row("Each ablation is worse: no shared head", ("abl:no_shared_head",), versus="no_shared_head"),
     Row("lambda1 robustness: half the reward coefficient does as well", ("l1",)),
     Row("The other recipe's student beats BC's, DAgger's and the without-alignment student's", ("g'",)),
+    # SITT at its tuned coefficients (the task's grid on the tuning seeds, fair_comparison.md section 2), against each
+    # baseline's reported arm (with executed-action distances where they helped that baseline on the tuning seeds)
+    Row("SITT at its tuned coefficients: its teacher adapts (drawer: handle kept in view, on average; per seed)",
+        ("tuned:vis", "tuned:vis_seeds", "tuned:p1")),
+    Row("SITT at its tuned coefficients: its student beats SITT's at the paper's coefficients", ("tuned:paper",)),
+    Row("SITT at its tuned coefficients: its student beats BC's", ("tuned:g:bc", "tuned:g:bc_clipped")),
+    Row("SITT at its tuned coefficients: its student beats DAgger's", ("tuned:g:dagger", "tuned:g:dagger_clipped")),
+    Row("SITT at its tuned coefficients: its student beats the student aligned without SITT's terms",
+        ("tuned:g:without_alignment",)),
+    Row("SITT at its tuned coefficients: its student beats HLRL's (HLRL at twice SITT's budget)", ("tuned:g:hlrl",)),
+    Row("SITT at its tuned coefficients: its student beats DWBC's", ("tuned:g:dwbc",)),
+    Row("SITT at its tuned coefficients: its student beats COSIL's (COSIL at twice SITT's budget)",
+        ("tuned:g:cosil",)),
     # every comparison at an equal budget (fair_comparison.md section 1): HLRL's and COSIL's teacher and student share
     # SITT's env steps (the rows "beats HLRL's / COSIL's" above read them at twice SITT's budget)
     Row("SITT's student beats HLRL's at equal budget (HLRL's teacher and student share SITT's env steps)",
@@ -152,16 +168,12 @@ def left_out_reason(claim_id: str, rows: Sequence[Row] = ROWS, left_out: Mapping
 
 def experiment_tasks() -> dict[str, str]:
     """experiment -> task, for every experiment of every registered task."""
-    from study.registry import get_task, task_names  # noqa: PLC0415
-
     return {e: name for name in task_names() for e in get_task(name).experiments}
 
 
 def task_of(experiment: str) -> str:
     """The task of an experiment (:func:`study.presets.task_of`: a tagged copy's is its base experiment's); the
     experiment's own name when no registered task names it."""
-    from study import presets  # noqa: PLC0415
-
     try:
         return presets.task_of(experiment)
     except ValueError:
@@ -285,8 +297,6 @@ def scorecard_table(cells: pd.DataFrame) -> pd.DataFrame:
 def scorecard_markdown(cells: pd.DataFrame) -> str:
     """The scorecard as a markdown table: the verdict in bold, the claim id as code, :data:`EMPTY` where the claim is
     not asked of the task."""
-    from study.report import df_to_markdown  # noqa: PLC0415
-
     table = _wide(cells, lambda c: f"**{c['verdict']}** {c['detail']} `{c['id']}`", EMPTY)
     return df_to_markdown(table.rename(columns={"claim": "the paper's claim"}))
 

@@ -334,9 +334,9 @@ def numerics() -> dict[str, Any]:
     and its vector-ISA flags (MKL and oneDNN pick kernels by them), the BLAS torch was built with
     (``torch.__config__.show()``), torch's thread counts and the thread variables of the environment. The entries
     named in :data:`BIT_DECIDING` are compared by :mod:`study.verify`."""
-    import torch
+    import torch  # noqa: PLC0415  (torch-heavy: read when a run's provenance is written)
 
-    from sitt.runtime import torch_threads
+    from sitt.runtime import torch_threads  # noqa: PLC0415  (the same)
 
     flags = cpu_flags()
     return {
@@ -355,7 +355,7 @@ def provenance() -> dict[str, Any]:
     """Where and with what a run was computed: git commit and dirty flag, package versions (torch, sb3, gymnasium,
     numpy, pandas, sitt), Python, platform, CPU model and count, torch threads, host, and :func:`numerics` (what
     decides the bits: CPU capability, CPU flags, BLAS, thread counts)."""
-    from sitt.runtime import torch_threads
+    from sitt.runtime import torch_threads  # noqa: PLC0415  (sitt.runtime imports torch: read when a run is written)
 
     return {
         "numerics": numerics(),

@@ -1,4 +1,5 @@
-"""Run many experiment configs, on this machine or on a Dask cluster, skipping complete runs and continuing past failures.
+"""Run many experiment configs, on this machine or on a Dask cluster, skipping complete runs and continuing past
+failures.
 
 :func:`sweep` runs each config with :func:`study.run.run_one` on a backend (:mod:`study.backends`): ``local``
 (default: ``jobs`` spawned processes, one torch thread each) or ``dask`` (a ``distributed.LocalCluster`` of ``jobs``
@@ -45,10 +46,15 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Iterable, Sequence
 
-from study import registry, runlock, store  # noqa: F401 - registry: run-time tasks reach the workers (backends)
+from tqdm.auto import tqdm
+
+from study import runlock, store
 from study.backends import BACKENDS, _Pool, make_backend  # noqa: F401 - _Pool: the local pool (tests patch it)
-from study.params import parse_seeds  # noqa: F401 - the CLI's --seeds (re-exported)
 from study.config import ExperimentConfig
+from study.params import parse_seeds
+from study.plan import plan_configs
+from study.presets import experiment_arms, experiment_configs
+from study.registry import task_names
 from study.run import DEFAULT_ROOT, StaleRunError, check_stored_config, find_equivalent, run_one
 
 POLL_S = 1.0
@@ -179,7 +185,7 @@ def late_waves(first: list, second: list) -> tuple[list, list, list]:
     other runs of the store when they start (``late_wave = True``, e.g. a fixed teacher that is a stored student),
     which form a third wave after every other run of the sweep."""
     def late(c) -> bool:
-        return bool(getattr(c.kind_object(), "late_wave", False))
+        return c.kind_object().late_wave
 
     return ([c for c in first if not late(c)], [c for c in second if not late(c)],
             [c for c in first + second if late(c)])
@@ -190,7 +196,8 @@ class _Wave:
     holds, release each claim when its run is done, wait at the end for the runs put aside."""
 
     def __init__(self, configs, root: str, force: bool, backend, report: SweepReport, bar, poll_s: float):
-        self.root, self.force, self.backend, self.report, self.bar, self.poll_s = root, force, backend, report, bar, poll_s
+        self.root, self.force, self.backend = root, force, backend
+        self.report, self.bar, self.poll_s = report, bar, poll_s
         self.pending = list(configs)
         self.deferred: dict[str, ExperimentConfig] = {}
         self.claims: dict[str, runlock.Claim] = {}
@@ -298,7 +305,6 @@ def sweep(
     report = SweepReport(added_teachers=added, backend=backend)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
 
         bar = tqdm(total=len(first) + len(second), unit="run", desc=f"sweep ({backend})", dynamic_ncols=True)
 
@@ -401,8 +407,6 @@ def build_configs(
 ) -> list[ExperimentConfig]:
     """The configs the CLI runs: the experiment's presets, with dotted ``overrides`` and an optional ``tag``
     (the runs then go to ``<root>/<experiment>-<tag>/``, beside the untagged study)."""
-    from study.presets import experiment_configs
-
     configs = experiment_configs(experiment, profile, list(seeds), arms)
     out = []
     for config in configs:
@@ -431,7 +435,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", default="default", help="smoke, default or release")
     parser.add_argument("--seeds", default=None, help="e.g. 0-9, 3 or 0,2,5 (default 0-9; with --plan: the plans')")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="local: parallel processes; dask without --scheduler: LocalCluster workers (default: cores)")
+                        help="local: parallel processes; dask without --scheduler: LocalCluster workers "
+                             "(default: cores)")
     parser.add_argument("--backend", default="local", choices=BACKENDS,
                         help="local (default): processes on this machine, training straight into the store; "
                              "dask: Dask distributed tasks whose finished runs this process publishes")
@@ -482,9 +487,6 @@ def _main(args: argparse.Namespace) -> int:
         if args.plan is not None:
             if args.experiment is not None or arms is not None:
                 raise ValueError("plan: got --plan with --experiment/--arms; allowed: one of --plan or --experiment")
-            from study.registry import task_names
-            from study.task import plan_configs
-
             names = list(task_names()) if args.plan == "all" else [t.strip() for t in args.plan.split(",")]
             for name in names:
                 if name not in task_names():
@@ -510,8 +512,6 @@ def _main(args: argparse.Namespace) -> int:
         for experiment in experiments:
             wanted = None
             if arms is not None:
-                from study.presets import experiment_arms
-
                 wanted = [a for a in arms if a in experiment_arms(experiment)] if len(experiments) > 1 else arms
                 if not wanted:
                     continue
@@ -547,6 +547,6 @@ exit status: 0 all complete, 1 a run failed, 2 bad input, 130 interrupted."""
 
 
 if __name__ == "__main__":
-    from study.sweep import main as _main  # the importable module, so workers unpickle its functions
+    from study.sweep import main as _main  # noqa: PLC0415  (the importable module, so workers unpickle its functions)
 
     sys.exit(_main())

@@ -13,8 +13,8 @@ bootstrap CI. rliable's own interval estimates are used for the IQM when ``rliab
 imports cleanly (column ``ci_source``); otherwise our seeded bootstrap, which follows rliable's
 definitions. Same inputs and ``seed`` always give the same numbers.
 
-The task of the rows is read from their ``task`` column (every row a run's loader returns has one; runs written
-before configs named their task are the maze's), or given with ``task=``.
+The task of the rows is read from their ``task`` column (every row :mod:`study.load` returns has one), or given with
+``task=``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ import numpy as np
 import pandas as pd
 
 from study.budget import BUDGET
-from study.presets import COMMON_ARMS
+from study.load import LEGACY_TASK
+from study.presets import COMMON_ARMS, experiments
+from study.probes import load_tuning
+from study.registry import get_task
 from study.stats import (
     DegenerateIntervalWarning,
     bootstrap_ci_table,
@@ -79,8 +82,6 @@ def _check(eval_df: pd.DataFrame, required: Iterable[str] = REQUIRED) -> None:
 
 def _study_order() -> tuple[str, ...]:
     """MAIN_ARMS, then the arms of the study's other experiments in their listed order (``study``)."""
-    from study.presets import experiments  # noqa: PLC0415
-
     return tuple(dict.fromkeys([*MAIN_ARMS, *(a for _, arms in experiments().values() for a in arms)]))
 
 
@@ -100,9 +101,8 @@ def order_arms(arms: Iterable[str], order: Sequence[str] | None = None) -> list[
 
 def resolve_task(eval_df: pd.DataFrame, task=None):
     """The :class:`study.task.Task` of eval rows: ``task`` (an object or a registered name) when given, else the
-    rows' single ``task`` value, else the default task (rows of runs written before configs named their task)."""
-    from study.registry import DEFAULT_TASK, get_task  # noqa: PLC0415
-
+    rows' single ``task`` value (every row :mod:`study.load` reads has one), else the legacy rule: rows without a
+    task are :data:`study.load.LEGACY_TASK`'s (the maze's early runs and tables)."""
     if task is not None:
         return get_task(task) if isinstance(task, str) else task
     if "task" in eval_df and len(eval_df):
@@ -111,7 +111,7 @@ def resolve_task(eval_df: pd.DataFrame, task=None):
             raise ValueError(f"eval_df: rows of several tasks {names}; allowed: the rows of one task (or pass task=)")
         if names:
             return get_task(names[0])
-    return get_task(DEFAULT_TASK)
+    return get_task(LEGACY_TASK)
 
 
 def per_seed_metrics(task) -> tuple[str, ...]:
@@ -122,7 +122,7 @@ def per_seed_metrics(task) -> tuple[str, ...]:
 def per_seed(eval_df: pd.DataFrame, task=None) -> pd.DataFrame:
     """One row per (arm, policy, seed): the run's metrics over its held-out episodes.
 
-    Columns: ``arm, policy, seed, n_mazes`` (the number of held-out episodes; the maze's name for it) and
+    Columns: ``arm, policy, seed, n_episodes`` (the number of held-out episodes) and
     :func:`per_seed_metrics`: ``success`` (share of held-out episodes that succeeded) and each metric of the task
     (:attr:`study.task.Task.metrics`; the maze: ``release_success``, ``path_share`` / ``detour_share`` /
     ``failed_share``, ``lava_share`` / ``timeout_share``, ``n_paths``, ``success_length``), the mean of the task's
@@ -138,10 +138,11 @@ def per_seed(eval_df: pd.DataFrame, task=None) -> pd.DataFrame:
     metrics = per_seed_metrics(task)
     keys = (["experiment"] if "experiment" in df else []) + ["arm", "policy", "seed"]
     agg = {m: (m, "mean") for m in metrics}
-    out = df.groupby(keys, sort=True, dropna=False).agg(n_mazes=("success", "size"), **agg).reset_index()
+    out = df.groupby(keys, sort=True, dropna=False).agg(n_episodes=("success", "size"), **agg).reset_index()
     for extra in ("profile", "recipe"):
         if extra in df:
-            const = df.groupby(keys, sort=True, dropna=False)[extra].agg(lambda s: s.iloc[0] if s.nunique() <= 1 else "mixed")
+            const = df.groupby(keys, sort=True, dropna=False)[extra].agg(
+                lambda s: s.iloc[0] if s.nunique() <= 1 else "mixed")
             out[extra] = const.to_numpy()
     arms = order_arms(out["arm"])
     out["arm"] = pd.Categorical(out["arm"], categories=arms, ordered=True)
@@ -277,9 +278,11 @@ def comparison_table(
             ci_high=r["ci_high"], iqm=r["iqm"],
         )
         if arm == reference:
-            row.update(diff=0.0, diff_ci_low=np.nan, diff_ci_high=np.nan, poi=0.5, poi_ci_low=np.nan, poi_ci_high=np.nan)
+            row.update(diff=0.0, diff_ci_low=np.nan, diff_ci_high=np.nan, poi=0.5, poi_ci_low=np.nan,
+                       poi_ci_high=np.nan)
         elif len(x) == 0 or len(ref) == 0:
-            row.update(dict.fromkeys(["diff", "diff_ci_low", "diff_ci_high", "poi", "poi_ci_low", "poi_ci_high"], np.nan))
+            row.update(dict.fromkeys(["diff", "diff_ci_low", "diff_ci_high", "poi", "poi_ci_low", "poi_ci_high"],
+                                     np.nan))
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DegenerateIntervalWarning)
@@ -315,7 +318,8 @@ def ablation_table(
     if reference is None:
         reference = next((a for a in arms if "full" in a), arms[0] if arms else None)
     out = comparison_table(
-        eval_df, reference, policy=policy, metric=metric, labels=labels, n_boot=n_boot, confidence=confidence, seed=seed,
+        eval_df, reference, policy=policy, metric=metric, labels=labels, n_boot=n_boot, confidence=confidence,
+        seed=seed,
         task=task,
     )
     if teacher_metric is not None:
@@ -345,7 +349,7 @@ def settle_steps(
     or above ``frac`` x its final level (the mean of the last ``tail`` iterations).
 
     :param progress: SB3 progress rows with ``arm, seed, time/total_timesteps`` and ``column``
-        (:func:`study.io.load_progress`); NaN (no episode finished that iteration) counts as 0.
+        (:func:`study.load.load_progress`); NaN (no episode finished that iteration) counts as 0.
     :return: one row per (arm, seed): ``final`` (the final level), ``settle_step`` (NaN when the final level is below
         ``min_final``: nothing learned to settle on), ``budget`` (the run's last step) and ``settle_share`` =
         settle_step / budget.
@@ -374,13 +378,11 @@ def settle_steps(
 def tuning_table(root, task: str, profile: str | None = None, *, n_boot: int = N_BOOT, seed: int = 0,
                  schedule: Sequence[str] = ("n_envs", "n_steps", "batch_size", "n_epochs", "ent_coef",
                                             "total_timesteps")) -> pd.DataFrame | None:
-    """The tuning probes of ``task`` under ``root`` (:func:`study.io.load_tuning`: its tuning experiments and their
+    """The tuning probes of ``task`` under ``root`` (:func:`study.probes.load_tuning`: its tuning experiments and their
     tagged copies, on the tuning seeds): :func:`main_table` with each arm named ``"<experiment> / <arm>"``, joined
-    with the columns ``schedule`` of each probe's config (:func:`study.io.run_configs_table`). None without probes."""
-    from study import io  # noqa: PLC0415
-    from study.registry import get_task  # noqa: PLC0415
-
-    eval_df, schedules, _ = io.load_tuning(root, task, profile)
+    with the columns ``schedule`` of each probe's config (:func:`study.probes.run_configs_table`). None without
+    probes."""
+    eval_df, schedules, _ = load_tuning(root, task, profile)
     if eval_df is None:
         return None
     table = main_table(eval_df, n_boot=n_boot, seed=seed, task=get_task(task))

@@ -27,7 +27,7 @@ few lines and takes it through a sweep, the tables and the report.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from collections.abc import Callable, Mapping
 
@@ -86,6 +86,42 @@ class HeldOut:
     sha256: str
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One checkable claim of the claims table (:func:`study.claims.evaluate_claim` decides it; the verdict rules
+    are in :mod:`study.claims`).
+
+    :param id: short id (``"a"`` .. ``"f"`` for the paper's panels).
+    :param claim: the claim in words.
+    :param experiment: the experiment whose runs are the evidence.
+    :param arm: the arm, or a tuple of alternatives (the first with runs is used).
+    :param policy: ``"teacher"`` or ``"student"``.
+    :param metric: a per-seed metric of :func:`study.tables.per_seed`.
+    :param kind: ``"level"`` (compare the metric with ``threshold``), ``"better"`` (beat every arm of ``others``) or
+        ``"better_metric"`` (the metric beats the metric ``others[0]`` of the same runs).
+    :param direction: for level claims, ``"high"`` (metric above threshold) or ``"low"`` (below); for comparison
+        claims, ``"high"`` (X beats Y with a higher metric) or ``"low"`` (with a lower one).
+    :param threshold: for level claims.
+    :param others: for comparison claims, the arms to beat.
+    :param source: where the claim comes from (paper figure panel, paper table, study finding).
+    """
+
+    id: str
+    claim: str
+    experiment: str
+    arm: str | tuple[str, ...]
+    policy: str
+    metric: str = "success"
+    kind: str = "level"
+    direction: str = "high"
+    threshold: float = 0.5
+    others: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""
+
+    def arms(self) -> tuple[str, ...]:
+        return (self.arm,) if isinstance(self.arm, str) else tuple(self.arm)
+
+
 def arrays_sha256(*arrays: np.ndarray) -> str:
     """A fingerprint of numpy arrays (dtype, shape and bytes of each, in order)."""
     h = hashlib.sha256()
@@ -109,13 +145,21 @@ class Task:
     :cvar experiments: ``{experiment name: arm names}``; experiment names are unique over all tasks.
     :cvar experiment_profiles: ``{experiment: profile}`` for an experiment that always runs one profile in place of
         ``default`` (the maze's ``main_release_schedule``: ``release``); see :func:`study.presets.experiment_profile`.
-    :cvar claims: the claims of the claims table that this task's runs decide (``study.claims.Claim``).
+    :cvar claims: the claims of the claims table that this task's runs decide (:class:`Claim`).
     :cvar policy: the SB3 policy the teacher uses (``"MlpPolicy"``) and ``policy_kwargs`` its keyword arguments.
     :cvar info_keywords: episode-info keys SITT logs as ``rollout/<key>_mean`` during training.
     :cvar student_label: what the student sees, in words (reports).
     :cvar sweeps: what ``make reproduce`` trains for this task (:class:`SweepPlan`), in order.
     :cvar main_title: the report's heading of the task's main table; ``main_note`` a sentence under it;
         ``main_labels`` the words for its column groups (``{prefix: label}``).
+    :cvar readme_title: the heading of the task's part of the README's results (default :attr:`main_title`);
+        ``readme_note`` the words under it (default: the task's name, its table and :attr:`main_note`);
+        ``readme_figure`` ``(figure name, alt text, words under it)``: a figure of ``<out>/figures`` shown under the
+        main table when it exists (None: none); ``readme_tables`` ``{table name: heading}``: tables of
+        ``<out>/tables`` (comparisons)
+        shown after it when they exist.
+    :cvar report_notes: ``{"easy": [...], "hard": [...]}``: what was easy and hard about this task, in words (the
+        report's last section).
     :cvar notebooks: ``{experiment: notebook name}``: the notebook that writes each experiment's tables and figures.
     :cvar episode_column: the eval rows' column naming the held-out episode (``"episode"``; the maze: ``"maze"``).
     :cvar student_views: ``{view name: what the student sees, in words}``: the student views a run may ask for
@@ -138,7 +182,7 @@ class Task:
     profiles: ClassVar[Mapping[str, Any]] = {}
     experiments: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     experiment_profiles: ClassVar[Mapping[str, str]] = {}
-    claims: ClassVar[tuple[Any, ...]] = ()
+    claims: ClassVar[tuple[Claim, ...]] = ()
     policy: ClassVar[str] = "MlpPolicy"
     policy_kwargs: ClassVar[Mapping[str, Any]] = {}
     info_keywords: ClassVar[tuple[str, ...]] = ()
@@ -148,6 +192,11 @@ class Task:
     main_title: ClassVar[str] = "Main experiment"
     main_note: ClassVar[str] = ""
     main_labels: ClassVar[Mapping[str, str]] = {}
+    readme_title: ClassVar[str] = ""
+    readme_note: ClassVar[str] = ""
+    readme_figure: ClassVar[tuple[str, str, str] | None] = None
+    readme_tables: ClassVar[Mapping[str, str]] = {}
+    report_notes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     notebooks: ClassVar[Mapping[str, str]] = {}
     student_views: ClassVar[Mapping[str, str]] = {}
     tuning_experiments: ClassVar[tuple[str, ...]] = ()
@@ -166,7 +215,8 @@ class Task:
 
     def evaluate(self, config: Any, act: ActFn) -> tuple[pd.DataFrame, Any]:
         """Run ``act`` (deterministic) on every held-out episode: ``(rows, arrays)``, one row per episode with at
-        least :attr:`episode_column` (int) and ``success`` (bool) and the task's own columns; ``arrays``: None, one ndarray
+        least :attr:`episode_column` (int) and ``success`` (bool) and the task's own columns; ``arrays``: None, one
+        ndarray
         (stored under the policy's name in ``positions.npz``) or ``{name: ndarray}`` (stored as ``<policy>_<name>``)."""
         raise NotImplementedError
 
@@ -216,13 +266,11 @@ class Task:
         return next(iter(self.experiments), None)
 
     def report_tables(self, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]):
-        """The tables of the report: ``(main, {title: (file name, table)})`` from ``evals`` (experiment -> eval rows or
-        None). Default: the main table of the first experiment, no others."""
-        from study.tables import main_table  # noqa: PLC0415
-
-        first = self.main_experiment
-        rows = evals.get(first) if first is not None else None
-        return (main_table(rows, task=self) if rows is not None else None), {}
+        """The task's own tables of the report: ``(main, {title: (file name, table)})`` from ``evals`` (experiment ->
+        eval rows or None). ``main`` None: the report shows the generic main table
+        (:func:`study.tables.main_table`) of :attr:`main_experiment`'s rows, when there are any. Default: ``(None,
+        {})``."""
+        return None, {}
 
     def report_claims(self, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]) -> tuple:
         """The claims the report checks for this task; default :attr:`claims`."""
@@ -277,29 +325,5 @@ def check_tuning_seeds(task: Task, config: Any) -> None:
                          f"{config.experiment!r} is reported")
 
 
-def plan_configs(task_names, profile: str, seeds: str | None = None) -> list:
-    """The configs of the sweep plans of ``task_names`` (:attr:`Task.sweeps`) under ``profile``, seed-major within
-    each plan; ``seeds`` (a spec) replaces each plan's own seeds when given (the smoke profile's few seeds)."""
-    from study.params import parse_seeds  # noqa: PLC0415
-    from study.presets import experiment_configs  # noqa: PLC0415
-    from study.registry import get_task  # noqa: PLC0415
-
-    out = []
-    for name in task_names:
-        for plan in get_task(name).sweeps:
-            chosen = parse_seeds(seeds if seeds is not None else plan.seeds)
-            configs = [c for e in plan.experiments for c in experiment_configs(
-                e, profile, chosen, [a for a in plan.arms if a in _arms_of(e)] if plan.arms else None)]
-            configs.sort(key=lambda c: c.seed)
-            out += configs
-    return out
-
-
-def _arms_of(experiment: str) -> tuple[str, ...]:
-    from study.presets import experiment_arms  # noqa: PLC0415
-
-    return experiment_arms(experiment)
-
-
-__all__ = ["ActFn", "HeldOut", "Metric", "SweepPlan", "TUNING_SEEDS", "TableMetric", "Task", "arrays_sha256",
-           "base_experiment", "check_rows", "check_tuning_seeds", "plan_configs", "student_view_fn"]
+__all__ = ["ActFn", "Claim", "HeldOut", "Metric", "SweepPlan", "TUNING_SEEDS", "TableMetric", "Task", "arrays_sha256",
+           "base_experiment", "check_rows", "check_tuning_seeds", "student_view_fn"]

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from study.load import complete_runs, load_progress
+
 #: the points of training the table reads (fractions of each run's iterations)
 FRACTIONS = (0.1, 0.5, 1.0)
 #: each point averages the iterations in (fraction - WINDOW, fraction] of the run (at least the nearest one)
@@ -25,7 +27,8 @@ WINDOW = 0.05
 
 def reward_per_step(progress: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Per-row env reward per step (R,) and its source (``"env_reward_mean"`` or ``"ep_rew/ep_len"``)."""
-    direct = progress["sitt/env_reward_mean"] if "sitt/env_reward_mean" in progress else pd.Series(np.nan, progress.index)
+    column = "sitt/env_reward_mean"
+    direct = progress[column] if column in progress else pd.Series(np.nan, progress.index)
     ratio = pd.Series(np.nan, progress.index)
     if {"rollout/ep_rew_mean", "rollout/ep_len_mean"} <= set(progress.columns):
         ratio = progress["rollout/ep_rew_mean"] / progress["rollout/ep_len_mean"]
@@ -100,8 +103,6 @@ def experiment_units(root, experiment: str, arms: Sequence[str] | None = None) -
     """:func:`units_table` of the ``kind="sitt"`` arms of ``experiment`` in the store at ``root`` that log a KL (the
     without-alignment teacher, SITT's arms; a plain teacher without a proxy has no KL to show), in ``arms`` order when
     given. Empty when the experiment has no such run."""
-    from study.load import complete_runs, load_progress
-
     configs = {}
     for _, config in complete_runs(root, experiment):
         if config.kind == "sitt" and config.sitt_config().uses_student and (arms is None or config.arm in arms):

@@ -44,6 +44,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -55,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from study import registry, store
+from study.load import LEGACY_TASK
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = "results/runs"
@@ -183,8 +185,8 @@ def log_drift(recorded: Path, fresh: Path) -> tuple[bool, Any, tuple[int, int]]:
 def episode_column(config: dict[str, Any]) -> str:
     """The eval rows' column naming the held-out episode for a run's ``config`` (its dict, as stored): the task's
     :attr:`study.task.Task.episode_column` (configs written before they named their task are the maze's,
-    :data:`study.registry.DEFAULT_TASK`)."""
-    return registry.get_task(config.get("task") or registry.DEFAULT_TASK).episode_column
+    :data:`study.load.LEGACY_TASK`)."""
+    return registry.get_task(config.get("task") or LEGACY_TASK).episode_column
 
 
 def episode_changes(recorded: Path, fresh: Path, column: str) -> tuple[int, list[str], list[str]]:
@@ -271,7 +273,6 @@ def extract_commit(commit: str, dest: Path, repo: Path = REPO) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "archive", "--format=tar", commit, "--", ".", ":(exclude)results"], cwd=repo,
                              capture_output=True, check=True, timeout=300).stdout
-    import tarfile
 
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
@@ -294,7 +295,7 @@ def retrain(recorded: Path, root: Path, code: Path, run_id: str, python: str = s
     ``code`` first on its path, one torch thread); BC/DAgger get the committed teacher run copied in first."""
     config = store.read_json(recorded / store.CONFIG_FILE)
     root.mkdir(parents=True, exist_ok=True)
-    if config.get("kind", "sitt") != "sitt":
+    if registry.get_kind(config.get("kind", "sitt")).needs_teacher:
         teacher_id = f"{config['experiment']}/{config['teacher_from']}/seed_{config['seed']}"
         teacher = recorded.parents[2] / teacher_id
         if not store.is_complete(teacher):

@@ -197,7 +197,7 @@ def test_dagger_aggregates_student_visited_states_and_reaches_agreement(teacher)
     assert shares[0] == 0.0 and all(abs(s - (1 - b)) < 0.1 for s, b in zip(shares[1:], info["betas"][1:])), shares
     for i, share in enumerate(shares):
         assert info["student_acted"][info["iteration"] == i].mean() == share
-    assert len(info["losses"]) == 4 and all(len(l) == 15 for l in info["losses"])
+    assert len(info["losses"]) == 4 and all(len(losses) == 15 for losses in info["losses"])
     assert info["agreement"][-1] >= 0.95
     held_out = held_out_states(teacher)
     assert evaluate_fit(student, teacher.policy, held_out, held_out)["agreement"] >= 0.95

@@ -209,7 +209,8 @@ def test_study_arms_carry_the_switch():
     assert bc.method == {"action_distance": "clipped"}
     assert bc.teacher_config().method == {} and bc.teacher_config().arm == "without_alignment"
     assert bc.training_key() != preset("occluded_drawer_grid", "bc", 100).training_key()
-    assert bc.teacher_config().training_key() == preset("occluded_drawer_grid", "bc", 100).teacher_config().training_key()
+    grid_bc = preset("occluded_drawer_grid", "bc", 100)
+    assert bc.teacher_config().training_key() == grid_bc.teacher_config().training_key()
     grid = preset("occluded_drawer_grid", "sitt_l1_0.2_l2_0.01_clipped", 100)
     cfg = grid.sitt_config()
     assert (cfg.reward_coef, cfg.update_weight, cfg.action_distance, cfg.reward_sign) == (0.2, 0.01, "clipped", -1)

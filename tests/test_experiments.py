@@ -24,7 +24,8 @@ from sitt.algorithm import SITT
 from study import store
 from study import sweep as sweep_mod
 from study.config import ExperimentConfig
-from color_maze.task import ARMS, DEFAULT_PROFILE, EXPERIMENTS, PROFILES, TASK, eval_grids, mazes_sha256
+from color_maze.design import ARMS, DEFAULT_PROFILE, EXPERIMENTS, PROFILES, eval_grids, mazes_sha256
+from color_maze.task import TASK
 from study.presets import preset
 from study.run import StaleRunError, run_one
 
@@ -49,14 +50,15 @@ IMITATION_FILES = {"config.json", "provenance.json", "imitation.csv", "imitation
 
 
 def tiny(arm: str = "sitt_release", seed: int = 0, experiment: str = "t") -> ExperimentConfig:
-    return preset(experiment, arm, seed, "smoke").override(TINY).validate()
+    return preset(experiment, arm, seed, "smoke", task="color_maze").override(TINY).validate()
 
 
 @pytest.fixture(autouse=True)
 def _restore_threads():
     """run_one sets torch to one thread for the process; give the other test modules their setting back."""
     threads = torch.get_num_threads()
-    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    env = {k: os.environ.get(k)
+           for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
     yield
     torch.set_num_threads(threads)
     for k, v in env.items():
@@ -189,7 +191,8 @@ def test_presets_exist_for_every_arm_of_every_experiment():
                 assert config.kind == ARMS[config.arm].kind
     used = {arm for arms in EXPERIMENTS.values() for arm in arms}
     assert used == set(ARMS), f"arms in no experiment: {set(ARMS) - used}"
-    assert {"plain_teacher", "bc", "dagger", "without_alignment", "sitt_release", "sitt_paper"} <= set(EXPERIMENTS["main"])
+    assert {"plain_teacher", "bc", "dagger", "without_alignment", "sitt_release", "sitt_paper"} <= set(
+        EXPERIMENTS["main"])
     assert list(EXPERIMENTS) == ["main", "ablations", "main_release_schedule", "seed_grid", "release_vs_paper",
                                  "main_budget"]
     # equal budgets, fixed before their runs (no 2x arms on the maze)
@@ -204,7 +207,7 @@ def test_presets_exist_for_every_arm_of_every_experiment():
 
 
 def test_arms_encode_what_their_names_say():
-    cfg = lambda arm: preset("x", arm, 0, "smoke")  # noqa: E731
+    cfg = lambda arm: preset("x", arm, 0, "smoke", task="color_maze")  # noqa: E731
     plain = cfg("plain_teacher").sitt_config()
     assert not plain.uses_student
     no_align = cfg("without_alignment").sitt_config()
@@ -234,7 +237,8 @@ def test_arms_encode_what_their_names_say():
 
 def test_profiles():
     release = preset("main", "sitt_release", 0, "release")
-    assert (release.env.n_envs, release.ppo.n_steps, release.ppo.batch_size, release.ppo.n_epochs) == (1000, 250, None, 10)
+    assert (release.env.n_envs, release.ppo.n_steps, release.ppo.batch_size, release.ppo.n_epochs) == (
+        1000, 250, None, 10)
     assert release.total_timesteps == 100_000_000 and release.sitt_config().align_epochs == 20
     assert release.ppo.sb3_kwargs(release.env.n_envs)["batch_size"] == 250_000
     smoke = preset("main", "sitt_release", 0, "smoke")
@@ -398,7 +402,8 @@ def test_held_out_mazes_are_the_same_for_every_arm_and_seed(tmp_path):
     a, b = tiny("plain_teacher", seed=0), tiny("without_alignment", seed=1)
     grids = eval_grids(a)
     assert np.array_equal(grids, eval_grids(b))
-    assert np.array_equal(grids, eval_grids(preset("other", "sitt_paper", 7, "release").override({"eval.n_mazes": 3})))
+    other = preset("other", "sitt_paper", 7, "release", task="color_maze").override({"eval.n_mazes": 3})
+    assert np.array_equal(grids, eval_grids(other))
     assert not np.array_equal(grids, make_train_env(a).grids[:3])
     assert not np.array_equal(make_train_env(a).grids, make_train_env(b).grids)
     prov = [json.loads((run_one(c, tmp_path) / "provenance.json").read_text()) for c in (a, b)]
@@ -539,7 +544,8 @@ def test_training_key_ignores_names_and_the_spelling_of_switches():
     # -1.9 x KL spelled {"reward_sign": -1} and {"reward_sign": -1, "reward_coef": 1.9}: one run
     assert preset("ablations", "lambda1_penalty_1.9", 3).training_key() == preset(
         "release_vs_paper", "release_paper_sign", 3).training_key()
-    assert preset("ablations", "quirks_fixed", 3).training_key() == preset("release_vs_paper", "quirks_fixed", 3).training_key()
+    assert (preset("ablations", "quirks_fixed", 3).training_key()
+            == preset("release_vs_paper", "quirks_fixed", 3).training_key())
     different = [
         preset("main", "sitt_release", 4),  # seed
         preset("main", "sitt_paper", 3),  # recipe
@@ -550,8 +556,10 @@ def test_training_key_ignores_names_and_the_spelling_of_switches():
     assert len({c.training_key() for c in different} | {key}) == len(different) + 1
     # BC/DAgger runs carry their teacher's key, not the teacher arm's name
     bc = preset("main", "bc", 3)
-    assert bc.training_key() == preset("other", "bc", 3).training_key() != preset("main", "dagger", 3).training_key()
-    assert json.loads(bc.training_key())["teacher"] == json.loads(preset("x", "without_alignment", 3).training_key())
+    assert (bc.training_key() == preset("other", "bc", 3, task="color_maze").training_key()
+            != preset("main", "dagger", 3).training_key())
+    assert json.loads(bc.training_key())["teacher"] == json.loads(
+        preset("x", "without_alignment", 3, task="color_maze").training_key())
 
 
 def test_run_one_copies_the_same_run_made_under_another_name(tmp_path, monkeypatch):
@@ -571,7 +579,8 @@ def test_run_one_copies_the_same_run_made_under_another_name(tmp_path, monkeypat
     prov, marker = store.read_json(copy / "provenance.json"), store.read_marker(copy)
     source_prov = store.read_json(original / "provenance.json")
     assert prov["reused_from"] == marker["reused_from"] == "a/release_paper_sign/seed_0"
-    assert prov["run_id"] == marker["run_id"] == "b/lambda1_penalty_1.9/seed_0" and marker["arm"] == "lambda1_penalty_1.9"
+    assert prov["run_id"] == marker["run_id"] == "b/lambda1_penalty_1.9/seed_0"
+    assert marker["arm"] == "lambda1_penalty_1.9"
     assert prov["wall_s"] == source_prov["wall_s"] and "reused_at" in prov and "reused_by_git" in prov
     assert marker["policies"] == store.read_marker(original)["policies"]
     # a copy of a copy names the original; a run of another key is trained, not copied
@@ -619,12 +628,14 @@ def test_find_equivalent_prefers_a_clean_tree(tmp_path):
 
 
 def test_sweep_plan_puts_copies_after_their_original():
-    configs = sweep_mod.build_configs("release_vs_paper", "smoke", [0]) + sweep_mod.build_configs("ablations", "smoke", [0])
+    configs = (sweep_mod.build_configs("release_vs_paper", "smoke", [0])
+               + sweep_mod.build_configs("ablations", "smoke", [0]))
     first, second, added = sweep_mod.plan(configs)
     firsts = {c.run_id for c in first}
     assert "release_vs_paper/release_paper_sign/seed_0" in firsts and "release_vs_paper/quirks_fixed/seed_0" in firsts
     copies = {c.run_id for c in second}
-    assert {"ablations/lambda1_penalty_1.9/seed_0", "ablations/quirks_fixed/seed_0", "ablations/sitt_release/seed_0"} == copies
+    assert {"ablations/lambda1_penalty_1.9/seed_0", "ablations/quirks_fixed/seed_0",
+            "ablations/sitt_release/seed_0"} == copies
     assert added == [] and len({c.training_key() for c in first}) == len(first)
 
 
@@ -633,7 +644,8 @@ def test_sweep_report_counts_copies_apart_from_trainings():
     sweep_mod._account(dict(run_id="a/x/seed_0", status="completed", seconds=200.0), report, None)
     sweep_mod._account(dict(run_id="b/x/seed_0", status="reused", seconds=0.1), report, None)
     assert report.completed == ["a/x/seed_0"] and report.reused == ["b/x/seed_0"] and report.ok
-    assert "2 runs in 0.0 s: 1 trained, 1 copied from the same run under another name, 0 already complete" in report.summary()
+    assert ("2 runs in 0.0 s: 1 trained, 1 copied from the same run under another name, 0 already complete"
+            in report.summary())
 
 
 def test_cli_runs_several_experiments_seed_by_seed(tmp_path, capsys):
@@ -643,8 +655,10 @@ def test_cli_runs_several_experiments_seed_by_seed(tmp_path, capsys):
     first_wave = [line.split("\t")[0] for line in lines if "copy of" not in line]
     seeds = [int(r.rsplit("_", 1)[1]) for r in first_wave]
     assert seeds == sorted(seeds) and first_wave[0] == "release_vs_paper/sitt_release/seed_0"
-    assert "ablations/quirks_fixed/seed_1\tsitt\tcopy of release_vs_paper/quirks_fixed/seed_1 (once it is done)" in lines
-    assert sweep_mod.main(["--experiment", "main,nope", "--profile", "smoke", "--root", str(tmp_path), "--dry-run"]) == 2
+    copy_line = "ablations/quirks_fixed/seed_1\tsitt\tcopy of release_vs_paper/quirks_fixed/seed_1 (once it is done)"
+    assert copy_line in lines
+    argv = ["--experiment", "main,nope", "--profile", "smoke", "--root", str(tmp_path), "--dry-run"]
+    assert sweep_mod.main(argv) == 2
     assert "experiment" in capsys.readouterr().err
 
 

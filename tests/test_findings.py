@@ -33,7 +33,8 @@ def table_values() -> np.ndarray:
         df = pd.read_csv(path)
         for col in df.columns:
             values.append(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float))
-            if not pd.api.types.is_numeric_dtype(df[col]):  # text cells (the claims' evidence) carry formatted numbers too
+            # text cells (the claims' evidence) carry formatted numbers too
+            if not pd.api.types.is_numeric_dtype(df[col]):
                 found = [float(x) for cell in df[col].dropna().astype(str) for x in STAT.findall(cell)]
                 values.append(np.asarray(found, dtype=float))
     out = np.concatenate(values) if values else np.zeros(0)

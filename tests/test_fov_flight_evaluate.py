@@ -90,7 +90,7 @@ def test_pictures_without_a_display(tmp_path):
     fig = render.views_figure(HELD_OUT, 0, traj["pos"][0, 20], traj["yaw"][0, 20], CFG)
     assert len(fig.axes) == 2
     student_ax = fig.axes[1]
-    rays = [l for l in student_ax.lines if len(l.get_xdata()) == 2 and l.get_color() == render.RAY_COLOR]
+    rays = [ln for ln in student_ax.lines if len(ln.get_xdata()) == 2 and ln.get_color() == render.RAY_COLOR]
     assert len(rays) == CFG.n_rays
     out = render.save_figure(fig, tmp_path / "views" / "v.png")
     assert (tmp_path / "views" / "v.png").stat().st_size > 10_000 and out.endswith("v.png")

@@ -23,13 +23,13 @@ from fov_flight import FlightConfig, FovFlightEnv, generate_worlds, worlds_sha25
 from fov_flight import figures as fov_figures, tables as fov_tables  # noqa: E402
 from fov_flight.evaluate import COLUMNS, evaluate  # noqa: E402
 from fov_flight.scripted import ScriptedPilot  # noqa: E402
-from fov_flight.premise import PREMISE_ARMS_ORDER, PREMISE_EXPERIMENT
-from fov_flight.task import BUDGET_EXPERIMENT, GRID, GRID_EXPERIMENT
-from fov_flight.task import (  # noqa: E402
-    ARMS, CLAIMS, MAIN, MAIN_ARMS, TUNING, PROFILES, TASK, FlightEnvConfig, FlightEvalConfig, held_out_worlds, scan360_rays,
+from fov_flight.design import (  # noqa: E402
+    ARMS, BUDGET_EXPERIMENT, CLAIMS, GRID, GRID_EXPERIMENT, MAIN, MAIN_ARMS, PREMISE_ARMS_ORDER, PREMISE_EXPERIMENT,
+    PROFILES, TUNING, FlightEnvConfig, FlightEvalConfig,
 )
+from fov_flight.task import TASK, held_out_worlds, scan360_rays  # noqa: E402
 from fov_flight.views import scan_world, student_obs  # noqa: E402
-from study import claims, io  # noqa: E402
+from study import claims, io, load, report  # noqa: E402
 from study.config import ExperimentConfig, ImitationConfig  # noqa: E402
 from study.params import check_notebook_parameters, notebook_defaults  # noqa: E402
 from study.presets import COMMON_ARMS, PLAIN, experiment_configs, preset  # noqa: E402
@@ -38,8 +38,8 @@ from study.task import SweepPlan, check_rows, student_view_fn  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: the default held-out set's fingerprint: 200 worlds of the profiles' world (8 pillars) from seed 20250311 (pins the generator; every
-#: committed run's provenance records it as eval_set_sha256)
+#: the default held-out set's fingerprint: 200 worlds of the profiles' world (8 pillars) from seed 20250311 (pins the
+#: generator; every committed run's provenance records it as eval_set_sha256)
 DEFAULT_HELD_OUT_SHA = "82600097ce13419e25ea847345cfeb0e927fa4c8bd31195361cf1f0f71e34dd8"
 
 
@@ -48,8 +48,8 @@ DEFAULT_HELD_OUT_SHA = "82600097ce13419e25ea847345cfeb0e927fa4c8bd31195361cf1f0f
 
 def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
-    assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release",
-                                                                 "bc", "bc_scan360", "bc_teacher_obs"),
+    assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper",
+                                                          "sitt_release", "bc", "bc_scan360", "bc_teacher_obs"),
                                 PREMISE_EXPERIMENT: PREMISE_ARMS_ORDER,
                                 GRID_EXPERIMENT: ("without_alignment", "without_alignment_clipped", "bc", "bc_clipped",
                                                   "dagger", "dagger_clipped", "cosil", "cosil_clipped", *GRID.arms()),
@@ -93,7 +93,8 @@ def test_default_profile_budget_and_schedule():
     (FlightEnvConfig(k_nearest=13), "env.k_nearest: got 13; allowed: an int in [1, n_pillars] = [1, 12]"),
     (FlightEvalConfig(n_worlds=0), "eval.n_worlds: got 0; allowed: an integer >= 1"),
     (FlightEvalConfig(world_seed=-1), "eval.world_seed: got -1; allowed: an integer >= 0"),
-    (FlightEvalConfig(n_trajectories=201), "eval.n_trajectories: got 201; allowed: an integer in [0, eval.n_worlds = 200]"),
+    (FlightEvalConfig(n_trajectories=201),
+     "eval.n_trajectories: got 201; allowed: an integer in [0, eval.n_worlds = 200]"),
     (FlightEvalConfig(min_speed=-0.5), "eval.min_speed: got -0.5; allowed: a finite number >= 0 (m/s)"),
     (FlightEvalConfig(min_speed=True), "eval.min_speed: got True; allowed: a finite number >= 0 (m/s)"),
 ])
@@ -158,7 +159,7 @@ def test_a_control_arm_is_its_own_run_and_imitates_the_standard_teacher_run():
 
 
 def test_the_held_out_set_is_one_for_every_arm_and_seed_with_its_fingerprint():
-    world = FlightConfig(n_pillars=8, k_nearest=8, max_speed=2.0)  # the profiles' world (fov_flight.task._WORLD)
+    world = FlightConfig(n_pillars=8, k_nearest=8, max_speed=2.0)  # the profiles' world (fov_flight.design._WORLD)
     reference = generate_worlds(200, world, seed=20250311)  # the documented recipe, called directly
     assert worlds_sha256(reference) == DEFAULT_HELD_OUT_SHA
     shas = {TASK.held_out(preset(MAIN, arm, seed, "default")).sha256 for arm in MAIN_ARMS for seed in (0, 7, 9)}
@@ -202,7 +203,7 @@ def test_training_worlds_come_from_the_run_seed_and_never_hold_a_held_out_world(
 
 def test_evaluate_rows_equal_fov_flight_evaluate_one_row_per_held_out_world():
     c = preset(MAIN, "bc", 0, "default")
-    world = FlightConfig(n_pillars=8, k_nearest=8, max_speed=2.0)  # the profiles' world (fov_flight.task._WORLD)
+    world = FlightConfig(n_pillars=8, k_nearest=8, max_speed=2.0)  # the profiles' world (fov_flight.design._WORLD)
     assert c.env.flight == world
     pilot = ScriptedPilot(world, yaw="along_velocity")
     rows, arrays = TASK.evaluate(c, pilot)
@@ -229,7 +230,8 @@ def test_evaluate_rows_equal_fov_flight_evaluate_one_row_per_held_out_world():
 def test_episode_metrics_read_stored_rows():
     rows = pd.DataFrame(dict(world=[0, 1, 2], success=["True", "False", "True"], collision=["False", "True", "False"],
                              timeout=[False, False, False], steps=[80, 12, 90], velocity_angle_deg=[10.0, np.nan, 30.0],
-                             pillars_in_view=[2.0, 1.0, 3.0], path_length=[24.0, 3.0, 25.0], ep_return=[34.0, -8.0, 34.0]))
+                             pillars_in_view=[2.0, 1.0, 3.0], path_length=[24.0, 3.0, 25.0],
+                             ep_return=[34.0, -8.0, 34.0]))
     m = TASK.episode_metrics(rows)
     assert m["success"].tolist() == [1.0, 0.0, 1.0] and m["collision"].tolist() == [0.0, 1.0, 0.0]
     assert m["success_steps"].tolist()[0::2] == [80.0, 90.0] and math.isnan(m["success_steps"].iloc[1])
@@ -325,7 +327,7 @@ def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
         prov = load_provenance(run)
         assert prov["eval_set_sha256"] == smoke_sha and prov["eval_worlds_in_training"] == 0
         for policy in ("teacher", "student"):
-            assert io.load_positions(run, f"{policy}_pos").shape == (2, 201, 2)
+            assert load.load_positions(run, f"{policy}_pos").shape == (2, 201, 2)
             sub = rows[(rows["arm"] == arm) & (rows["policy"] == policy)]
             assert sub["world"].tolist() == list(range(8))
         marker = json.loads((run / "COMPLETE").read_text())
@@ -342,7 +344,7 @@ def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
 
 @pytest.mark.slow  # the module's smoke sweep of every arm (fixture `smoke_store`)
 def test_smoke_tables_and_claims(smoke_store):
-    rows, _ = io.load_eval(smoke_store, MAIN)
+    rows, _ = load.eval_rows(smoke_store, MAIN)
     main = fov_tables.main_table(rows)
     assert len(main) == 2 * len(MAIN_ARMS) and set(main["n_seeds"]) == {1}
     for col in ("success_mean", "success_ci_low", "velocity_angle_mean", "velocity_angle_ci_high",
@@ -363,18 +365,18 @@ def test_smoke_tables_and_claims(smoke_store):
     assert table.loc[table["experiment"] == MAIN, "evidence"].str.contains("only 1 seed").all()
     assert table.loc[table["experiment"] == PREMISE_EXPERIMENT, "evidence"].str.startswith("no runs").all()
     # the generic report takes the task's main table under its experiment's name
-    main_from_report, others = TASK.report_tables({MAIN: rows}, {})
+    main_from_report, others = report.report_tables(TASK, {MAIN: rows}, {})
     pd.testing.assert_frame_equal(main_from_report, main)
 
 
 @pytest.mark.slow  # the module's smoke sweep of every arm (fixture `smoke_store`)
 def test_smoke_figures(smoke_store, tmp_path):
-    rows, _ = io.load_eval(smoke_store, MAIN)
+    rows, _ = load.eval_rows(smoke_store, MAIN)
     assert fov_figures.typical_seed(rows) == 0
     fig = fov_figures.trajectory_figure(smoke_store, MAIN, world=1)
     assert fig.fov_info["seed"] == 0 and fig.fov_info["missing"] == []
     panels, info = fov_figures.trajectory_panels(smoke_store, MAIN, world=1)
-    stored = io.load_positions(smoke_store / MAIN / "sitt_paper" / "seed_0", "student_pos")[1]
+    stored = load.load_positions(smoke_store / MAIN / "sitt_paper" / "seed_0", "student_pos")[1]
     np.testing.assert_array_equal(panels[3][2], stored)
     for name, f in (("traj", fig), ("angles", fov_figures.velocity_angle_figure(rows))):
         path = io.save_figure(f, tmp_path, name)
@@ -464,7 +466,8 @@ def test_notebook_parameters_are_validated():
     defaults = notebook_defaults(source)
     assert defaults == dict(experiment=MAIN, profile="default", root="results/runs", out="results", seeds="0-9",
                             run=False, jobs=2, world=0, sitt_arm="sitt_paper")
-    check_notebook_parameters("50_fov_flight", defaults, {"profile": "smoke", "seeds": "0-1", "sitt_arm": "sitt_release"})
+    check_notebook_parameters("50_fov_flight", defaults,
+                              {"profile": "smoke", "seeds": "0-1", "sitt_arm": "sitt_release"})
     for given, needle in (
         ({"profile": "release"}, "parameter profile: got 'release'; allowed: smoke, default"),
         ({"sitt_arm": "lambda1_bonus_4"}, "parameter sitt_arm: got 'lambda1_bonus_4'; allowed: plain_teacher"),

@@ -41,11 +41,11 @@ def visited_states(n_worlds=8, seed=21, every=7):
         if t % every == 0:
             rows.append((obs.copy(), env.pos.copy(), env.yaw.copy()))
         obs = env.step(pilot(obs))[0]
-    O = np.concatenate([r[0] for r in rows])
+    obs = np.concatenate([r[0] for r in rows])
     pos = np.concatenate([r[1] for r in rows])
     yaw = np.concatenate([r[2] for r in rows])
     w = np.tile(np.arange(n_worlds), len(rows))
-    return worlds, O, pos, yaw, w
+    return worlds, obs, pos, yaw, w
 
 
 # ----------------------------------------------------------------------------- exact cases
@@ -85,11 +85,11 @@ def test_nothing_outside_the_field_of_view_enters_the_scan():
 
 
 def test_scan_matches_a_sphere_tracing_ray_marcher():
-    worlds, O, pos, yaw, w = visited_states()
-    S = student_obs(O, CFG)
-    S360 = student_obs(O, CFG, fov_deg=360, n_rays=24)
+    worlds, obs, pos, yaw, w = visited_states()
+    S = student_obs(obs, CFG)
+    S360 = student_obs(obs, CFG, fov_deg=360, n_rays=24)
     hits = 0
-    for k in range(0, len(O), 3):
+    for k in range(0, len(obs), 3):
         i = w[k]
         ref = reference_scan(pos[k, 0], pos[k, 1], yaw[k], worlds.centres[i], worlds.radii[i], CFG)
         np.testing.assert_allclose(S[k, 6:] * 7, ref, atol=1e-4)
@@ -100,9 +100,9 @@ def test_scan_matches_a_sphere_tracing_ray_marcher():
 
 
 def test_scan_from_the_teacher_obs_equals_the_scan_from_the_whole_world():
-    worlds, O, pos, yaw, w = visited_states(n_worlds=16, seed=5, every=3)
+    worlds, obs, pos, yaw, w = visited_states(n_worlds=16, seed=5, every=3)
     for fov, m in ((90.0, 16), (360.0, 64)):
-        from_obs = student_obs(O, CFG, fov_deg=fov, n_rays=m)[:, 6:] * 7
+        from_obs = student_obs(obs, CFG, fov_deg=fov, n_rays=m)[:, 6:] * 7
         from_world = scan_world(pos, yaw, worlds.centres[w], worlds.radii[w], CFG, fov_deg=fov, n_rays=m)
         # equal up to the float32 rounding of the observation, which only near-tangent rays amplify
         np.testing.assert_allclose(from_obs, from_world, atol=1e-3)
@@ -122,8 +122,8 @@ def test_k_nearest_below_n_pillars_keeps_every_pillar_in_range():
     surface = np.hypot(worlds.centres[w, :, 0] - pos[:, :1], worlds.centres[w, :, 1] - pos[:, 1:]) - worlds.radii[w]
     assert ((surface <= cfg.ray_range).sum(axis=1) <= 10).all()
     env = FovFlightEnv.from_worlds(worlds.subset(w), cfg)
-    O = env.set_state(pos=pos, yaw=yaw)
-    from_obs = student_obs(O, cfg, fov_deg=360, n_rays=64)[:, 6:] * 7
+    obs = env.set_state(pos=pos, yaw=yaw)
+    from_obs = student_obs(obs, cfg, fov_deg=360, n_rays=64)[:, 6:] * 7
     from_world = scan_world(pos, yaw, worlds.centres[w], worlds.radii[w], cfg, fov_deg=360, n_rays=64)
     np.testing.assert_allclose(from_obs, from_world, atol=1e-3)
     assert (np.abs(from_obs - from_world) > 2e-5).mean() < 1e-3

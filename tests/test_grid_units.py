@@ -128,3 +128,28 @@ def test_units_table_term_and_share():
     assert t.loc[1.0, "term_share"] == pytest.approx(0.075 / 2.0)
     assert t.loc[1.0, "n_seeds"] == 2
     assert units_table(progress, {"a": (1, 0.0)}).set_index("fraction").loc[0.5, "term_share"] == 0.0
+
+
+def test_tracking_curves_plot_each_logged_column_and_no_other():
+    """The proxy-tracking panels: one per TRACKING_CURVES column, each line the arm's mean over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from study.figures import TRACKING_CURVES, training_curves
+
+    rows = []
+    for arm, gap in (("sitt_tuned", 0.1), ("sitt_paper", 0.3)):
+        for seed in (0, 1):
+            for it in range(5):
+                kl = 2.0 / (1 + it)
+                rows.append({"arm": arm, "seed": seed, "time/total_timesteps": 1000 * (it + 1),
+                             "sitt/kl_mean": kl, "sitt/kl_student_mean": kl + gap,
+                             "sitt/proxy_tracking_mae": gap + 0.01 * seed, "sitt/proxy_tracking_corr": 0.9})
+    fig = training_curves(pd.DataFrame(rows), list(TRACKING_CURVES))
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == list(TRACKING_CURVES)
+    mae = shown[2]
+    means = sorted(round(float(line.get_ydata()[0]), 6) for line in mae.get_lines() if len(line.get_ydata()) == 5)
+    assert means == [0.105, 0.305]  # the two arms' means over seeds 0 and 1
+    with pytest.raises(ValueError, match="sitt/proxy_tracking_corr"):
+        training_curves(pd.DataFrame(rows).drop(columns="sitt/proxy_tracking_corr"), list(TRACKING_CURVES))

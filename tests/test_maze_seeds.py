@@ -10,12 +10,13 @@ import pytest
 
 from color_maze import readings
 from color_maze.generation import make_mazes
-from color_maze.task import ARMS, EXPERIMENTS, SEED_GRID_SEEDS, TASK
-from study import io, report
+from color_maze.design import ARMS, EXPERIMENTS, SEED_GRID_SEEDS
+from color_maze.task import TASK
+from study import io, load, report
 from study.paths import REPO
 from study.presets import experiment_configs, experiment_profile, preset
 from study.stats.twoway import sums_of_squares, two_way
-from study.task import plan_configs
+from study.plan import plan_configs
 
 # ------------------------------------------------------------------------------------------------ two-way statistics
 
@@ -180,7 +181,7 @@ def test_detour_side_of_hand_made_trajectories():
 def test_detour_side_table_counts_every_detour_of_the_committed_main_runs():
     root = REPO / "results" / "runs"
     sides = readings.detour_side_table(root, "main", "default")
-    eval_df, _ = io.load_eval(root, "main", "default")
+    eval_df, _ = load.eval_rows(root, "main", "default")
     if eval_df is None:
         pytest.skip("no committed main runs")
     detours = eval_df[eval_df["route"] == "detour"].groupby(["arm", "policy"]).size()
@@ -219,7 +220,7 @@ def test_the_report_renders_every_kind_of_task_table():
 
 def test_policy_modes_recompute_the_reported_evaluation_and_are_seeded():
     root = REPO / "results" / "runs"
-    eval_df, _ = io.load_eval(root, "main", "default")
+    eval_df, _ = load.eval_rows(root, "main", "default")
     if eval_df is None:
         pytest.skip("no committed main runs")
     modes = readings.policy_modes_table(root, "main", "default", arms=("sitt_release", "bc"), seeds=(0, 1))

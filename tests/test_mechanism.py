@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from fov_flight.tables import heading_class, heading_counts, heading_table, yaw_rate_stats
-from occluded_drawer.tables import VISIBLE_APPROACH, approach_counts, approach_table
+from occluded_drawer.design import VISIBLE_APPROACH
+from occluded_drawer.tables import approach_counts, approach_table
 from occluded_drawer.task import TASK as DRAWER
 
 ROOT = Path(__file__).resolve().parents[1] / "results" / "runs"

@@ -23,11 +23,12 @@ from minigrid_lava.env import (HELD_OUT_STREAM, LevelStream, env_geometry, held_
                                make_vec_env, train_stream_seed)
 from minigrid_lava.evaluate import evaluate, level_layouts
 from minigrid_lava.oracle import FORWARD, LEFT, RIGHT, UNREACHABLE, Oracle, distances, layout_of, next_state
-from minigrid_lava.task import (STUDY_ENV, LAVA_ENVS, MAIN_ARMS, PROFILES, TASK, TUNING, MiniGridEnvConfig, MiniGridEvalConfig,
-                                held_out_seeds, levels_sha256)
-from minigrid_lava.task import BUDGET_EXPERIMENT
+from minigrid_lava.design import (BUDGET_EXPERIMENT, LAVA_ENVS, MAIN_ARMS, PROFILES, STUDY_ENV, TUNING,
+                                  MiniGridEnvConfig, MiniGridEvalConfig, held_out_seeds, levels_sha256)
+from minigrid_lava.task import TASK
 from study.config import ExperimentConfig
 from study.presets import COMMON_ARMS, experiment_configs, preset, task_of
+from study.presets import MAIN_ARMS as STUDY_MAIN_ARMS
 from study.task import SweepPlan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -349,19 +350,25 @@ def test_configs_round_trip_and_unknown_fields_are_named():
     assert again == config and again.training_key() == config.training_key()
     data = config.to_dict()
     data["env"]["nope"] = 1
-    with pytest.raises(ValueError, match=r"^env\.nope: unknown field; allowed: actions, env_id, n_envs, vec_env, view_size"):
+    with pytest.raises(ValueError,
+                       match=r"^env\.nope: unknown field; allowed: actions, env_id, n_envs, vec_env, view_size"):
         ExperimentConfig.from_dict(data)
     assert config.teacher_config() == preset("minigrid_main", "without_alignment", 2, "default")
 
 
 def test_task_registration_arms_profiles_and_plan():
     assert task_of("minigrid_main") == "minigrid_lava"
-    assert MAIN_ARMS == ("without_alignment", "bc", "dagger", "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil")
+    # the study's main arms in the study's order (the paper's tables: sitt_paper before sitt_release)
+    assert MAIN_ARMS == STUDY_MAIN_ARMS == ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl",
+                                            "dwbc", "cosil")
+    assert TASK.experiments["minigrid_main"] == MAIN_ARMS
     assert all(TASK.arms[a] == COMMON_ARMS[a] for a in MAIN_ARMS)
     assert set(PROFILES) == {"smoke", "default"}
     # the tuned design's plan: every arm, seeds 0-4; the tuning experiment on the tuning seeds only
-    assert TASK.sweeps == (SweepPlan(("minigrid_main",), None, "0-4"),) and TASK.tuning_experiments == (TUNING, "minigrid_grid")
-    assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release", "sitt_paper")
+    assert TASK.sweeps == (SweepPlan(("minigrid_main",), None, "0-4"),)
+    assert TASK.tuning_experiments == (TUNING, "minigrid_grid")
+    assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release",
+                                        "sitt_paper")
     for profile in PROFILES:
         configs = experiment_configs("minigrid_main", profile, [0, 1])
         assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in MAIN_ARMS]
@@ -407,7 +414,8 @@ def test_smoke_sweep_end_to_end_into_the_table(smoke_store):
             for a in MAIN_ARMS for s in (0, 1)}
     assert shas == {TASK.held_out(preset("minigrid_main", "bc", 0, "smoke")).sha256}
     prov = load_provenance(smoke_store / "minigrid_main" / "sitt_release" / "seed_1")
-    assert prov["env_id"] == STUDY_ENV["env_id"] and prov["train_stream_seeds"] == [train_stream_seed(1, i) for i in range(4)]
+    assert prov["env_id"] == STUDY_ENV["env_id"]
+    assert prov["train_stream_seeds"] == [train_stream_seed(1, i) for i in range(4)]
     assert prov["train_levels_started"] >= 4 and 1 <= prov["eval_distinct_layouts"] <= 4
     main = tables.main_table(rows)
     assert list(main["n_seeds"]) == [2] * len(main) and len(main) == 16
@@ -466,18 +474,19 @@ def _runner():
 def test_notebook_parameters_are_validated(capsys):
     from study.params import check_notebook_parameters, notebook_defaults
 
-    defaults = notebook_defaults(REPO / "notebooks" / "70_minigrid.py")
+    notebook = TASK.notebooks["minigrid_main"]  # the task names its notebook (70_minigrid)
+    defaults = notebook_defaults(REPO / "notebooks" / f"{notebook}.py")
     assert defaults == dict(profile="default", root="results/runs", out="results", seeds="0-4", run=False, jobs=2,
                             level=0)
-    check_notebook_parameters("70_minigrid", defaults, {"profile": "smoke", "seeds": "0-1", "level": 3})
+    check_notebook_parameters(notebook, defaults, {"profile": "smoke", "seeds": "0-1", "level": 3})
     rn = _runner()
     for given, needle in [
         ([("nope", "1")],
-         "70_minigrid: unknown parameter 'nope'; allowed: profile, root, out, seeds, run, jobs, level"),
+         f"{notebook}: unknown parameter 'nope'; allowed: profile, root, out, seeds, run, jobs, level"),
         ([("seeds", "x")], "seeds: got 'x'; allowed: a seed spec"),
         ([("level", "'a'")], "parameter level: got 'a'"),
         ([("run", "2")], "parameter run: got 2"),
     ]:
-        argv = ["70_minigrid", "--no-html"] + [x for k, v in given for x in ("-p", k, v)]
+        argv = [notebook, "--no-html"] + [x for k, v in given for x in ("-p", k, v)]
         assert rn.main(argv) == 2
         assert needle in capsys.readouterr().err

@@ -83,7 +83,8 @@ def test_forward_kinematics_three_links_and_link_points():
 
 def test_link_points_from_cos_sin_equal_link_points():
     q = np.random.default_rng(2).uniform(-math.pi, math.pi, size=(50, 3))
-    np.testing.assert_allclose(link_points_from_cos_sin(np.cos(q), np.sin(q), (1.0, 0.6, 0.3)), link_points(q, (1.0, 0.6, 0.3)), atol=1e-12)
+    np.testing.assert_allclose(link_points_from_cos_sin(np.cos(q), np.sin(q), (1.0, 0.6, 0.3)),
+                               link_points(q, (1.0, 0.6, 0.3)), atol=1e-12)
 
 
 @pytest.mark.parametrize("cfg", [CFG, CFG3], ids=["2 links", "3 links"])
@@ -206,7 +207,8 @@ def test_view_from_teacher_obs_equals_view_from_state():
     # float32 observations may flip a state that lies within ~1e-6 of the boundary: none here
     pts = link_points(env.q, CFG.link_lengths)
     cam, end = sight_segment(env.handle, CFG)
-    margin = np.abs(segment_segment_distance(cam[:, None], end[:, None], pts[:, :-1], pts[:, 1:]) - CFG.link_radius).min(1)
+    distance = segment_segment_distance(cam[:, None], end[:, None], pts[:, :-1], pts[:, 1:])
+    margin = np.abs(distance - CFG.link_radius).min(1)
     clear = margin > 1e-4
     assert clear.mean() > 0.99 and 0.2 < from_state.mean() < 0.9
     np.testing.assert_array_equal(from_obs[clear], from_state[clear])
@@ -287,7 +289,8 @@ def test_pull_opens_along_the_rail_with_exact_reward():
 
 
 @pytest.mark.parametrize(
-    "joints, start, offset", [((1.0, 0.0), 0.1, 0.0), ((0.4, -1.0), 0.0, 0.05)], ids=["off the rail", "pushed past closed"]
+    "joints, start, offset", [((1.0, 0.0), 0.1, 0.0), ((0.4, -1.0), 0.0, 0.05)],
+    ids=["off the rail", "pushed past closed"]
 )
 def test_slip_when_the_gripper_leaves_the_handle(joints, start, offset):
     """Holding at opening ``start`` with the gripper ``offset`` in front of the handle (towards +x)."""

@@ -31,7 +31,7 @@ def test_sight_line_is_red_when_blocked_and_green_when_visible():
 
 def test_approach_figure_overlays_postures_and_matches_the_rows():
     sc = generate_scenes(4, CFG, seed=5)
-    (r1, t1), (r2, t2) = evaluate(hiding_controller(CFG), sc, CFG), evaluate(visible_controller(CFG), sc, CFG)
+    (r1, t1), (_, t2) = evaluate(hiding_controller(CFG), sc, CFG), evaluate(visible_controller(CFG), sc, CFG)
     fig = render.approach_figure([t1, t2], 2, CFG, every=4, until_grasp=True)
     assert len(fig.axes) == 2
     first = int(r1["first_grasp"][2])

@@ -39,7 +39,8 @@ HELD_OUT = generate_scenes(50, CFG, seed=2024)
 
 @pytest.fixture(scope="module")
 def runs():
-    return {name: evaluate(ctrl(CFG), HELD_OUT, CFG) for name, ctrl in (("hiding", hiding_controller), ("visible", visible_controller))}
+    controllers = (("hiding", hiding_controller), ("visible", visible_controller))
+    return {name: evaluate(ctrl(CFG), HELD_OUT, CFG) for name, ctrl in controllers}
 
 
 def test_both_scripted_approaches_open_the_drawer(runs):

@@ -24,7 +24,7 @@ def modes():
 
 @pytest.mark.slow  # re-evaluates committed MiniGrid runs (fixture `modes`)
 def test_deterministic_rows_are_the_reported_evaluation_recomputed(modes):
-    eval_df, _ = io.load_eval(ROOT, "minigrid_main", "default")
+    eval_df, _ = io.eval_table(ROOT, "minigrid_main", "default")
     rows = eval_df[eval_df["seed"] == 1]
     reported = rows.groupby(["arm", "policy"], observed=True).agg(
         success=("success", lambda s: as_float(s).mean()), lava_share=("lava", lambda s: as_float(s).mean()),
@@ -69,4 +69,5 @@ def test_summary_averages_each_mode_over_seeds():
     assert out.to_dict("records") == [dict(arm="a", policy="student", n=2, deterministic=0.25, stochastic=0.75)]
     lava = policy_modes.policy_modes_summary(modes, value="lava_share")
     assert lava.to_dict("records") == [dict(arm="a", policy="student", n=2, deterministic=0.75, stochastic=0.25)]
-    assert list(policy_modes.policy_modes_summary(modes.iloc[:0]).columns) == ["arm", "policy", "n", *policy_modes.MODES]
+    empty = policy_modes.policy_modes_summary(modes.iloc[:0])
+    assert list(empty.columns) == ["arm", "policy", "n", *policy_modes.MODES]

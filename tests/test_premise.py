@@ -56,7 +56,7 @@ def test_the_kind_is_registered_without_a_teacher_run():
 ])
 def test_method_validation_names_the_field_and_the_allowed_values(method, task, message):
     with pytest.raises(ValueError, match=message):
-        KIND.method_config(method, None if task is None else get_task(task))
+        KIND.check_method(method, None if task is None else get_task(task))
 
 
 def test_configs_validate_the_method_and_refuse_a_teacher_run():
@@ -90,7 +90,7 @@ def test_premise_arms_experiments_and_claims_are_registered(module, task, n_arms
     assert task.fixed_teachers is module.FIXED_TEACHERS
     for arm, spec in module.PREMISE_ARMS.items():
         assert task.arms[arm] is spec and spec.kind == "fixed_teacher" and spec.teacher_from is None
-        method = KIND.method_config(spec.method, task)  # every arm names one of its task's teachers
+        method = KIND.check_method(spec.method, task)  # every arm names one of its task's teachers
         assert arm == f"premise_{method.algorithm}_{arm.split('_')[2]}"
     # reported: seeds 0-9, never the tuning seeds
     configs = experiment_configs(module.PREMISE_EXPERIMENT, "default", range(10))

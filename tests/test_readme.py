@@ -56,7 +56,11 @@ def _tables(tmp_path: Path) -> Path:
     return tables
 
 
-def test_section_and_update_keep_the_rest_of_the_readme(tmp_path, runs):
+def test_section_and_update_keep_the_rest_of_the_readme(tmp_path, runs, monkeypatch):
+    from color_maze.task import TASK as MAZE
+
+    # a task's figure under its main table (the maze's paper figure; the task sets readme_figure)
+    monkeypatch.setattr(type(MAZE), "readme_figure", ("paper_maze", "The paper's maze figure", "Its six panels."))
     section = readme.readme_section(_tables(tmp_path), runs, jobs=2, extra="Findings in words.\n\n# Sign\n\nMore.")
     assert section.startswith(readme.BEGIN) and section.rstrip().endswith(readme.END)
     assert "| main | 0-1 | 3 | 3 | 0 | 10 | 5 | 60k-80k |" in section
@@ -92,7 +96,9 @@ def test_missing_markers_or_runs_are_named(tmp_path, runs):
 
 
 def test_a_task_with_a_sweep_plan_and_a_main_table_gets_its_section(tmp_path, runs):
-    from fov_flight.task import MAIN, TASK as FLIGHT
+    from fov_flight.task import TASK as FLIGHT
+
+    MAIN = FLIGHT.main_experiment
 
     tables = _tables(tmp_path)
     assert FLIGHT.main_title not in readme.readme_section(tables, runs)  # no table written: no section

@@ -86,7 +86,8 @@ def test_render_frame_grid_lines_black():
     assert tuple(img[5 * PX + 3, 7 * PX]) == BLACK  # vertical line at left edge of column 7
     assert tuple(img[-1, 4]) == BLACK and tuple(img[4, -1]) == BLACK  # closing lines
     assert tuple(img[3 * PX + 3, 5 * PX + 3]) == WHITE
-    no_lines = render.render_frame(np.zeros((G, G), np.int8), None, cell_px=PX, target=False, start=False, grid_lines=False)
+    no_lines = render.render_frame(np.zeros((G, G), np.int8), None, cell_px=PX, target=False, start=False,
+                                   grid_lines=False)
     assert np.all(no_lines == 255)
 
 
@@ -233,7 +234,7 @@ def test_paper_figure_six_panels(tmp_path):
     fig = render.paper_figure({n: (_maze(), [(10, 19), (9, 19)], pos) for n in names}, ncols=3)
     assert len(fig.axes) == 12
     texts = sorted(t.get_text() for sf in fig.subfigs for t in sf.texts)
-    assert texts == [f"({l}) {n}" for l, n in zip("abcdef", names)]
+    assert texts == [f"({letter}) {n}" for letter, n in zip("abcdef", names)]
     out = render.save_figure(fig, tmp_path / "fig.png", dpi=30)
     img = iio.imread(out)
     assert _is_png(out) and img.shape[1] > img.shape[0]  # 3 columns x 2 rows: wide

@@ -16,7 +16,8 @@ import pytest  # noqa: E402
 
 from study import claims, figures, io, report, tables  # noqa: E402
 from color_maze import figures as maze_figures, tables as maze_tables, walkthrough  # noqa: E402
-from color_maze.task import CLAIMS, PAPER_ABLATIONS  # noqa: E402
+from color_maze.budget_search import load_budget_search  # noqa: E402
+from color_maze.design import CLAIMS, PAPER_ABLATIONS  # noqa: E402
 
 N_MAZES = 4
 
@@ -81,7 +82,7 @@ def test_per_seed_hand_numbers():
     assert np.isnan(ps.loc[("plain_teacher", "student", 0), "success_length"])
     shares = ps[["path_share", "detour_share", "failed_share"]].sum(axis=1)
     assert np.allclose(shares, 1.0)
-    assert (ps["n_mazes"] == N_MAZES).all()
+    assert (ps["n_episodes"] == N_MAZES).all()
 
 
 def test_per_seed_reads_csv_style_booleans():
@@ -160,7 +161,8 @@ def test_release_vs_paper_table_metric_rows():
 
 def test_ablation_table_and_lambda1_table():
     df = hand_example()
-    extra = pd.DataFrame(rows("lambda1_penalty_0.05", 0, "student", "llll") + rows("lambda1_bonus_4", 0, "student", "dddd"))
+    extra = pd.DataFrame(rows("lambda1_penalty_0.05", 0, "student", "llll")
+                         + rows("lambda1_bonus_4", 0, "student", "dddd"))
     df = pd.concat([df, extra], ignore_index=True)
     a = maze_tables.ablation_table(df, "sitt_release")
     assert a.attrs["reference"] == "sitt_release"
@@ -250,7 +252,8 @@ def test_verdict_changes_compare_the_earlier_seeds_with_all_of_them():
 
 
 def test_ablation_claims_only_paper_components():
-    made = claims.ablation_claims(["sitt_release", "penalty_only", "lambda1_bonus_4", "no_shared_head"], paper_ablations=PAPER_ABLATIONS)
+    made = claims.ablation_claims(["sitt_release", "penalty_only", "lambda1_bonus_4", "no_shared_head"],
+                                  paper_ablations=PAPER_ABLATIONS)
     assert [c.others for c in made] == [("penalty_only",), ("no_shared_head",)]
 
 
@@ -269,19 +272,20 @@ def test_resolve_paths_confines_smoke(tmp_path):
 
 
 def test_steps_label():
-    assert [io.steps_label(n) for n in (6_000_000, 16_800_000, 768_000, 768, 1e8)] == ["6M", "16.8M", "768k", "768", "100M"]
+    assert [io.steps_label(n) for n in (6_000_000, 16_800_000, 768_000, 768, 1e8)] == [
+        "6M", "16.8M", "768k", "768", "100M"]
 
 
 def test_load_eval_missing_says_so(tmp_path):
-    df, msg = io.load_eval(tmp_path, "main")
+    df, msg = io.eval_table(tmp_path, "main")
     assert df is None and msg.startswith("NO RUNS")
-    df, schedules, msg = io.load_budget_search(tmp_path)
+    df, schedules, msg = load_budget_search(tmp_path)
     assert df is None and "NO RUNS" in msg
 
 
 def write_store(root, arms=("without_alignment", "bc", "dagger", "sitt_release"), seeds=(0, 1)):
     """A fake run store (no training): config.json, eval.csv, positions.npz, COMPLETE per run."""
-    from color_maze.task import eval_grids
+    from color_maze.design import eval_grids
     from study import preset
 
     rng = np.random.default_rng(0)
@@ -308,11 +312,11 @@ def write_store(root, arms=("without_alignment", "bc", "dagger", "sitt_release")
 
 def test_store_loaders(tmp_path):
     write_store(tmp_path)
-    df, msg = io.load_eval(tmp_path, "main", "smoke")
+    df, msg = io.eval_table(tmp_path, "main", "smoke")
     assert df is not None and "8 runs" in msg
     assert set(df["arm"]) == {"without_alignment", "bc", "dagger", "sitt_release"}
-    assert io.load_eval(tmp_path, "main", "default")[0] is None
-    progress, _ = io.load_progress(tmp_path, "main")
+    assert io.eval_table(tmp_path, "main", "default")[0] is None
+    progress, _ = io.progress_table(tmp_path, "main")
     assert len(progress) == 16
     sched = io.run_configs_table(tmp_path, "main")
     assert set(sched["n_seeds"]) == {2} and sched["schedule"].str.contains("full").all()
@@ -377,7 +381,8 @@ def test_plots_save_png(tmp_path):
     df = hand_example()
     _saved(figures.metric_plot(df, "success", title="t"), tmp_path, "success")
     _saved(figures.metric_plot(tables.per_seed(df), "detour_share", policies=("student",)), tmp_path, "detour")
-    _saved(maze_figures.route_share_plot(maze_tables.route_share_table(df, "teacher"), title="routes"), tmp_path, "routes")
+    routes = maze_figures.route_share_plot(maze_tables.route_share_table(df, "teacher"), title="routes")
+    _saved(routes, tmp_path, "routes")
     comp = tables.comparison_table(df, "plain_teacher")
     _saved(figures.comparison_plot(comp, value="diff"), tmp_path, "diff")
     _saved(figures.comparison_plot(comp, value="poi"), tmp_path, "poi")
@@ -428,7 +433,7 @@ def test_write_report(tmp_path):
     assert "| f | The student trained with alignment (SITT, release recipe) reaches the goal | main |" in text
     assert "reproduced" in text and "## What was easy, what was hard" in text
     assert "![main_success](figures/main_success.png)" in text
-    from color_maze.task import MAIN_SWEEP_ARMS
+    from color_maze.design import MAIN_SWEEP_ARMS
 
     assert ("python -m study.sweep --profile default --jobs 2 --root results/runs --experiment main "
             f"--arms {','.join(MAIN_SWEEP_ARMS)} --seeds 0-9") in text
@@ -505,7 +510,8 @@ def test_settle_steps_finds_where_the_curve_stays_up():
     never = [0, 0, 0.1, 0, 0, 0, 0.05, 0, 0, 0, 0, 0]
     nan_early = [np.nan, np.nan] + [1.0] * 10
     rows = []
-    for arm, seed, curve in (("sitt_release", 0, learned), ("sitt_release", 1, never), ("without_alignment", 0, nan_early)):
+    for arm, seed, curve in (("sitt_release", 0, learned), ("sitt_release", 1, never),
+                             ("without_alignment", 0, nan_early)):
         rows += [{"arm": arm, "seed": seed, "time/total_timesteps": t, "rollout/success_rate": v}
                  for t, v in zip(steps, curve)]
     out = tables.settle_steps(pd.DataFrame(rows).sample(frac=1.0, random_state=0), tail=5)

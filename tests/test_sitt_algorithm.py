@@ -233,7 +233,8 @@ def test_gaussian_kl_is_torch_kl_with_shared_std():
         m.policy.log_std.fill_(-0.3)
     mu_t, mu_o = th.randn(32, 1), th.randn(32, 1)
     std = th.exp(m.policy.log_std).expand_as(mu_t)
-    expected = th.distributions.kl_divergence(th.distributions.Normal(mu_t, std), th.distributions.Normal(mu_o, std)).sum(-1)
+    expected = th.distributions.kl_divergence(th.distributions.Normal(mu_t, std),
+                                              th.distributions.Normal(mu_o, std)).sum(-1)
     th.testing.assert_close(kl_divergence(m.policy, mu_t, mu_o), expected)
 
 
@@ -256,7 +257,8 @@ def test_seeded_runs_repeat_bit_for_bit():
     for _ in range(2):
         m = make(seed=7)
         m.learn(2 * N_STEPS * N_ENVS)
-        runs.append({**{f"p.{k}": v for k, v in params(m.policy).items()}, **{f"n.{k}": v for k, v in params(m.nets).items()}})
+        runs.append({**{f"p.{k}": v for k, v in params(m.policy).items()},
+                     **{f"n.{k}": v for k, v in params(m.nets).items()}})
     assert runs[0].keys() == runs[1].keys()
     for k in runs[0]:
         assert th.equal(runs[0][k], runs[1][k]), k

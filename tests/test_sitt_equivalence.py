@@ -36,7 +36,8 @@ def captured_grads(model, optimizer, run):
 
     def step(*a, **k):
         if not grads:
-            grads.append({id(p): p.grad.clone() for grp in optimizer.param_groups for p in grp["params"] if p.grad is not None})
+            grads.append({id(p): p.grad.clone() for grp in optimizer.param_groups for p in grp["params"]
+                          if p.grad is not None})
         return original(*a, **k)
 
     optimizer.step = step

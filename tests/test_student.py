@@ -85,7 +85,8 @@ def dict_cartpole(n_envs: int = N_ENVS, seed: int = 0):
     def to_dict(o):
         return {"pos": o[[0, 2]].astype(np.float32), "vel": o[[1, 3]].astype(np.float32)}
 
-    space = spaces.Dict({"pos": spaces.Box(-np.inf, np.inf, (2,), np.float32), "vel": spaces.Box(-np.inf, np.inf, (2,), np.float32)})
+    space = spaces.Dict({"pos": spaces.Box(-np.inf, np.inf, (2,), np.float32),
+                         "vel": spaces.Box(-np.inf, np.inf, (2,), np.float32)})
     make = lambda: gym.wrappers.TransformObservation(gym.make("CartPole-v1"), to_dict, space)
     return make_vec_env(make, n_envs=n_envs, seed=seed)
 

@@ -82,7 +82,8 @@ def test_hlrl_kl_is_the_exact_kl_student_to_teacher():
     th.testing.assert_close(kl_student_teacher(student, mu_s, teacher, mu_t), expected)
     cart = StudentPolicy(linear_cartpole_teacher().policy, copy_teacher=False)
     ls, lt = th.randn(16, 2), th.randn(16, 2)
-    expected = th.distributions.kl_divergence(th.distributions.Categorical(logits=ls), th.distributions.Categorical(logits=lt))
+    expected = th.distributions.kl_divergence(th.distributions.Categorical(logits=ls),
+                                              th.distributions.Categorical(logits=lt))
     th.testing.assert_close(kl_student_teacher(cart, ls, None, lt), expected)
 
 
@@ -92,7 +93,8 @@ def test_cosil_divergence_and_dual_loss():
     p = float(1 / (1 + np.exp(-2.0)))  # softmax([2, 0])[0]
     th.testing.assert_close(action_l1(cart, ls, lt), th.tensor([0.0, 2 * (2 * p - 1)]))  # |p - q| summed over actions
     _, box = pendulum_student(0.0)
-    th.testing.assert_close(action_l1(box, th.tensor([[1.0], [-1.0]]), th.tensor([[0.5], [1.0]])), th.tensor([0.5, 2.0]))
+    th.testing.assert_close(action_l1(box, th.tensor([[1.0], [-1.0]]), th.tensor([[0.5], [1.0]])),
+                            th.tensor([0.5, 2.0]))
     log_alpha = th.tensor(np.log(2.0), requires_grad=True)
     dual_loss(log_alpha, th.tensor(0.9), target=0.5).backward()
     assert log_alpha.grad.item() == pytest.approx(2.0 * (0.5 - 0.9))  # alpha * (eps - D): descent raises alpha
@@ -122,8 +124,10 @@ def test_hlrl_lambda_follows_training_progress(teacher):
 
 
 def test_cosil_alpha_follows_the_divergence_target(teacher):
-    up = COSIL(teacher, cartpole(N_ENVS), mask_cartpole, config=COSILConfig(target_divergence=0.0, alpha_lr=0.05), **SMALL)
-    down = COSIL(teacher, cartpole(N_ENVS), mask_cartpole, config=COSILConfig(target_divergence=2.0, alpha_lr=0.05), **SMALL)
+    up = COSIL(teacher, cartpole(N_ENVS), mask_cartpole, config=COSILConfig(target_divergence=0.0, alpha_lr=0.05),
+               **SMALL)
+    down = COSIL(teacher, cartpole(N_ENVS), mask_cartpole, config=COSILConfig(target_divergence=2.0, alpha_lr=0.05),
+                 **SMALL)
     for model in (up, down):
         model.learn(3 * 16 * N_ENVS)
     assert np.all(np.diff(up.history["alpha"]) > 0) and up.alpha > 1.0  # D > 0 = eps: alpha grows
@@ -195,7 +199,8 @@ def test_seeded_run_is_bit_identical(method, teacher):
                                  config=DWBCConfig(adaptation_interval=2), **dict(SMALL, seed=seed))
         else:
             fn = hlrl if method == "hlrl" else cosil
-            student, info = fn(teacher, cartpole(N_ENVS), mask_cartpole, total_timesteps=3 * 64, **dict(SMALL, seed=seed))
+            student, info = fn(teacher, cartpole(N_ENVS), mask_cartpole, total_timesteps=3 * 64,
+                               **dict(SMALL, seed=seed))
         return state(student), info
 
     (a, info_a), (b, info_b), (c, _) = run(5), run(5), run(6)
@@ -215,7 +220,8 @@ def test_box_actions_and_info_steps():
         assert actions.shape == (N_ENVS, 1) and np.all(np.abs(actions) <= 2.0)
     student, info = dwbc(pendulum(N_ENVS), mask_pendulum, total_timesteps=128, config=DWBCConfig(adaptation_interval=2),
                          **SMALL)
-    assert info["teacher_env_steps"] == 0 and student.predict(mask_pendulum(pendulum(N_ENVS).reset()))[0].shape == (4, 1)
+    assert info["teacher_env_steps"] == 0
+    assert student.predict(mask_pendulum(pendulum(N_ENVS).reset()))[0].shape == (4, 1)
 
 
 # ---------------------------------------------------------------- learning CartPole with a velocity-blind student
@@ -302,7 +308,8 @@ def test_grouping_distinct_observations_gives_the_same_losses_and_gradients(meth
         term, _ = model.extra_loss(data, dist, rows)
         total = dist.log_prob(data.actions.long().flatten()).mean() + values.mean() + term
         total.backward()
-        results.append((float(total.detach()), [p.grad.clone() for p in model.policy.parameters() if p.grad is not None]))
+        results.append((float(total.detach()),
+                        [p.grad.clone() for p in model.policy.parameters() if p.grad is not None]))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-5, abs=1e-6)
     assert len(results[0][1]) == len(results[1][1])
     for a, b in zip(results[0][1], results[1][1]):

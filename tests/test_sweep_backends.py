@@ -26,14 +26,15 @@ RECORDS = (store.CONFIG_FILE, store.EVAL_FILE, store.POSITIONS_FILE, store.PROGR
 
 
 def smoke(arm: str = "sitt_release", seed: int = 0, iterations: int = 3):
-    config = preset("s", arm, seed, "smoke")
+    config = preset("s", arm, seed, "smoke", task="color_maze")
     return config.override({"total_timesteps": iterations * config.env.n_envs * config.ppo.n_steps}).validate()
 
 
 @pytest.fixture(autouse=True)
 def _restore_threads():
     threads = torch.get_num_threads()
-    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    env = {k: os.environ.get(k)
+           for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
     yield
     torch.set_num_threads(threads)
     for k, v in env.items():
@@ -75,7 +76,8 @@ def test_dask_localcluster_gives_the_local_backends_bits(tmp_path):
                                                                  "s/without_alignment/seed_0"]
     for run_id in local.completed:
         _same_records(tmp_path / "local" / run_id, tmp_path / "dask" / run_id)
-        assert store.read_marker(tmp_path / "dask" / run_id)["files"] == store.read_marker(tmp_path / "local" / run_id)["files"]
+        assert (store.read_marker(tmp_path / "dask" / run_id)["files"]
+                == store.read_marker(tmp_path / "local" / run_id)["files"])
     teacher = store.read_json(tmp_path / "dask" / "s/bc/seed_0" / store.PROVENANCE_FILE)["teacher_run"]
     assert teacher["run_dir"] == str(tmp_path / "dask" / "s/without_alignment/seed_0")  # the store's, not the worker's
     assert _leftovers(tmp_path / "dask") == [] and backends.worker_roots() == []
@@ -117,7 +119,8 @@ def test_a_killed_dask_worker_is_replaced_and_every_run_completes_once(tmp_path,
     assert sorted(published) == sorted(c.run_id for c in configs)  # each run published exactly once
     for config in configs:
         run_dir = config.run_dir(tmp_path)
-        assert store.is_complete(run_dir) and set(store.read_marker(run_dir)["files"]) <= {p.name for p in run_dir.iterdir()}
+        assert store.is_complete(run_dir)
+        assert set(store.read_marker(run_dir)["files"]) <= {p.name for p in run_dir.iterdir()}
     assert _leftovers(tmp_path) == []
 
 

@@ -118,7 +118,8 @@ def test_provenance_records_what_decides_the_bits():
     assert numerics["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert numerics["torch"] == torch.__version__
     assert numerics["blas"] and numerics["blas"] in torch.__config__.show()
-    assert numerics["torch_threads"] == {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()}
+    assert numerics["torch_threads"] == {"intra_op": torch.get_num_threads(),
+                                         "inter_op": torch.get_num_interop_threads()}
     assert set(numerics["kernel_flags"]) <= set(numerics["cpu_flags"])
     assert set(store.BIT_DECIDING) <= set(numerics)
     if sys.platform.startswith("linux"):

@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from study import claims, register_task, report, run_sweep, tables
-from study.config import ImitationConfig, PPOConfig, check_int
+from study import claims, probes, register_task, report, run_sweep, tables
+from sitt.checks import check_int
+from study.config import ImitationConfig, PPOConfig
 from study.presets import COMMON_ARMS, Profile, experiment_configs
-from study.registry import unregister_task
+from color_maze.budget_search import budget_experiments
+from study.registry import get_task, task_names, unregister_task
 from study.task import HeldOut, Metric, TableMetric, Task, arrays_sha256
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,13 +159,16 @@ def test_an_unknown_task_is_named():
 
 
 def test_the_method_imports_no_study_and_no_environment():
+    # the study and every registered task's package
+    forbidden = ("study", *sorted({type(get_task(n)).__module__.split(".")[0] for n in task_names()}))
     for path in (REPO / "sitt").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
-                assert name.split(".")[0] not in ("study", "color_maze", "fov_flight", "occluded_drawer"), (path, name)
-    code = "import sys, sitt, sitt.baselines; assert not [m for m in sys.modules if m.split('.')[0] in ('study', 'color_maze')]"
+                assert name.split(".")[0] not in forbidden, (path, name)
+    code = (f"import sys, sitt, sitt.baselines; "
+            f"assert not [m for m in sys.modules if m.split('.')[0] in {forbidden!r}]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
@@ -201,11 +206,12 @@ def test_tuning_seeds_stay_apart_from_reported_seeds_and_the_tuning_table_reads_
         configs += build_configs("toy_tuning", "default", [100], None, {"ppo.n_steps": 16}, tag="n16")
         configs += experiment_configs("toy_tuned_main", "default", [0])
         assert run_sweep(configs, root, jobs=1, progress=False).ok
-        assert io.tuning_experiments(root, "toy_tuned") == sorted({c.experiment for c in configs} - {"toy_tuned_main"})
-        assert io.budget_experiments(root) == []  # another task's probes are not the maze's budget search
+        assert probes.tuning_experiments(root, "toy_tuned") == sorted(
+            {c.experiment for c in configs} - {"toy_tuned_main"})
+        assert budget_experiments(root) == []  # another task's probes are not the maze's budget search
         table = tables.tuning_table(root, "toy_tuned", "default")
         teacher = table[(table.arm == "toy_tuning / plain_teacher") & (table.policy == "teacher")].iloc[0]
-        rows = io.load_eval(root, "toy_tuning")[0]
+        rows = io.eval_table(root, "toy_tuning")[0]
         hand = rows[rows.policy == "teacher"].groupby("seed")["success"].mean().mean()
         assert teacher["n_seeds"] == 2 and teacher["success_mean"] == pytest.approx(hand)
         assert teacher["n_steps"] == 8 and teacher["total_timesteps"] == 64

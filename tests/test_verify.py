@@ -15,27 +15,25 @@ import torch
 
 from study import store, verify
 from study.presets import preset
+from study.registry import get_task, task_names
 from study.run import run_one
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / verify.DEFAULT_ROOT
-#: a cheap committed run per task (BC of its main experiment: seconds on top of the committed teacher) and the
-#: task's episode column
-TASK_RUNS = {
-    "color_maze": ("main/bc/seed_0", "maze"),
-    "fov_flight": ("fov_flight_main/bc/seed_0", "world"),
-    "occluded_drawer": ("occluded_drawer_main/bc/seed_0", "scene"),
-    "minigrid_lava": ("minigrid_main/bc/seed_0", "episode"),
-}
+#: a cheap committed run per registered task (BC of its main experiment: seconds on top of the committed teacher)
+#: and the task's episode column
+TASK_RUNS = {name: (f"{get_task(name).main_experiment}/bc/seed_0", get_task(name).episode_column)
+             for name in task_names()}
 
 
 @pytest.fixture(scope="module")
 def fresh_store(tmp_path_factory):
     """One smoke run (4 iterations) made now, in a store of its own."""
     threads = torch.get_num_threads()
-    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    env = {k: os.environ.get(k)
+           for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
     root = tmp_path_factory.mktemp("runs")
-    config = preset("v", "sitt_release", 0, "smoke")
+    config = preset("v", "sitt_release", 0, "smoke", task="color_maze")
     config = config.override({"total_timesteps": 4 * config.env.n_envs * config.ppo.n_steps}).validate()
     run_one(config, root, threads=1)
     torch.set_num_threads(threads)
@@ -127,7 +125,8 @@ def test_bits_that_differ_on_the_same_numerics_or_a_changed_outcome_fail(fresh_s
 
 
 def _has_commit(commit: str) -> bool:
-    return subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO, capture_output=True).returncode == 0
+    found = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO, capture_output=True)
+    return found.returncode == 0
 
 
 @pytest.mark.skipif(not _has_commit("458b301"), reason="needs the repository's history (a full clone)")

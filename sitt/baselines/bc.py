@@ -59,9 +59,9 @@ def behaviour_cloning(
     :param batch_size: minibatch size (``None``: full batch).
     :param lr: Adam's learning rate.
     :param seed: seeds the env, the teacher's action samples, a fresh student's initialisation and the minibatch order.
-    :param deterministic_teacher: ``False`` (default): the teacher acts by sampling from its distribution, as it did when
-        PPO trained it, so the data cover the states its stochastic policy visits; ``True``: its argmax / mean action
-        (the states of its deterministic evaluation). The labels are its full distribution either way.
+    :param deterministic_teacher: ``False`` (default): the teacher acts by sampling from its distribution, as it did
+        when PPO trained it, so the data cover the states its stochastic policy visits; ``True``: its argmax / mean
+        action (the states of its deterministic evaluation). The labels are its full distribution either way.
     :param student: a student to train further; ``None`` = a new :class:`StudentPolicy` from the teacher.
     :param net_arch: hidden sizes of a new student's encoder (``None``: a copy of the teacher's policy MLP).
     :param action_distance: how the loss and the agreement measure actions: ``"raw"`` (default, every committed run)
@@ -86,8 +86,8 @@ def behaviour_cloning(
         student = StudentPolicy(policy, student_obs_shape=student_obs.shape[1:], net_arch=net_arch, seed=init_seed)
     labels = teacher_outputs(policy, teacher_obs)  # (N, K)
     before = evaluate_fit(student, policy, student_obs, teacher_obs, labels, action_distance=action_distance)
-    losses = fit_student(student, policy, student_obs, teacher_obs, epochs, batch_size, lr, fit_seed, teacher_out=labels,
-                          action_distance=action_distance)
+    losses = fit_student(student, policy, student_obs, teacher_obs, epochs, batch_size, lr, fit_seed,
+                         teacher_out=labels, action_distance=action_distance)
     after = evaluate_fit(student, policy, student_obs, teacher_obs, labels, action_distance=action_distance)
     info = {
         "dataset_size": len(teacher_obs),

@@ -127,7 +127,8 @@ def dagger(
         new_student_obs = student_view(student_obs_fn, data.teacher_obs)
         new_labels = teacher_outputs(policy, data.teacher_obs)  # the teacher labels the visited states
         info["new_state_agreement"].append(
-            evaluate_fit(student, policy, new_student_obs, data.teacher_obs, new_labels, action_distance=action_distance)["agreement"]
+            evaluate_fit(student, policy, new_student_obs, data.teacher_obs, new_labels,
+                         action_distance=action_distance)["agreement"]
         )
         teacher_obs.append(data.teacher_obs)
         student_obs.append(new_student_obs)

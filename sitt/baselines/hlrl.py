@@ -55,11 +55,14 @@ def kl_coef_at(progress: float, config: HLRLConfig) -> float:
     return float(config.kl_coef * max(0.0, 1.0 - progress / config.anneal_fraction))
 
 
-def kl_student_teacher(student: StudentPolicy, student_out: th.Tensor, teacher: Any, teacher_out: th.Tensor) -> th.Tensor:
+def kl_student_teacher(
+    student: StudentPolicy, student_out: th.Tensor, teacher: Any, teacher_out: th.Tensor
+) -> th.Tensor:
     """KL(student || teacher) per sample (N,), gradients into the student only.
 
     Categorical: sum_a p_s(a) (log p_s(a) - log p_t(a)). Diagonal Gaussians with the student's own std sigma_s and
-    the teacher's sigma_t: sum_i log(sigma_t,i / sigma_s,i) + (sigma_s,i^2 + (mu_s,i - mu_t,i)^2) / (2 sigma_t,i^2) - 1/2.
+    the teacher's sigma_t:
+    sum_i log(sigma_t,i / sigma_s,i) + (sigma_s,i^2 + (mu_s,i - mu_t,i)^2) / (2 sigma_t,i^2) - 1/2.
     """
     teacher_out = teacher_out.detach()
     if isinstance(student.action_dist, CategoricalDistribution):

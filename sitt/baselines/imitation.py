@@ -105,8 +105,8 @@ def teacher_policy_of(teacher: Any) -> ActorCriticPolicy | ActionTeacher:
 
 
 def resolve_student_obs_fn(env: VecEnv, student_obs_fn: StudentObsFn | None) -> StudentObsFn:
-    """``student_obs_fn``, or the env's ``student_obs`` method when ``None`` (as SITT does); a ``ValueError`` if neither.
-    Pass ``lambda obs: obs`` for a fully observing student."""
+    """``student_obs_fn``, or the env's ``student_obs`` method when ``None`` (as SITT does); a ``ValueError`` if
+    neither. Pass ``lambda obs: obs`` for a fully observing student."""
     fn = student_obs_fn or getattr(env, "student_obs", None)
     if fn is None:
         raise ValueError(
@@ -324,7 +324,8 @@ def evaluate_fit(
         targets = targets.to(student.device)
         out = student.logits(student_obs)
         loss = kl_divergence(teacher_policy, targets, out, action_distance=action_distance).mean().item()
-        agree = th.as_tensor(agreement(teacher_policy, out, targets, action_distance=action_distance)).float().mean().item()
+        agree = agreement(teacher_policy, out, targets, action_distance=action_distance)
+        agree = th.as_tensor(agree).float().mean().item()
     return {"loss": loss, "agreement": agree}
 
 

@@ -89,7 +89,8 @@ class StudentViewEnv(VecEnvWrapper):
         obs, rewards, dones, infos = self.venv.step_wait()
         for info in infos:
             if info.get("terminal_observation") is not None:
-                info["terminal_observation"] = {k: v[0] for k, v in self.view(info["terminal_observation"][None]).items()}
+                terminal = self.view(info["terminal_observation"][None])
+                info["terminal_observation"] = {k: v[0] for k, v in terminal.items()}
         return self.view(obs), rewards, dones, infos
 
 
@@ -215,7 +216,8 @@ class StudentPPO(PPO):
     :param policy_kwargs: SB3 policy keyword arguments (``net_arch``: the privileged actor's and critic's MLPs).
     :param dedup: run the networks of each PPO minibatch once per distinct observation (:class:`Rows`; integer-valued
         observations only, e.g. the color maze); the same loss up to float summation order. Default True, as SITT.
-    :param ppo_kwargs: SB3 ``PPO`` arguments (``n_steps``, ``batch_size``, ``n_epochs``, ``learning_rate``, ``seed``, ...).
+    :param ppo_kwargs: SB3 ``PPO`` arguments (``n_steps``, ``batch_size``, ``n_epochs``, ``learning_rate``,
+        ``seed``, ...).
     """
 
     method_name = "StudentPPO"
@@ -310,8 +312,9 @@ class StudentPPO(PPO):
                 break
         for key, values in logs.items():
             self.logger.record(f"train/{key}", float(np.mean(values)))
+        buffer = self.rollout_buffer
         self.logger.record("train/explained_variance",
-                           explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten()))
+                           explained_variance(buffer.values.flatten(), buffer.returns.flatten()))
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/clip_range", clip_range)
         self.iteration += 1

@@ -19,7 +19,9 @@ _PHASES = ("reward_term", "update_term", "align")
 def _refuse_phase_switches(name: str, kwargs: dict[str, Any]) -> None:
     given = [k for k in _PHASES if k in kwargs]
     if given:
-        raise ValueError(f"{given[0]}: {name} sets the SITT phases itself; allowed: any other SITT switch or PPO argument")
+        raise ValueError(
+            f"{given[0]}: {name} sets the SITT phases itself; allowed: any other SITT switch or PPO argument"
+        )
 
 
 def plain_teacher(

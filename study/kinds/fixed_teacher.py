@@ -10,7 +10,7 @@ imitates a teacher that does not learn: a scripted controller or a stored policy
 The run's settings (``ExperimentConfig.method``, :class:`FixedTeacherMethodConfig`): ``teacher`` (a name of the
 task's fixed teachers) and ``algorithm`` (``"bc"`` or ``"dagger"``). The config's own validation checks both fields'
 form and the algorithm; the teacher's name is checked against the task when the run starts (the config's validation
-does not hand the kind its task) and by :meth:`FixedTeacherKind.method_config` with ``task=``.
+does not hand the kind its task) and by :meth:`FixedTeacherKind.check_method` with ``task=``.
 
 How it trains:
 
@@ -38,7 +38,6 @@ dagger_n_steps_per_env * n_envs``).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,9 +47,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from study import store
-from study.kinds import TrainResult
-from study.task import student_view_fn
+from study import load, store
+from study.kinds import Kind, TrainResult
+from study.kinds.imitation import imitation_tables
+from study.presets import ArmSpec
+from study.tables import CONFIDENCE, N_BOOT, per_seed, summarise_metric
+from study.task import Claim, student_view_fn
 
 ALGORITHMS = ("bc", "dagger")
 
@@ -86,9 +88,9 @@ def reference_policy(config, task, env):
     name, resolved as PPO resolves it, or a class) with ``task.policy_kwargs``, built as PPO builds its policy, its
     initialisation seeded with the run's seed in a forked torch RNG (the global one is untouched). It is never
     trained: the student takes its architecture, a fresh copy of its head and its (initial) log-std."""
-    import torch as th
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.utils import get_device
+    import torch as th  # noqa: PLC0415  (torch-heavy: imported when a run trains or a student is read)
+    from stable_baselines3 import PPO  # noqa: PLC0415  (the same)
+    from stable_baselines3.common.utils import get_device  # noqa: PLC0415  (the same)
 
     policy_class = PPO.policy_aliases[task.policy] if isinstance(task.policy, str) else task.policy
     with th.random.fork_rng(devices=[]):
@@ -103,39 +105,25 @@ def run_store_of(tmp: Path) -> Path:
     return Path(tmp).resolve().parents[2]
 
 
-class FixedTeacherKind:
+class FixedTeacherKind(Kind):
     """BC or DAgger against one of the task's fixed teachers (module docstring)."""
 
     name = "fixed_teacher"
-    needs_teacher = False
+    method_config = FixedTeacherMethodConfig
     #: a fixed teacher may be a policy stored by another run of the same sweep (the flight's HLRL student): these
     #: runs start after every other run of a sweep (study.sweep.late_waves)
     late_wave = True
 
-    def method_fields(self) -> list[str]:
-        """The names ``ExperimentConfig.method`` accepts."""
-        return [f.name for f in dataclasses.fields(FixedTeacherMethodConfig)]
-
-    def method_config(self, method: dict[str, Any], task=None) -> FixedTeacherMethodConfig:
-        """The validated :class:`FixedTeacherMethodConfig`; ``ValueError`` naming ``method.<field>`` and the allowed
-        values. With ``task``, the teacher must be one of ``task.fixed_teachers``."""
-        unknown = sorted(set(method) - set(self.method_fields()))
-        if unknown:
-            raise ValueError(f"method.{unknown[0]}: unknown field of FixedTeacherMethodConfig; allowed: "
-                             f"{', '.join(self.method_fields())}")
-        teachers = None if task is None else tuple(getattr(task, "fixed_teachers", {}) or {})
-        try:
-            return FixedTeacherMethodConfig(**method).validate(teachers)
-        except ValueError as exc:
-            raise ValueError(f"method.{exc}") from None
+    def validate_method(self, settings: FixedTeacherMethodConfig, task=None) -> FixedTeacherMethodConfig:
+        """With ``task``, the teacher must be one of ``task.fixed_teachers``; without, only the form is checked."""
+        return settings.validate(None if task is None else tuple(task.fixed_teachers))
 
     def train(self, config, task, tmp: Path, teacher_dir: Path | None) -> TrainResult:
-        from sitt.baselines import behaviour_cloning, dagger
-        from sitt.baselines.imitation import ActionTeacher, seed_streams, student_view
-        from sitt.student import StudentPolicy
-        from study.kinds.imitation import imitation_tables
+        from sitt.baselines import behaviour_cloning, dagger  # noqa: PLC0415  (torch-heavy: imported when a run trains)
+        from sitt.baselines.imitation import ActionTeacher, seed_streams, student_view  # noqa: PLC0415  (the same)
+        from sitt.student import StudentPolicy  # noqa: PLC0415  (the same)
 
-        method = self.method_config(config.method, task)
+        method = self.check_method(config.method, task)
         env = task.train_env(config)
         student_obs_fn = student_view_fn(task, env, config)
         act = task.fixed_teachers[method.teacher](config, config.seed, run_store_of(tmp))
@@ -180,11 +168,10 @@ class FixedTeacherKind:
 def load_student(run_dir: str | Path, device: str = "cpu"):
     """The student of a complete ``fixed_teacher`` run: its ``student.pt`` on the architecture of
     :func:`reference_policy` of the run's config (rebuilt: the run stores no teacher model)."""
-    from sitt.student import StudentPolicy
-    from study.config import ExperimentConfig
+    from sitt.student import StudentPolicy  # noqa: PLC0415  (torch-heavy: imported when a student is read)
 
     run_dir = Path(run_dir)
-    config = ExperimentConfig.from_dict(store.read_json(run_dir / store.CONFIG_FILE)).validate()
+    config = load.load_config(run_dir).validate()
     task = config.task_object()
     env = task.train_env(config)
     try:
@@ -203,8 +190,6 @@ def fixed_teacher_table(eval_df: pd.DataFrame, arms: Mapping[str, Any], metrics:
     Columns: ``arm, teacher, algorithm, n_seeds`` (the student's seeds), then for ``policy`` in teacher, student and
     ``m`` in ``success, *metrics``: ``<policy>_<m>_mean``, ``<policy>_<m>_ci_low``, ``<policy>_<m>_ci_high`` (NaN
     where the rows lack the policy). A pure function of the rows."""
-    from study.tables import CONFIDENCE, N_BOOT, per_seed, summarise_metric
-
     kw = dict(n_boot=N_BOOT if n_boot is None else n_boot, confidence=CONFIDENCE if confidence is None else confidence,
               seed=seed)
     names = ("success", *metrics)
@@ -246,8 +231,6 @@ def premise_arms(order: Sequence[str], arm_teachers: Mapping[str, str], teacher_
     """A task's premise arms, named ``premise_<algorithm>_<which>`` (``order``): kind ``fixed_teacher`` with the
     algorithm and the teacher ``arm_teachers[which]``, described as "<BC|DAgger> student (``view_words``) of
     ``teacher_words[teacher]``"."""
-    from study.presets import ArmSpec  # noqa: PLC0415 - presets sit above the kinds
-
     arms = {}
     for name in order:
         alg, which = name.split("_")[1:]
@@ -261,8 +244,6 @@ def premise_claims(id_prefix: str, title: str, experiment: str, comparison: str)
     """The premise claims of a task, fixed before its runs: for DAgger and for BC, the student of the view-keeping
     teacher (``premise_<alg>_view``) beats the other's (``premise_<alg>_hidden``) on student success; ids
     ``<id_prefix>premise:<alg>``, text "<title> premise: a <BC|DAgger> student imitates ``comparison`` (...)"."""
-    from study.claims import Claim  # noqa: PLC0415 - the claims module reads tables, which read the presets
-
     return tuple(
         Claim(f"{id_prefix}premise:{alg}", f"{title} premise: a {ALGORITHM_NAMES[alg]} student imitates {comparison} "
               f"(student success, X = premise_{alg}_view, Y = premise_{alg}_hidden; {PREMISE_RULE})", experiment,

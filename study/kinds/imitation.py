@@ -7,7 +7,6 @@ loss and the iteration's statistics) and ``imitation.json`` (the rest of the met
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from study import store
+from study import load, store
+from study.kinds import Kind, TrainResult, teacher_act
 from study.task import student_view_fn
-from study.kinds import TrainResult, teacher_act
 
 
 def imitation_tables(kind: str, info: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -54,44 +53,36 @@ class ImitationMethodConfig:
     action_distance: str = "raw"
 
     def validate(self) -> ImitationMethodConfig:
-        from sitt.config import ACTION_DISTANCES
+        from sitt.config import ACTION_DISTANCES  # noqa: PLC0415  (sitt.config imports torch)
 
         if self.action_distance not in ACTION_DISTANCES:
             raise ValueError(f"action_distance: got {self.action_distance!r}; allowed: {', '.join(ACTION_DISTANCES)}")
         return self
 
 
-class ImitationKind:
+class ImitationKind(Kind):
     """BC (``name="bc"``) or DAgger (``name="dagger"``) against the teacher run's model."""
 
     needs_teacher = True
+    method_config = ImitationMethodConfig
+    stores_policies = True
 
     def __init__(self, name: str):
         self.name = name
 
-    def method_fields(self) -> list[str]:
-        """The names ``ExperimentConfig.method`` accepts."""
-        return [f.name for f in dataclasses.fields(ImitationMethodConfig)]
-
-    def method_config(self, method: dict[str, Any]) -> ImitationMethodConfig:
-        """The validated :class:`ImitationMethodConfig`; ``ValueError`` naming ``method.<field>``."""
-        unknown = sorted(set(method) - set(self.method_fields()))
-        if unknown:
-            raise ValueError(f"method.{unknown[0]}: unknown field of ImitationMethodConfig; allowed: "
-                             f"{', '.join(self.method_fields())}")
-        try:
-            return ImitationMethodConfig(**method).validate()
-        except ValueError as exc:
-            raise ValueError(f"method.{exc}") from None
+    def stored_policies(self, run_dir, config, student_obs):
+        """The run's ``student`` (``student.pt`` on the teacher run's policy, :func:`study.load.load_student`)."""
+        student = load.load_student(run_dir)
+        return {"student": lambda obs, det: student.predict(student_obs(obs), deterministic=det)[0]}
 
     def train(self, config, task, tmp: Path, teacher_dir: Path) -> TrainResult:
-        from sitt.algorithm import SITT
-        from sitt.baselines import behaviour_cloning, dagger
+        from sitt.algorithm import SITT  # noqa: PLC0415  (torch-heavy: imported when a run trains)
+        from sitt.baselines import behaviour_cloning, dagger  # noqa: PLC0415  (the same)
 
         teacher = SITT.load(teacher_dir / store.MODEL_FILE, device=config.device)
         env = task.train_env(config)
         student_obs_fn = student_view_fn(task, env, config)
-        distance = self.method_config(config.method).action_distance
+        distance = self.check_method(config.method).action_distance
         t0 = time.perf_counter()
         if self.name == "bc":
             student, info = behaviour_cloning(teacher, env, student_obs_fn, seed=config.seed,

@@ -6,16 +6,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from study import store
+from study import load, store
+from study.kinds import Kind, TrainResult, publish_progress, sb3_logger, teacher_act
 from study.task import student_view_fn
-from study.kinds import TrainResult, publish_progress, sb3_logger, teacher_act
 
 
-def make_sitt(config, env, task=None):
+def make_sitt(config, env, task):
     """The untrained SITT model of a ``kind="sitt"`` config on ``env`` (the task's policy and info keywords)."""
-    from sitt.algorithm import SITT
+    from sitt.algorithm import SITT  # noqa: PLC0415  (torch-heavy: imported when a model is built)
 
-    task = task or config.task_object()
     kwargs = dict(policy_kwargs=dict(task.policy_kwargs)) if task.policy_kwargs else {}
     return SITT(
         task.policy,
@@ -32,13 +31,16 @@ def make_sitt(config, env, task=None):
     )
 
 
-class SITTKind:
+class SITTKind(Kind):
     name = "sitt"
-    needs_teacher = False
+    stores_policies = True
+
+    def make_model(self, config, env, task, teacher=None):
+        return make_sitt(config, env, task)
 
     def train(self, config, task, tmp: Path, teacher_dir: Path | None) -> TrainResult:
         env = task.train_env(config)
-        model = make_sitt(config, env, task)
+        model = self.make_model(config, env, task)
         log_dir = tmp / "_log"
         logger = sb3_logger(log_dir, tmp / "tensorboard" if config.tensorboard else None)
         model.set_logger(logger)
@@ -53,6 +55,14 @@ class SITTKind:
             student_obs_fn = student_view_fn(task, env, config)
             policies["student"] = lambda obs: model.predict_student(student_obs_fn(obs), deterministic=True)[0]
         return TrainResult(policies, train_s, int(model.num_timesteps), env)
+
+    def stored_policies(self, run_dir, config, student_obs):
+        """The run's ``teacher`` and, when it trains one, its ``student`` (``model.zip``)."""
+        model = load.load_model(run_dir)
+        acts = {"teacher": lambda obs, det: model.predict(obs, deterministic=det)[0]}
+        if model.student is not None:
+            acts["student"] = lambda obs, det: model.predict_student(student_obs(obs), deterministic=det)[0]
+        return acts
 
 
 KIND = SITTKind()

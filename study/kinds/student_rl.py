@@ -13,10 +13,11 @@ learning on its own view (:mod:`sitt.baselines.hlrl`, :mod:`sitt.baselines.cosil
   actor is an untrained shape donor).
 
 Equal budgets (``fair_comparison.md`` section 1): ``hlrl`` and ``cosil`` also take the kind's own field
-``method.student_timesteps`` (:data:`STUDENT_TIMESTEPS`): the student's env steps when they differ from the teacher
-run's; ``total_timesteps`` is then the teacher run's alone (what :meth:`study.config.ExperimentConfig.teacher_config`
-hands on). :func:`study.presets.preset` sets it for arms whose ``budget_share`` splits one budget between teacher and
-student (``hlrl_eq``, ``cosil_eq``); unset (every run before it existed), the student trains for ``total_timesteps``.
+``method.student_timesteps`` (:data:`study.kinds.STUDENT_TIMESTEPS`): the student's env steps when they differ from
+the teacher run's; ``total_timesteps`` is then the teacher run's alone (what
+:meth:`study.config.ExperimentConfig.teacher_config` hands on). :func:`study.presets.preset` sets it for arms whose
+``budget_share`` splits one budget between teacher and student (``hlrl_eq``, ``cosil_eq``); unset (every run before it
+existed), the student trains for ``total_timesteps``.
 
 The method's own hyper-parameters come from the config's ``method`` mapping (fields of :class:`HLRLConfig`,
 :class:`COSILConfig` or :class:`DWBCConfig`, validated with the prefix ``method.``; empty: the originals' defaults).
@@ -33,97 +34,69 @@ import dataclasses
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch as th
 
-from study import store
+from sitt.algorithm import SITT
+from sitt.baselines.cosil import COSIL, COSILConfig
+from sitt.baselines.dwbc import DWBC as DWBCModel
+from sitt.baselines.dwbc import DWBCConfig
+from sitt.baselines.hlrl import HLRL as HLRLModel
+from sitt.baselines.hlrl import HLRLConfig
+from sitt.baselines.student_ppo import STUDENT, TEACHER
+from sitt.baselines.student_rl import StudentRL, StudentRLConfig
+from study import load, store
+from study.kinds import Kind, TrainResult, publish_progress, sb3_logger, teacher_act
+from study.kinds.sitt import make_sitt
 from study.task import student_view_fn
-from study.kinds import TrainResult, publish_progress, sb3_logger, teacher_act
 
 METHOD_FILE = "method.json"
-#: the kind's own field of ``ExperimentConfig.method`` for kinds with a teacher run: the student's env steps (None:
-#: ``total_timesteps``, the teacher run's)
-STUDENT_TIMESTEPS = "student_timesteps"
 
 
-def _method(name: str):
-    """(model class, config class) of a method."""
-    if name == "hlrl":
-        from sitt.baselines.hlrl import HLRL, HLRLConfig
+class StudentRLKind(Kind):
+    """One method whose student learns by RL on its own view: ``model_class`` (its SB3 model: ``(teacher, env,
+    student_obs_fn, **kw)`` with ``needs_teacher``, else ``(env, student_obs_fn, **kw)``) and ``method_config`` (its
+    config dataclass). ``evaluates_privileged``: the run's own privileged policy is evaluated as its ``teacher``
+    (DWBC's, trained; not the no-teacher control's shape donor). ``stores_student``: its ``student.pt`` reads back on
+    the teacher run's policy (hlrl, cosil); the others store their own model class."""
 
-        return HLRL, HLRLConfig
-    if name == "cosil":
-        from sitt.baselines.cosil import COSIL, COSILConfig
-
-        return COSIL, COSILConfig
-    if name == "student_rl":
-        from sitt.baselines.student_rl import StudentRL, StudentRLConfig
-
-        return StudentRL, StudentRLConfig
-    from sitt.baselines.dwbc import DWBC, DWBCConfig
-
-    return DWBC, DWBCConfig
-
-
-class StudentRLKind:
-    """One of ``hlrl``, ``cosil`` (``needs_teacher``), ``dwbc`` and ``student_rl``. ``evaluates_privileged``: the run's
-    own privileged policy is evaluated as its ``teacher`` (DWBC's, trained; not the control's shape donor)."""
-
-    def __init__(self, name: str, needs_teacher: bool, evaluates_privileged: bool = False):
+    def __init__(self, name: str, model_class: type, method_config: type, needs_teacher: bool,
+                 evaluates_privileged: bool = False):
         self.name = name
+        self.model_class = model_class
+        self.method_config = method_config
         self.needs_teacher = needs_teacher
+        self.own_budget = needs_teacher  # a student trained on top of a teacher run has a budget of its own
+        self.stores_policies = needs_teacher  # its student.pt reads back on the teacher run's policy
         self.evaluates_privileged = evaluates_privileged
 
-    def _own_fields(self) -> list[str]:
-        return [STUDENT_TIMESTEPS] if self.needs_teacher else []
-
-    def method_fields(self) -> list[str]:
-        """The names ``ExperimentConfig.method`` accepts: the fields of the method's config dataclass and, for kinds
-        with a teacher run, :data:`STUDENT_TIMESTEPS`."""
-        return [f.name for f in dataclasses.fields(_method(self.name)[1])] + self._own_fields()
-
-    def student_timesteps(self, config) -> int:
-        """The student's own env steps: ``method.student_timesteps`` when set, else ``total_timesteps``."""
-        steps = dict(config.method).get(STUDENT_TIMESTEPS) if self.needs_teacher else None
-        return config.total_timesteps if steps is None else int(steps)
-
-    def method_config(self, method: dict[str, Any]):
-        """The method's validated config from ``ExperimentConfig.method`` (less :data:`STUDENT_TIMESTEPS`, checked
-        here); ``ValueError`` naming ``method.<field>``."""
-        _, config_class = _method(self.name)
-        names = {f.name for f in dataclasses.fields(config_class)}
-        own = self._own_fields()
-        unknown = sorted(set(method) - names - set(own))
-        if unknown:
-            raise ValueError(f"method.{unknown[0]}: unknown field of {config_class.__name__}; allowed: "
-                             f"{', '.join(sorted(names) + own)}")
-        steps = method.get(STUDENT_TIMESTEPS) if own else None
-        if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
-            raise ValueError(f"method.{STUDENT_TIMESTEPS}: got {steps!r}; allowed: None (total_timesteps) or an "
-                             "integer >= 1 (the student's env steps; total_timesteps is then the teacher run's)")
-        try:
-            return config_class(**{k: v for k, v in method.items() if k in names}).validate()
-        except ValueError as exc:
-            raise ValueError(f"method.{exc}") from None
-
-    def train(self, config, task, tmp: Path, teacher_dir: Path | None) -> TrainResult:
-        from sitt.algorithm import SITT
-
-        model_class, _ = _method(self.name)
-        env = task.train_env(config)
-        student_obs_fn = student_view_fn(task, env, config)
-        kwargs = dict(config=self.method_config(config.method), seed=config.seed, device=config.device, verbose=0,
+    def make_model(self, config, env, task, teacher=None):
+        kwargs = dict(config=self.check_method(config.method), seed=config.seed, device=config.device, verbose=0,
                       **config.ppo.sb3_kwargs(config.env.n_envs))
         if task.policy_kwargs:
             kwargs["policy_kwargs"] = dict(task.policy_kwargs)
-        teacher = None
-        if self.needs_teacher:
-            teacher = SITT.load(teacher_dir / store.MODEL_FILE, device=config.device)
-            model = model_class(teacher, env, student_obs_fn, **kwargs)
-        else:
-            model = model_class(env, student_obs_fn, **kwargs)
+        student_obs_fn = student_view_fn(task, env, config)
+        if not self.needs_teacher:
+            return self.model_class(env, student_obs_fn, **kwargs)
+        if teacher is None:  # an untrained teacher of the teacher run's config
+            teacher_config = config.teacher_config()
+            teacher = make_sitt(teacher_config, task.train_env(teacher_config), task)
+        return self.model_class(teacher, env, student_obs_fn, **kwargs)
+
+    def stored_policies(self, run_dir, config, student_obs):
+        """The ``student`` of an hlrl or cosil run (``student.pt`` on the teacher run's policy); dwbc and student_rl
+        store their own model class, which is not read back."""
+        if not self.stores_policies:
+            return super().stored_policies(run_dir, config, student_obs)
+        student = load.load_student(run_dir)
+        return {"student": lambda obs, det: student.predict(student_obs(obs), deterministic=det)[0]}
+
+    def train(self, config, task, tmp: Path, teacher_dir: Path | None) -> TrainResult:
+        env = task.train_env(config)
+        student_obs_fn = student_view_fn(task, env, config)
+        teacher = SITT.load(teacher_dir / store.MODEL_FILE, device=config.device) if self.needs_teacher else None
+        model = self.make_model(config, env, task, teacher)
         log_dir = tmp / "_log"
         logger = sb3_logger(log_dir, tmp / "tensorboard" if config.tensorboard else None)
         model.set_logger(logger)
@@ -158,8 +131,6 @@ class StudentRLKind:
 def privileged_act(model):
     """DWBC's privileged policy (its privileged encoder and the shared decoder), deterministic, on teacher
     observations."""
-    from sitt.baselines.student_ppo import STUDENT, TEACHER
-
     def act(obs: np.ndarray) -> np.ndarray:
         view = model.env.view(obs) if hasattr(model.env, "view") else {TEACHER: obs}
         tensors = {k: th.as_tensor(v, device=model.device) for k, v in view.items() if k in (TEACHER, STUDENT)}
@@ -171,7 +142,7 @@ def privileged_act(model):
     return act
 
 
-HLRL = StudentRLKind("hlrl", needs_teacher=True)
-COSIL = StudentRLKind("cosil", needs_teacher=True)
-DWBC = StudentRLKind("dwbc", needs_teacher=False, evaluates_privileged=True)
-STUDENT_RL = StudentRLKind("student_rl", needs_teacher=False)
+HLRL = StudentRLKind("hlrl", HLRLModel, HLRLConfig, needs_teacher=True)
+COSIL = StudentRLKind("cosil", COSIL, COSILConfig, needs_teacher=True)
+DWBC = StudentRLKind("dwbc", DWBCModel, DWBCConfig, needs_teacher=False, evaluates_privileged=True)
+STUDENT_RL = StudentRLKind("student_rl", StudentRL, StudentRLConfig, needs_teacher=False)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Union
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -35,7 +34,7 @@ METHODS = ("percentile", "basic")
 # Upper bound on floats materialised per resampling chunk (keeps memory ~8 MB).
 _CHUNK_ELEMS = 1 << 20
 
-Statistic = Union[str, Callable[[np.ndarray], float]]
+Statistic = str | Callable[[np.ndarray], float]
 
 
 class DegenerateIntervalWarning(UserWarning):

@@ -174,7 +174,8 @@ def difference_ci(
     def point(ax, ay):
         return diff_batch(ax[None], ay[None])[0]
 
-    return _two_sample_ci(x, y, diff_batch, point, n_boot, confidence, seed, method, paired=bool(paired), same_tasks=False)
+    return _two_sample_ci(x, y, diff_batch, point, n_boot, confidence, seed, method, paired=bool(paired),
+                          same_tasks=False)
 
 
 def _check_count(value, name: str) -> int:

@@ -36,7 +36,7 @@ _RLIABLE_FUNCS = {
 @functools.lru_cache(maxsize=1)
 def _probe():
     try:
-        from rliable import library, metrics
+        from rliable import library, metrics  # noqa: PLC0415  (optional: it may fail at import; probed once)
     except Exception as err:  # noqa: BLE001 - any import-time failure means "not available"
         return None, None, f"{type(err).__name__}: {err}"
     return library, metrics, None
