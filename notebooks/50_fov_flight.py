@@ -47,8 +47,10 @@ import pandas as pd
 from IPython.display import Markdown
 
 from fov_flight import figures as fov_figures, tables as fov_tables
+from fov_flight.design import GRID, GRID_EXPERIMENT, SELECTION
 from fov_flight.task import TASK
 from study import claims, figures, io, tables
+from study import grid as study_grid
 from study.units import experiment_units as units_table_of
 from fov_flight.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
 from study.report import claims_markdown, main_table_markdown
@@ -198,6 +200,30 @@ if eval_df is not None:
         print("saved", io.save_table(counts, out, f"{experiment}_heading_counts_{policy}"))
         print(policy)
         display(counts)
+
+# %% [markdown]
+# ## SITT's coefficients searched: the grid on the tuning seeds
+#
+# The grid and its selection rule were committed before its runs (`fov_flight/design.py`: `GRID`, `SELECTION`, the
+# comment above them): SITT (paper recipe) with executed-action (`clipped`) distances at lambda1 x lambda2, on the
+# tuning seeds 100-102, each configuration's seed 100 first. One row per configuration: teacher and student success
+# (means over the seeds it has), the teacher's success as a share of the plain teacher's on the same seeds, the
+# student's gain over the without-alignment student, and whether the rule admits it (three seeds needed). Then the
+# chosen configuration, if any, and the executed-action switch on the imitation baselines.
+
+# %%
+grid_eval, message = io.eval_table(root, GRID_EXPERIMENT, profile)
+print(message)
+if grid_eval is not None:
+    grid_seeds = tables.per_seed(grid_eval, TASK)
+    grid = study_grid.grid_table(grid_seeds, study_grid.grid_points(GRID), SELECTION)
+    print("saved", io.save_table(grid, out, GRID_EXPERIMENT))
+    display(grid)
+    chosen = study_grid.select(grid, SELECTION)
+    print("chosen:", "none admissible" if chosen is None else chosen["arm"])
+    switch = study_grid.switch_table(grid_seeds, study_grid.clipped_pairs())
+    print("saved", io.save_table(switch, out, f"{GRID_EXPERIMENT}_switch"))
+    display(switch)
 
 # %% [markdown]
 # ## The premise: can a student imitate a teacher that keeps what it needs in view?

@@ -265,6 +265,26 @@ if progress is not None:
     display(fig)
 
 # %% [markdown]
+# ## Does the proxy track the student?
+#
+# SITT's roll-out term uses the proxy's KL to the teacher in place of the student's (the student sees too little to
+# be queried on the teacher's states cheaply). Runs logged since the executed-action switch record both KLs every
+# iteration, their mean absolute gap over the roll-out and their correlation across its states
+# (`study.figures.TRACKING_CURVES`); the earlier runs of this experiment lack them and are left out.
+
+# %%
+if progress is not None:
+    tracking = [c for c in figures.TRACKING_CURVES if c in progress.columns]
+    logged = progress.dropna(subset=tracking) if len(tracking) == len(figures.TRACKING_CURVES) else progress.iloc[:0]
+    if logged.empty:
+        print("no run of this experiment logs the proxy's tracking")
+    else:
+        fig = figures.training_curves(logged, list(figures.TRACKING_CURVES), ncols=4,
+                                      title=f"{experiment}: the proxy's tracking of the student")
+        print("saved", io.save_figure(fig, out, f"{experiment}_tracking"))
+        display(fig)
+
+# %% [markdown]
 # ## How the analogue differs from the paper's task
 #
 # * **Sensing.** The paper's student sees camera images through a frozen DINOv2 encoder; ours sees a vector: the

@@ -242,12 +242,17 @@ def test_episode_metrics_read_strings_and_keep_success_steps_of_successes_only()
 
 def test_arms_encode_what_their_names_say():
     assert EXPERIMENTS[MAIN_EXPERIMENT] == ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl",
-                                            "dwbc", "cosil")
+                                            "dwbc", "cosil", "sitt_tuned", "bc_clipped", "dagger_clipped")
     assert EXPERIMENTS[ABLATION_EXPERIMENT] == ("sitt_paper", "penalty_only", "kl_gradient_only", "no_shared_head",
                                                 "lambda1_0.025")
     s = {arm: _config(arm, experiment=next(e for e, a in EXPERIMENTS.items() if arm in a)).sitt_config()
          for arm in (*EXPERIMENTS[MAIN_EXPERIMENT], *PAPER_ABLATIONS, "lambda1_0.025")}
     assert (s["sitt_paper"].recipe, s["sitt_paper"].reward_sign, s["sitt_paper"].reward_coef) == ("paper", -1, 0.05)
+    # the grid's selection (design.py): lambda1 0.05, lambda2 0.1, executed-action distances, the paper's recipe
+    tuned = s["sitt_tuned"]
+    assert (tuned.recipe, tuned.reward_sign, tuned.reward_coef, tuned.update_weight, tuned.action_distance) == (
+        "paper", -1, 0.05, 0.1, "clipped")
+    assert s["sitt_paper"].action_distance == "raw"
     assert s["sitt_paper"].update_term == "kl" and s["sitt_paper"].kl_grad_log_std and s["sitt_paper"].shared_head
     assert s["penalty_only"].reward_term and s["penalty_only"].update_term == "off"
     assert (s["penalty_only"].reward_sign, s["penalty_only"].reward_coef) == (-1, 0.05)
