@@ -356,7 +356,7 @@ def test_smoke_sweep_of_both_experiments_writes_every_run(swept):
     root, configs = swept
     rows = load_eval(root, MAIN_EXPERIMENT)
     assert set(rows["arm"]) == set(EXPERIMENTS[MAIN_EXPERIMENT]) and set(rows["task"]) == {"occluded_drawer"}
-    assert len(rows) == 8 * 2 * 8  # arms x policies x held-out scenes
+    assert len(rows) == len(EXPERIMENTS[MAIN_EXPERIMENT]) * 2 * 8  # arms x policies x held-out scenes
     sha = TASK.held_out(configs[0]).sha256
     for config in configs:
         run = config.run_dir(root)
@@ -376,9 +376,9 @@ def test_smoke_sweep_tables_claims_and_figures(swept):
     root, _ = swept
     rows, abl_rows = load_eval(root, MAIN_EXPERIMENT), load_eval(root, ABLATION_EXPERIMENT)
     main = drawer_tables.main_table(rows)
-    assert list(main["arm"].unique()) == list(EXPERIMENTS[MAIN_EXPERIMENT][:3]) + ["sitt_release", "sitt_paper",
-                                                                                  "hlrl", "dwbc", "cosil"]
-    assert (main["n_seeds"] == 1).all() and len(main) == 16
+    assert list(main["arm"].unique()) == list(EXPERIMENTS[MAIN_EXPERIMENT][:3]) + [
+        "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil", "bc_clipped", "dagger_clipped", "sitt_tuned"]
+    assert (main["n_seeds"] == 1).all() and len(main) == 2 * len(EXPERIMENTS[MAIN_EXPERIMENT])
     for _, r in main.iterrows():  # one seed: each mean is the run's mean over its held-out scenes
         sel = rows[(rows.arm == r.arm) & (rows.policy == r.policy)]
         assert r.success_mean == sel["success"].astype(float).mean()
