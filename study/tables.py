@@ -40,7 +40,7 @@ from study.stats import (
 )
 
 __all__ = [
-    "MAIN_ARMS",
+    "ARM_ORDER",
     "tuning_table",
     "POLICIES",
     "per_seed",
@@ -56,8 +56,9 @@ __all__ = [
     "as_float",
 ]
 
-#: the arms every task's main experiment shares (study.presets.COMMON_ARMS), in the order of the paper's figure
-MAIN_ARMS = tuple(COMMON_ARMS)
+#: the tables' row order of the arms every task shares (study.presets.COMMON_ARMS, the order of the paper's figure);
+#: not study.presets.MAIN_ARMS, the main experiments' arm list (which orders sitt_paper before sitt_release)
+ARM_ORDER = tuple(COMMON_ARMS)
 POLICIES = ("teacher", "student")
 N_BOOT = 2000
 CONFIDENCE = 0.95
@@ -81,13 +82,13 @@ def _check(eval_df: pd.DataFrame, required: Iterable[str] = REQUIRED) -> None:
 
 
 def _study_order() -> tuple[str, ...]:
-    """MAIN_ARMS, then the arms of the study's other experiments in their listed order (``study``)."""
-    return tuple(dict.fromkeys([*MAIN_ARMS, *(a for _, arms in experiments().values() for a in arms)]))
+    """ARM_ORDER, then the arms of the study's other experiments in their listed order (``study``)."""
+    return tuple(dict.fromkeys([*ARM_ORDER, *(a for _, arms in experiments().values() for a in arms)]))
 
 
 def order_arms(arms: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
     """``arms`` (deduplicated) with those in ``order`` first, in that order, then the rest sorted. Default order: the
-    main experiment's arms (:data:`MAIN_ARMS`), then those of the other experiments as ``study`` lists
+    shared arms (:data:`ARM_ORDER`), then those of the other experiments as ``study`` lists
     them; ``"<experiment> / <arm>"`` names (budget search) sort by experiment, then by that order."""
     order = _study_order() if order is None else tuple(order)
     arms = list(dict.fromkeys(arms))
@@ -212,7 +213,7 @@ def main_table(
     of the task's :attr:`~study.task.Task.table_metrics` ``<prefix>_mean`` (and ``<prefix>_ci_low``,
     ``<prefix>_ci_high``) (the maze: ``detour``, ``path`` route shares over all held-out mazes, ``release_success``
     the release's any-termination metric, ``lava`` mean only); ``ci_source``.
-    Rows in :data:`MAIN_ARMS` order (then other arms), teacher before student; ``arms`` restricts them.
+    Rows in :data:`ARM_ORDER` order (then other arms), teacher before student; ``arms`` restricts them.
     """
     task = resolve_task(eval_df, task)
     seeds_df = per_seed(eval_df, task)
