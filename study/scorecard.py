@@ -78,8 +78,10 @@ ROWS: tuple[Row, ...] = (
     Row("The other recipe's student beats BC's, DAgger's and the without-alignment student's", ("g'",)),
     # SITT at its tuned coefficients (the task's grid on the tuning seeds, fair_comparison.md section 2), against each
     # baseline's reported arm (with executed-action distances where they helped that baseline on the tuning seeds)
-    Row("SITT at its tuned coefficients: its teacher adapts (drawer: handle kept in view, on average; per seed)",
+    Row("SITT at its tuned coefficients: its teacher adapts (flight: smaller velocity angle; drawer: handle kept in "
+        "view, on average; per seed)",
         ("tuned:vis", "tuned:vis_seeds", "tuned:p1")),
+    Row("SITT at its tuned coefficients: its teacher keeps more obstacles in view", ("tuned:p2",)),
     Row("SITT at its tuned coefficients: its student beats SITT's at the paper's coefficients", ("tuned:paper",)),
     Row("SITT at its tuned coefficients: its student beats BC's", ("tuned:g:bc", "tuned:g:bc_clipped")),
     Row("SITT at its tuned coefficients: its student beats DAgger's", ("tuned:g:dagger", "tuned:g:dagger_clipped")),

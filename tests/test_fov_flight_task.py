@@ -48,8 +48,9 @@ DEFAULT_HELD_OUT_SHA = "82600097ce13419e25ea847345cfeb0e927fa4c8bd31195361cf1f0f
 
 def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert get_task("fov_flight") is TASK
-    assert TASK.experiments == {MAIN: MAIN_ARMS, TUNING: ("plain_teacher", "without_alignment", "sitt_paper",
-                                                          "sitt_release", "bc", "bc_scan360", "bc_teacher_obs"),
+    assert TASK.experiments == {MAIN: (*MAIN_ARMS, "sitt_tuned"),
+                                TUNING: ("plain_teacher", "without_alignment", "sitt_paper", "sitt_release", "bc",
+                                         "bc_scan360", "bc_teacher_obs"),
                                 PREMISE_EXPERIMENT: PREMISE_ARMS_ORDER,
                                 GRID_EXPERIMENT: ("without_alignment", "without_alignment_clipped", "bc", "bc_clipped",
                                                   "dagger", "dagger_clipped", "cosil", "cosil_clipped", *GRID.arms()),
@@ -68,7 +69,12 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
     assert paper.update_weight == 0.1  # lambda2, chosen on the tuning seeds
     release = preset(MAIN, "sitt_release", 0, "default").sitt_config()
     assert (release.reward_sign, release.reward_coef, release.update_term) == (1, 1.9, "feature_l1")
-    for arm in MAIN_ARMS:  # every SITT arm shares the profile's alignment schedule
+    # the grid's selection (design.py): lambda1 0.05, lambda2 0.01, executed-action distances, the paper's recipe
+    tuned = preset(MAIN, "sitt_tuned", 0, "default").sitt_config()
+    assert (tuned.recipe, tuned.reward_sign, tuned.reward_coef, tuned.update_weight, tuned.action_distance) == (
+        "paper", -1, 0.05, 0.01, "clipped")
+    assert paper.action_distance == "raw"
+    for arm in TASK.experiments[MAIN]:  # every SITT arm shares the profile's alignment schedule
         c = preset(MAIN, arm, 0, "default")
         assert c.task == "fov_flight" and c.env.n_envs == 256
         if c.kind == "sitt":
@@ -307,7 +313,7 @@ def smoke_store(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("fov_runs")
     configs = experiment_configs(MAIN, "smoke", [0])
-    assert [c.arm for c in configs] == list(MAIN_ARMS)
+    assert [c.arm for c in configs] == list(TASK.experiments[MAIN])
     assert {c.kind for c in configs} == {"sitt", "bc", "dagger", "hlrl", "dwbc", "cosil"}
     result = run_sweep(configs, root, jobs=1, progress=False)
     assert result.ok, result.summary()
@@ -319,10 +325,10 @@ def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
     from study.load import load_eval, load_provenance, load_student
 
     rows = load_eval(smoke_store, MAIN)
-    assert set(rows["task"]) == {"fov_flight"} and set(rows["arm"]) == set(MAIN_ARMS)
-    assert len(rows) == len(MAIN_ARMS) * 2 * 8  # arms x policies x held-out worlds (smoke: 8)
+    assert set(rows["task"]) == {"fov_flight"} and set(rows["arm"]) == set(TASK.experiments[MAIN])
+    assert len(rows) == len(TASK.experiments[MAIN]) * 2 * 8  # arms x policies x held-out worlds (smoke: 8)
     smoke_sha = TASK.held_out(preset(MAIN, "bc", 0, "smoke")).sha256
-    for arm in MAIN_ARMS:
+    for arm in TASK.experiments[MAIN]:
         run = smoke_store / MAIN / arm / "seed_0"
         prov = load_provenance(run)
         assert prov["eval_set_sha256"] == smoke_sha and prov["eval_worlds_in_training"] == 0
@@ -346,7 +352,7 @@ def test_smoke_sweep_runs_every_arm_kind_end_to_end(smoke_store):
 def test_smoke_tables_and_claims(smoke_store):
     rows, _ = load.eval_rows(smoke_store, MAIN)
     main = fov_tables.main_table(rows)
-    assert len(main) == 2 * len(MAIN_ARMS) and set(main["n_seeds"]) == {1}
+    assert len(main) == 2 * len(TASK.experiments[MAIN]) and set(main["n_seeds"]) == {1}
     for col in ("success_mean", "success_ci_low", "velocity_angle_mean", "velocity_angle_ci_high",
                 "pillars_in_view_mean", "pillars_in_view_ci_low", "collision_mean", "path_length_mean"):
         assert col in main.columns
