@@ -25,14 +25,15 @@ from study.task import Claim
 from study.config import ImitationConfig, PPOConfig
 from study.kinds.fixed_teacher import premise_arms, premise_claims
 from study.presets import (
-    CLIPPED_BASELINE_ARMS, COMMON_ARMS, MAIN_ARMS as PAPER_MAIN_ARMS, NO_ALIGN_TEACHER, ArmSpec, Profile,
-    SelectionRule, SITTGrid, beats_baselines_claims, budget_claims, budget_experiment_arms, equal_budget_arms,
+    CLIPPED_BASELINE_ARMS, COMMON_ARMS, MAIN_ARMS as PAPER_MAIN_ARMS, NO_ALIGN_TEACHER, AlignSchedules, ArmSpec,
+    Profile, SelectionRule, SITTGrid, beats_baselines_claims, budget_claims, budget_experiment_arms, equal_budget_arms,
     twice_budget_arms,
 )
 from study.task import Metric, SweepPlan, TableMetric
 
 __all__ = ["NAME", "MAIN", "TUNING", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "PREMISE_EXPERIMENT", "FlightEnvConfig",
            "FlightEvalConfig", "STUDENT_VIEWS", "ARMS", "DEFAULT_PROFILE", "PROFILES", "GRID", "SELECTION",
+           "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES",
            "MAIN_ARMS", "EXPERIMENTS", "METRICS", "TABLE_METRICS", "CLAIMS", "SWEEPS", "TUNING_EXPERIMENTS",
            "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_METRICS", "HLRL_RUN", "POLICY_KWARGS",
            "STUDENT_LABEL", "MAIN_TITLE", "MAIN_NOTE", "MAIN_LABELS", "NOTEBOOKS"]
@@ -381,6 +382,21 @@ CLAIMS = CLAIMS + (
           MAIN, "sitt_tuned", "teacher", "pillars_in_view", kind="better", others=("without_alignment",),
           source="paper Sec. 5 (quadrotor: obstacles in view)"),
 )
+
+# The alignment schedule for the selected configuration (fixed in this commit, before any of its runs; issue: "then
+# the alignment schedule for the best configurations"): the profile's schedule (5 epochs on a quarter of each
+# roll-out, Adam 1e-4) against the same with a 10x learning rate (1e-3), for sitt_tuned's configuration and for the
+# without-alignment student, which the same phase aligns (equal effort). The release's 20 full-batch epochs on the
+# whole roll-out are 16x the alignment's compute on this profile (32,768 samples a roll-out), too costly for a probe
+# here. Tuning seeds 100-102 of GRID_EXPERIMENT:
+#   python -m study.sweep --experiment fov_flight_grid --profile default --seeds 100-102 --jobs 2 --arms
+#   <SCHEDULES' arms>
+# Cost estimate: 6 trainings at about 250 s a run at 2 jobs: about 13 minutes of wall time on the 2 cores. Rule: the
+# drawer's (study.grid.schedule_table; adopted above a 0.02 gain with the teacher floor kept; an adopted schedule adds
+# a main arm run at seeds 0-9: sitt_tuned_align, without_alignment_align).
+SCHEDULES = AlignSchedules(SITT_TUNED_FROM, schedules=("align_lr_1e-3",))
+ARMS.update(SCHEDULES.arms(ARMS))
+EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.arms(ARMS))
 
 # ---------------------------------------------------------------------------------------------- the study's view
 

@@ -47,7 +47,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from fov_flight import figures as fov_figures, tables as fov_tables
-from fov_flight.design import GRID, GRID_EXPERIMENT, SELECTION
+from fov_flight.design import GRID, GRID_EXPERIMENT, SCHEDULES, SELECTION
 from fov_flight.task import TASK
 from study import claims, figures, io, tables
 from study import grid as study_grid
@@ -226,6 +226,21 @@ if grid_eval is not None:
     display(switch)
 
 # %% [markdown]
+# ## The alignment schedule of the selected configuration
+#
+# Committed before its runs (`fov_flight/design.py`: `SCHEDULES`, the comment above it): the selected configuration
+# and the without-alignment student (aligned by the same phase) with a 10x alignment learning rate, on the same tuning
+# seeds. One row per arm and schedule: its teacher and student success, the profile schedule's on the same seeds, the
+# student's gain, the teacher's share of the plain teacher's, and whether the rule adopts it (a gain above 0.02, the
+# teacher floor kept).
+
+# %%
+if grid_eval is not None:
+    schedules = study_grid.schedule_table(grid_seeds, SCHEDULES, SELECTION)
+    print("saved", io.save_table(schedules, out, f"{GRID_EXPERIMENT}_schedules"))
+    display(schedules)
+
+# %% [markdown]
 # ## The premise: can a student imitate a teacher that keeps what it needs in view?
 #
 # Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and
@@ -252,6 +267,21 @@ print(message)
 if progress is not None:
     fig = figures.training_curves(progress, title=f"{experiment}: training")
     print("saved", io.save_figure(fig, out, "fov_flight_training"))
+    display(fig)
+
+# %% [markdown]
+# ## Does the proxy track the student?
+#
+# SITT's roll-out term uses the proxy's KL to the teacher in place of the student's. Runs logged since the
+# executed-action switch (here `sitt_tuned`) record both KLs every iteration, their mean absolute gap over the roll-out
+# and their correlation across its states (`study.figures.TRACKING_CURVES`); the earlier runs lack them.
+
+# %%
+fig = figures.tracking_curves(progress, title=f"{experiment}: the proxy's tracking of the student")
+if fig is None:
+    print("no run of this experiment logs the proxy's tracking")
+else:
+    print("saved", io.save_figure(fig, out, f"{experiment}_tracking"))
     display(fig)
 
 # %% [markdown]

@@ -53,7 +53,7 @@ from IPython.display import Markdown
 
 from occluded_drawer import DrawerConfig
 from occluded_drawer import figures as drawer_figures, tables as drawer_tables
-from occluded_drawer.design import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SELECTION
+from occluded_drawer.design import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SCHEDULES, SELECTION
 from occluded_drawer.task import TASK
 from study import claims, figures, io, tables
 from study import grid as study_grid
@@ -237,6 +237,22 @@ if grid_eval is not None:
     display(switch)
 
 # %% [markdown]
+# ## The alignment schedule of the selected configuration
+#
+# Committed before its runs (`occluded_drawer/design.py`: `SCHEDULES`, the comment above it): the selected
+# configuration and the without-alignment student (aligned by the same phase) with the release's schedule (20
+# full-batch epochs on the whole roll-out) and with a 10x alignment learning rate, on the same tuning seeds. One row
+# per arm and schedule: its teacher and student success, the profile schedule's on the same seeds, the student's gain,
+# the teacher's share of the plain teacher's, and whether the rule adopts it (a gain above 0.02, the teacher floor
+# kept).
+
+# %%
+if grid_eval is not None:
+    schedules = study_grid.schedule_table(grid_seeds, SCHEDULES, SELECTION)
+    print("saved", io.save_table(schedules, out, f"{GRID_EXPERIMENT}_schedules"))
+    display(schedules)
+
+# %% [markdown]
 # ## The premise: can a student imitate a teacher that keeps what it needs in view?
 #
 # Apart from SITT (`shared/spec/fair_comparison.md` section 4): BC and DAgger students (the study's student network and
@@ -273,16 +289,12 @@ if progress is not None:
 # (`study.figures.TRACKING_CURVES`); the earlier runs of this experiment lack them and are left out.
 
 # %%
-if progress is not None:
-    tracking = [c for c in figures.TRACKING_CURVES if c in progress.columns]
-    logged = progress.dropna(subset=tracking) if len(tracking) == len(figures.TRACKING_CURVES) else progress.iloc[:0]
-    if logged.empty:
-        print("no run of this experiment logs the proxy's tracking")
-    else:
-        fig = figures.training_curves(logged, list(figures.TRACKING_CURVES), ncols=4,
-                                      title=f"{experiment}: the proxy's tracking of the student")
-        print("saved", io.save_figure(fig, out, f"{experiment}_tracking"))
-        display(fig)
+fig = figures.tracking_curves(progress, title=f"{experiment}: the proxy's tracking of the student")
+if fig is None:
+    print("no run of this experiment logs the proxy's tracking")
+else:
+    print("saved", io.save_figure(fig, out, f"{experiment}_tracking"))
+    display(fig)
 
 # %% [markdown]
 # ## How the analogue differs from the paper's task

@@ -34,7 +34,7 @@ from study.task import Claim
 from study.config import ImitationConfig, PPOConfig
 from study.kinds.fixed_teacher import premise_arms, premise_claims
 from study.presets import (
-    CLIPPED_BASELINE_ARMS, COMMON_ARMS, MAIN_ARMS, PLAIN, ArmSpec, Profile, SelectionRule, SITTGrid,
+    CLIPPED_BASELINE_ARMS, COMMON_ARMS, MAIN_ARMS, PLAIN, AlignSchedules, ArmSpec, Profile, SelectionRule, SITTGrid,
     beats_baselines_claims, budget_claims, budget_experiment_arms, equal_budget_arms, twice_budget_arms,
 )
 from study.task import Metric, SweepPlan, TableMetric
@@ -46,6 +46,7 @@ __all__ = [
     "SELECTION", "REPORTED_EXPERIMENTS", "ABLATION_REFERENCE", "PAPER_ABLATIONS", "TUNING_PROBES", "VISIBLE_APPROACH",
     "PREMISE_EXPERIMENT", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_METRICS", "SWEEPS",
     "TUNING_EXPERIMENTS", "STUDENT_LABEL", "MAIN_TITLE", "MAIN_NOTE", "MAIN_LABELS", "NOTEBOOKS", "default_drawer",
+    "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES",
 ]
 
 #: the task's registered name (``study.registry.TASKS``)
@@ -454,6 +455,22 @@ CLAIMS = CLAIMS + (
           "visible_approach", kind="level", threshold=0.5,
           source="paper Sec. 5 (manipulation: postures that keep the handle visible), read per seed"),
 )
+
+# The alignment schedule for the selected configuration (fixed in this commit, before any of its runs; issue: "then
+# the alignment schedule for the best configurations"). The profile's schedule (10 epochs on half of each roll-out,
+# Adam 1e-4) against the release's (20 full-batch epochs on the whole roll-out: 4x the alignment's compute) and the
+# profile's with a 10x learning rate (1e-3), for sitt_tuned's configuration and for the without-alignment student,
+# which the same phase aligns (equal effort). Tuning seeds 100-102 of GRID_EXPERIMENT:
+#   python -m study.sweep --experiment occluded_drawer_grid --profile default --seeds 100-102 --jobs 2 --arms
+#   <SCHEDULES' arms>
+# Cost estimate: 12 trainings, the drawer's SITT about 110 s a run at 2 jobs and the release schedule about twice
+# that: about 15 minutes of wall time on the 2 cores. Rule (study.grid.schedule_table): a schedule is adopted for an
+# arm when its student's mean success on the same seeds exceeds the profile schedule's by more than 0.02 and, for SITT,
+# its teacher keeps SELECTION's floor; the larger gain wins. An adopted schedule adds a main arm run at seeds 0-9
+# (sitt_tuned_align: sitt_tuned with it; without_alignment_align likewise) and the tuned claims are read again with it.
+SCHEDULES = AlignSchedules(SITT_TUNED_FROM)
+ARMS.update(SCHEDULES.arms(ARMS))
+EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.arms(ARMS))
 
 # Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
 # occluded_drawer_main runs them train their student as long as their teacher, on top of it: 4.92M env steps against

@@ -115,4 +115,49 @@ def switch_table(seeds: pd.DataFrame, pairs: Mapping[str, str], threshold: float
     return pd.DataFrame(rows)
 
 
-__all__ = ["DISTANCE_ORDER", "clipped_pairs", "grid_points", "grid_table", "select", "switch_table"]
+def schedule_table(seeds: pd.DataFrame, schedules, rule) -> pd.DataFrame:
+    """The alignment schedules searched for a selected configuration (:class:`study.presets.AlignSchedules`): per
+    base arm (the selected SITT arm, then the reference arm) and schedule tag, the mean teacher and student success of
+    ``<base>_<tag>`` and of ``<base>`` (the profile's schedule) over the seeds both have, the student's gain, the
+    teacher's success as a share of the reference arm's teacher at the profile schedule (same seeds), and whether the
+    schedule is adopted: gain > ``schedules.gain``, ``n_seeds >= rule.min_seeds`` and, for the SITT arm, the
+    teacher ratio >= ``rule.teacher_floor``; of two adopted schedules for one base only the larger gain is (column
+    ``chosen``).
+
+    :param seeds: per-seed rows (columns ``arm, policy, seed, success``), (R, C).
+    :return: columns ``base, schedule, arm, n_seeds, teacher_success, student_success, profile_teacher_success,
+        profile_student_success, gain, teacher_ratio, adopt, chosen``; empty when no schedule arm has runs.
+    """
+    by = {(a, p): g.set_index("seed")["success"] for (a, p), g in seeds.groupby(["arm", "policy"])}
+    empty = pd.Series(dtype=float)
+    ref_teacher = by.get((schedules.reference, "teacher"), empty)
+    rows = []
+    for base in (schedules.selected, schedules.reference):
+        for tag in schedules.schedules:
+            arm = schedules.arm_name(base, tag)
+            t, st = by.get((arm, "teacher"), empty), by.get((arm, "student"), empty)
+            bt, bs = by.get((base, "teacher"), empty), by.get((base, "student"), empty)
+            shared = sorted(set(t.index) & set(st.index) & set(bt.index) & set(bs.index) & set(ref_teacher.index))
+            if not shared:
+                continue
+            row = dict(base=base, schedule=tag, arm=arm, n_seeds=len(shared),
+                       teacher_success=float(t.loc[shared].mean()), student_success=float(st.loc[shared].mean()),
+                       profile_teacher_success=float(bt.loc[shared].mean()),
+                       profile_student_success=float(bs.loc[shared].mean()))
+            row["gain"] = row["student_success"] - row["profile_student_success"]
+            ref = float(ref_teacher.loc[shared].mean())
+            row["teacher_ratio"] = row["teacher_success"] / ref if ref > 0 else np.nan
+            floor_ok = base == schedules.reference or row["teacher_ratio"] >= rule.teacher_floor
+            row["adopt"] = bool(row["gain"] > schedules.gain and len(shared) >= rule.min_seeds and floor_ok)
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=["base", "schedule", "arm", "n_seeds", "teacher_success", "student_success",
+                                        "profile_teacher_success", "profile_student_success", "gain",
+                                        "teacher_ratio", "adopt"])
+    table["chosen"] = False
+    for base, group in table.loc[table["adopt"].astype(bool)].groupby("base", sort=False):
+        table.loc[group["gain"].idxmax(), "chosen"] = True
+    return table
+
+
+__all__ = ["DISTANCE_ORDER", "clipped_pairs", "grid_points", "grid_table", "schedule_table", "select",
+           "switch_table"]

@@ -24,7 +24,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from study.config import ExperimentConfig, ImitationConfig, PPOConfig
 from study.kinds import STUDENT_TIMESTEPS
@@ -317,6 +317,63 @@ class SelectionRule:
     min_seeds: int = 3
     tie: float = 0.01
     reference_arm: str = "without_alignment"
+
+
+#: the alignment schedules searched after a grid's selection (issue: "the alignment schedule for the best
+#: configurations"): the release's (20 full-batch epochs on the whole roll-out, ``sitt_release.md``) and the profile's
+#: schedule with a 10x alignment learning rate (1e-3; the release's 1e-4, same compute as the profile's)
+ALIGN_SCHEDULES: dict[str, dict[str, Any]] = {
+    "release_align": dict(align_epochs=20, align_batch_size=None, align_subset=1.0),
+    "align_lr_1e-3": dict(align_lr=1e-3),
+}
+
+
+@dataclass(frozen=True)
+class AlignSchedules:
+    """The alignment schedule searched for a grid's selected configuration, fixed in a commit before its runs
+    (``fair_comparison.md`` section 2: the same search for the without-alignment baseline, whose student is aligned by
+    the same phase).
+
+    :meth:`arms`: for each schedule tag of ``schedules`` (keys of :data:`ALIGN_SCHEDULES`), ``<selected>_<tag>`` (the
+    selected SITT arm's switches with the schedule's) and ``<reference>_<tag>`` (the reference arm's likewise).
+    The rule (:func:`study.grid.schedule_table`): a schedule is adopted for an arm when, on the same tuning seeds, its
+    student's mean success exceeds the profile schedule's by more than ``gain`` and (for SITT) its teacher keeps the
+    selection rule's floor; among adopted schedules the larger gain wins.
+
+    :param selected: the selected grid arm (``sitt_l1_0.05_l2_0.1_clipped``).
+    :param schedules: the schedule tags searched.
+    :param reference: the baseline aligned by the same phase (the selection rule's reference arm).
+    :param gain: the least gain in mean student success that adopts a schedule (the executed-action switch's 0.02).
+    """
+
+    selected: str
+    schedules: tuple[str, ...] = tuple(ALIGN_SCHEDULES)
+    reference: str = "without_alignment"
+    gain: float = 0.02
+
+    def __post_init__(self) -> None:
+        bad = [t for t in self.schedules if t not in ALIGN_SCHEDULES]
+        if bad or not self.schedules:
+            raise ValueError(f"AlignSchedules.schedules: got {list(self.schedules)}; allowed: a non-empty subset of "
+                             f"{', '.join(ALIGN_SCHEDULES)}")
+
+    @staticmethod
+    def arm_name(base: str, tag: str) -> str:
+        """``<base>_<tag>`` (``without_alignment_release_align``)."""
+        return f"{base}_{tag}"
+
+    def arms(self, arms: Mapping[str, ArmSpec]) -> dict[str, ArmSpec]:
+        """The schedule arms of :attr:`selected` and :attr:`reference`, built from their specs in ``arms``."""
+        out = {}
+        for base in (self.selected, self.reference):
+            spec = _lookup(arms, base, "arm")
+            for tag in self.schedules:
+                out[self.arm_name(base, tag)] = dataclasses.replace(
+                    spec, switches={**spec.switches, **ALIGN_SCHEDULES[tag]},
+                    description=f"{base} with the alignment schedule {tag} "
+                                f"({', '.join(f'{k}={v}' for k, v in ALIGN_SCHEDULES[tag].items())}; tuning seeds "
+                                f"only)")
+        return out
 
 
 # ------------------------------------------------------------------------------------------------------ profiles

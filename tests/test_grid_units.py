@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study.grid import grid_points, grid_table, select, switch_table
-from study.presets import SelectionRule, SITTGrid
+from study.grid import grid_points, grid_table, schedule_table, select, switch_table
+from study.presets import ALIGN_SCHEDULES, AlignSchedules, ArmSpec, SelectionRule, SITTGrid
 from study.units import run_points, units_table
 
 RULE = SelectionRule(teacher_floor=0.8, min_seeds=3, tie=0.01, reference_arm="without_alignment")
@@ -153,3 +153,71 @@ def test_tracking_curves_plot_each_logged_column_and_no_other():
     assert means == [0.105, 0.305]  # the two arms' means over seeds 0 and 1
     with pytest.raises(ValueError, match="sitt/proxy_tracking_corr"):
         training_curves(pd.DataFrame(rows).drop(columns="sitt/proxy_tracking_corr"), list(TRACKING_CURVES))
+
+
+def test_tracking_figure_keeps_only_the_runs_that_log_the_tracking():
+    """tracking_curves: None without the columns or without a logged row; otherwise the logged runs' arms only."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from study.figures import TRACKING_CURVES, tracking_curves
+
+    rows = [{"arm": "sitt_tuned", "seed": 0, "time/total_timesteps": 1000 * (it + 1), "sitt/kl_mean": 1.0,
+             "sitt/kl_student_mean": 1.2, "sitt/proxy_tracking_mae": 0.2, "sitt/proxy_tracking_corr": 0.9}
+            for it in range(3)]
+    rows += [{"arm": "sitt_paper", "seed": 0, "time/total_timesteps": 1000 * (it + 1), "sitt/kl_mean": 1.0}
+             for it in range(3)]
+    progress = pd.DataFrame(rows)
+    assert tracking_curves(None) is None
+    assert tracking_curves(progress.drop(columns="sitt/proxy_tracking_mae")) is None
+    assert tracking_curves(progress[progress["arm"] == "sitt_paper"]) is None
+    fig = tracking_curves(progress, title="t")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == list(TRACKING_CURVES)
+    labels = [t.get_text() for t in shown[0].get_legend().get_texts()]
+    assert labels == ["sitt_tuned"]
+
+
+def test_align_schedule_arms_take_the_base_arms_switches_and_the_schedule():
+    arms = {A: ArmSpec("sitt", "paper", dict(reward_coef=0.1, align_epochs=5, align_subset=0.25)),
+            "without_alignment": ArmSpec("sitt", "release", dict(reward_term=False, align_epochs=5))}
+    out = AlignSchedules(A).arms(arms)
+    assert list(out) == [f"{A}_release_align", f"{A}_align_lr_1e-3", "without_alignment_release_align",
+                         "without_alignment_align_lr_1e-3"]
+    assert out[f"{A}_release_align"].switches == dict(reward_coef=0.1, align_epochs=20, align_subset=1.0,
+                                                      align_batch_size=None)
+    assert out[f"{A}_align_lr_1e-3"].switches == dict(reward_coef=0.1, align_epochs=5, align_subset=0.25,
+                                                      align_lr=1e-3)
+    assert out["without_alignment_align_lr_1e-3"].recipe == "release"
+    assert arms[A].switches["align_epochs"] == 5  # the base arm is left as it was
+    assert set(ALIGN_SCHEDULES) == {"release_align", "align_lr_1e-3"}
+    with pytest.raises(ValueError, match=r"^AlignSchedules.schedules: got \['fast'\]; allowed: .*release_align"):
+        AlignSchedules(A, schedules=("fast",))
+    with pytest.raises(ValueError, match="arm"):
+        AlignSchedules("nope").arms(arms)
+
+
+def test_schedule_table_gain_floor_and_choice():
+    sched = AlignSchedules(A)
+    rows = [("without_alignment", s, 1.0, 0.30) for s in (100, 101, 102)]
+    rows += [(A, s, 1.0, 0.40) for s in (100, 101, 102)]
+    rows += [(f"{A}_release_align", s, 1.0, 0.45) for s in (100, 101, 102)]  # gain 0.05, teacher kept: adopted
+    rows += [(f"{A}_align_lr_1e-3", s, 0.5, 0.60) for s in (100, 101, 102)]  # gain 0.2 but teacher 0.5 < 0.8
+    rows += [("without_alignment_release_align", s, 0.5, 0.33) for s in (100, 101, 102)]  # reference: no floor
+    rows += [("without_alignment_align_lr_1e-3", s, 1.0, 0.315) for s in (100, 101, 102)]  # gain 0.015 <= 0.02
+    t = schedule_table(_seeds(rows), sched, RULE).set_index("arm")
+    r = t.loc[f"{A}_release_align"]
+    assert (r["n_seeds"], r["gain"], r["teacher_ratio"], bool(r["adopt"]), bool(r["chosen"])) == (
+        3, pytest.approx(0.05), 1.0, True, True)
+    assert not t.loc[f"{A}_align_lr_1e-3", "adopt"] and t.loc[f"{A}_align_lr_1e-3", "teacher_ratio"] == 0.5
+    assert bool(t.loc["without_alignment_release_align", "adopt"])
+    assert not t.loc["without_alignment_align_lr_1e-3", "adopt"]
+    assert t["chosen"].sum() == 2
+    # two seeds only: never adopted; the larger of two adopted gains is the one chosen
+    two = schedule_table(_seeds([r for r in rows if r[1] != 102]), sched, RULE)
+    assert not two["adopt"].any()
+    both = [r if r[0] != f"{A}_align_lr_1e-3" else (r[0], r[1], 1.0, 0.60) for r in rows]
+    t2 = schedule_table(_seeds(both), sched, RULE).set_index("arm")
+    assert bool(t2.loc[f"{A}_release_align", "adopt"]) and not t2.loc[f"{A}_release_align", "chosen"]
+    assert bool(t2.loc[f"{A}_align_lr_1e-3", "chosen"])
+    assert schedule_table(_seeds(rows[:6]), sched, RULE).empty

@@ -56,6 +56,10 @@ def test_the_task_is_registered_with_both_experiments():
         "student_rl", "sitt_2x", "student_rl_2x"))
     assert list(EXPERIMENTS) == [MAIN_EXPERIMENT, ABLATION_EXPERIMENT, TUNING_EXPERIMENT, GRID_EXPERIMENT,
                                  PREMISE_EXPERIMENT, BUDGET_EXPERIMENT]
+    # the alignment schedules of the selected configuration and of without_alignment, last in the grid experiment
+    assert EXPERIMENTS[GRID_EXPERIMENT][-4:] == (
+        "sitt_l1_0.05_l2_0.1_clipped_release_align", "sitt_l1_0.05_l2_0.1_clipped_align_lr_1e-3",
+        "without_alignment_release_align", "without_alignment_align_lr_1e-3")
     assert task_of(MAIN_EXPERIMENT) == task_of(f"{ABLATION_EXPERIMENT}-probe") == "occluded_drawer"
     # the tuned design's plan: both reported experiments, every arm, seeds 0-9
     assert TASK.sweeps == (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)
