@@ -138,6 +138,21 @@ if progress is not None:
     display(fig)
 
 # %% [markdown]
+# ## Does the proxy track the student?
+#
+# SITT's roll-out term uses the proxy's KL to the teacher in place of the student's. Runs logged since the
+# executed-action switch (here `sitt_tuned`) record both KLs every iteration, their mean absolute gap over the roll-out
+# and their correlation across its states (`study.figures.TRACKING_CURVES`); the earlier runs lack them.
+
+# %%
+fig = figures.tracking_curves(progress, title="minigrid_main: the proxy's tracking of the student")
+if fig is None:
+    print("no run of this experiment logs the proxy's tracking")
+else:
+    print("saved", io.save_figure(fig, out, "minigrid_main_tracking"))
+    display(fig)
+
+# %% [markdown]
 # ## Tuning probes
 #
 # The runs that choose the default profile (`minigrid_lava/README.md` lists the probes), on the tuning seeds 100-104

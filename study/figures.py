@@ -29,6 +29,7 @@ __all__ = [
     "training_curves",
     "CURVE_COLUMNS",
     "TRACKING_CURVES",
+    "tracking_curves",
     "available_curves",
     "forest_plot",
 ]
@@ -245,6 +246,21 @@ def training_curves(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def tracking_curves(progress: pd.DataFrame | None, title: str | None = None, seed: int = 0) -> Figure | None:
+    """The proxy's tracking of the student (:data:`TRACKING_CURVES`, one panel each) over the rows of ``progress``
+    that log all four (runs trained since the log was added; older runs of the same experiment are left out).
+    None when ``progress`` is None or no row logs them.
+
+    :param progress: progress.csv rows (:func:`study.load.load_progress`), one row per run and iteration.
+    :param title: the figure's title."""
+    if progress is None or any(c not in progress.columns for c in TRACKING_CURVES):
+        return None
+    logged = progress.dropna(subset=list(TRACKING_CURVES))
+    if logged.empty:
+        return None
+    return training_curves(logged, list(TRACKING_CURVES), ncols=4, title=title, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------- forest plot
