@@ -46,7 +46,9 @@ from study import figures, io, policy_modes, tables
 from study.units import experiment_units as units_table_of
 from study.report import main_table_markdown
 from minigrid_lava import figures as mg_figures
+from minigrid_lava.design import GRID, GRID_EXPERIMENT, SCHEDULES, SELECTION
 from minigrid_lava.task import TASK
+from study import grid as study_grid
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
@@ -167,6 +169,30 @@ if tuning is None:
 else:
     print("saved", io.save_table(tuning, out, "minigrid_tuning"))
     display(tuning)
+
+# %% [markdown]
+# ## SITT's coefficients searched: the grid on the tuning seeds
+#
+# The grid and its selection rule were committed before its runs (`minigrid_lava/design.py`: `GRID`, `SELECTION`, the
+# comment above them): SITT (paper recipe) at lambda1 0.005-0.1 x lambda2 0-0.1 (coefficients suited to a reward of
+# at most 1 an episode), on the tuning seeds 100-102. One row per configuration: teacher and student success (means
+# over its seeds), the teacher's success as a share of the plain teacher's on the same seeds, the student's gain over
+# the without-alignment student, and whether the rule admits it. Then the chosen configuration and the alignment
+# schedule searched for it (`SCHEDULES`).
+
+# %%
+grid_eval, message = io.eval_table(root, GRID_EXPERIMENT, profile)
+print(message)
+if grid_eval is not None:
+    grid_seeds = tables.per_seed(grid_eval, TASK)
+    grid = study_grid.grid_table(grid_seeds, study_grid.grid_points(GRID), SELECTION)
+    print("saved", io.save_table(grid, out, GRID_EXPERIMENT))
+    display(grid)
+    chosen = study_grid.select(grid, SELECTION)
+    print("chosen:", "none admissible" if chosen is None else chosen["arm"])
+    schedules = study_grid.schedule_table(grid_seeds, SCHEDULES, SELECTION)
+    print("saved", io.save_table(schedules, out, f"{GRID_EXPERIMENT}_schedules"))
+    display(schedules)
 
 # %% [markdown]
 # ## SITT's roll-out term in the task's units

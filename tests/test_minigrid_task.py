@@ -361,7 +361,13 @@ def test_task_registration_arms_profiles_and_plan():
     # the study's main arms in the study's order (the paper's tables: sitt_paper before sitt_release)
     assert MAIN_ARMS == STUDY_MAIN_ARMS == ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl",
                                             "dwbc", "cosil")
-    assert TASK.experiments["minigrid_main"] == MAIN_ARMS
+    assert TASK.experiments["minigrid_main"] == (*MAIN_ARMS, "sitt_tuned")
+    # the grid's selection (design.py): lambda1 0.005, lambda2 0, the paper's recipe, raw (Discrete actions)
+    tuned = preset("minigrid_main", "sitt_tuned", 0, "default").sitt_config()
+    assert (tuned.recipe, tuned.reward_sign, tuned.reward_coef, tuned.update_weight, tuned.action_distance) == (
+        "paper", -1, 0.005, 0.0, "raw")
+    assert TASK.experiments["minigrid_grid"][-2:] == ("sitt_l1_0.005_l2_0_raw_align_lr_1e-3",
+                                                      "without_alignment_align_lr_1e-3")
     assert all(TASK.arms[a] == COMMON_ARMS[a] for a in MAIN_ARMS)
     assert set(PROFILES) == {"smoke", "default"}
     # the tuned design's plan: every arm, seeds 0-4; the tuning experiment on the tuning seeds only
@@ -371,7 +377,7 @@ def test_task_registration_arms_profiles_and_plan():
                                         "sitt_paper")
     for profile in PROFILES:
         configs = experiment_configs("minigrid_main", profile, [0, 1])
-        assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in MAIN_ARMS]
+        assert [(c.arm, c.seed) for c in configs] == [(a, s) for s in (0, 1) for a in (*MAIN_ARMS, "sitt_tuned")]
         for c in configs:
             assert c.env.env_id in LAVA_ENVS and c.total_timesteps >= c.rollout_size
             # the tuned env in every profile: LavaGapS7, MiniGrid's 3 navigation actions, a 3 x 3 student view
@@ -380,6 +386,9 @@ def test_task_registration_arms_profiles_and_plan():
     assert TASK.report_claims({"minigrid_main": None}, {}) == ()
     assert {c.id for c in TASK.report_claims({"minigrid_main": pd.DataFrame()}, {})} == {
         "mg:g", "mg:g'", "mg:teacher",
+        # SITT at the grid's selection, fixed before its reported runs
+        "mg:tuned:g:without_alignment", "mg:tuned:g:bc", "mg:tuned:g:dagger", "mg:tuned:g:hlrl", "mg:tuned:g:dwbc",
+        "mg:tuned:g:cosil", "mg:tuned:paper",
         # equal budgets (minigrid_budget), fixed before its runs
         "mg:g:hlrl_eq", "mg:g:cosil_eq", "mg:teacher_helps", "mg:2x:hlrl", "mg:2x:cosil", "mg:2x:teacher_helps"}
     assert TASK.experiments[BUDGET_EXPERIMENT] == (
@@ -408,8 +417,8 @@ def test_smoke_sweep_end_to_end_into_the_table(smoke_store):
     from study.load import load_eval, load_provenance
 
     rows = load_eval(smoke_store, "minigrid_main")
-    assert set(rows["task"]) == {"minigrid_lava"} and set(rows["arm"]) == set(MAIN_ARMS)
-    assert len(rows) == 8 * 2 * 2 * 4  # arms x seeds x policies x held-out levels
+    assert set(rows["task"]) == {"minigrid_lava"} and set(rows["arm"]) == {*MAIN_ARMS, "sitt_tuned"}
+    assert len(rows) == 9 * 2 * 2 * 4  # arms x seeds x policies x held-out levels
     shas = {load_provenance(smoke_store / "minigrid_main" / a / f"seed_{s}")["eval_set_sha256"]
             for a in MAIN_ARMS for s in (0, 1)}
     assert shas == {TASK.held_out(preset("minigrid_main", "bc", 0, "smoke")).sha256}
@@ -418,7 +427,7 @@ def test_smoke_sweep_end_to_end_into_the_table(smoke_store):
     assert prov["train_stream_seeds"] == [train_stream_seed(1, i) for i in range(4)]
     assert prov["train_levels_started"] >= 4 and 1 <= prov["eval_distinct_layouts"] <= 4
     main = tables.main_table(rows)
-    assert list(main["n_seeds"]) == [2] * len(main) and len(main) == 16
+    assert list(main["n_seeds"]) == [2] * len(main) and len(main) == 18
     for col in ("success_mean", "success_ci_low", "lava_mean", "lava_ci_high", "steps_mean", "return_mean",
                 "timeout_mean"):
         assert col in main
