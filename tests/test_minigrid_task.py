@@ -450,7 +450,7 @@ def test_figures_and_report_from_the_smoke_store(smoke_store, tmp_path):
     assert fig.minigrid_info["seed"] == 0 and fig.minigrid_info["missing"] == []
     assert fig.minigrid_info["level_seed"] == int(held_out_level_seeds(20250707, 4)[1])
     fig.savefig(tmp_path / "episodes.png")
-    assert len([a for a in fig.axes if a.images]) == 8
+    assert len([a for a in fig.axes if a.images]) == 9  # every main arm, sitt_tuned included
     empty = mg_figures.episodes_figure(tmp_path / "none", "minigrid_main")
     assert empty.minigrid_info["seed"] is None
     view = mg_figures.level_view_figure("minigrid_main", "smoke", 2)
