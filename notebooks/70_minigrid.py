@@ -117,11 +117,12 @@ if eval_df is not None:
 # places may then repeat one move for ever (a timeout) where a sampled action would have broken the loop. Here each
 # stored policy is evaluated again on the same held-out levels with sampled actions (torch seeded), beside the arg-max
 # (`study.policy_modes`; the deterministic rows are the reported evaluation, recomputed; DWBC stores its own model
-# class and is left out). One row per run, policy and mode; then the means over seeds.
+# class and is left out). One row per run, policy and mode; then the means over seeds. Each run's rows are kept
+# beside it (`policy_modes.csv`, committed with the run) and read back while its config is unchanged.
 
 # %%
 if eval_df is not None:
-    modes = policy_modes.policy_modes_table(TASK, root, "minigrid_main", profile)
+    modes = policy_modes.policy_modes_table(TASK, root, "minigrid_main", profile, cache=True)
     print("saved", io.save_table(modes, out, "minigrid_main_modes"))
     summary = pd.concat([policy_modes.policy_modes_summary(modes, value).assign(value=value)
                          for value in ("success", "lava_share", "timeout_share")], ignore_index=True)

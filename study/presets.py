@@ -375,6 +375,59 @@ class AlignSchedules:
                                 f"only)")
         return out
 
+    #: the suffix of a main-experiment arm run with its adopted schedule (``sitt_tuned_align``)
+    ADOPTED_SUFFIX = "_align"
+
+    def adopted_arms(self, arms: Mapping[str, ArmSpec], adopted: Mapping[str, str]) -> dict[str, ArmSpec]:
+        """The main experiment's arms with the schedules the rule adopted on the tuning seeds (the ``chosen`` rows of
+        :func:`study.grid.schedule_table`, written down in the design commit before their runs): for each
+        ``arm: tag`` of ``adopted``, ``<arm>_align`` = ``arms[arm]`` with :data:`ALIGN_SCHEDULES` ``[tag]``'s
+        switches. ``ValueError`` naming ``adopted`` for a tag this search did not run or an unknown arm."""
+        out = {}
+        for base, tag in adopted.items():
+            if tag not in self.schedules:
+                raise ValueError(f"adopted[{base!r}]: got {tag!r}; allowed: {', '.join(self.schedules)}")
+            spec = _lookup(arms, base, "arm")
+            out[f"{base}{self.ADOPTED_SUFFIX}"] = dataclasses.replace(
+                spec, switches={**spec.switches, **ALIGN_SCHEDULES[tag]},
+                description=f"{spec.description}; with the alignment schedule {tag} "
+                            f"({', '.join(f'{k}={v}' for k, v in ALIGN_SCHEDULES[tag].items())}), adopted on the "
+                            f"tuning seeds")
+        return out
+
+    def adopted_claims(self, tag: str, what: str, experiment: str, adopted: Mapping[str, str],
+                       baselines: tuple[str, ...], sitt_arm: str = "sitt_tuned", source: str = "") -> tuple:
+        """The tuned comparison read again with the adopted schedules (fixed with :meth:`adopted_arms`, before their
+        runs): SITT's student (``<sitt_arm>_align`` where ``adopted`` names ``sitt_arm``, else ``sitt_arm``) beats each
+        baseline's (``<baseline>_align`` where adopted names it, else the baseline): ``<tag>tuned_align:g:<arm>``;
+        and, when SITT's schedule was adopted, beats ``sitt_arm`` at the profile's schedule
+        (``<tag>tuned_align:tuned``). Nothing when ``adopted`` is empty.
+
+        :param what: the claims' opening (``"Drawer: "``).
+        :param baselines: the tuned comparison's baselines (the task's ``TUNED_BASELINES``).
+        :param source: where the baseline claims come from (the task's tuned claims' source)."""
+        if not adopted:
+            return ()
+        suffix = self.ADOPTED_SUFFIX
+
+        def read(arm: str) -> str:
+            return f"{arm}{suffix}" if arm in adopted else arm
+
+        sitt = read(sitt_arm)
+        with_schedule = ", ".join(f"{arm}: {t}" for arm, t in adopted.items())
+        claims = [Claim(f"{tag}tuned_align:g:{read(arm)}",
+                        f"{what}SITT's student (tuned, with the adopted alignment schedules: {with_schedule}) beats "
+                        f"the {read(arm)} student", experiment, sitt, "student", "success", kind="better",
+                        others=(read(arm),), source=source)
+                  for arm in baselines]
+        if sitt != sitt_arm:
+            claims.append(Claim(f"{tag}tuned_align:tuned",
+                                f"{what}the adopted alignment schedule ({adopted[sitt_arm]}) improves SITT's tuned "
+                                f"student over the profile's schedule", experiment, sitt, "student", "success",
+                                kind="better", others=(sitt_arm,),
+                                source="this study (the schedule's adoption on the tuning seeds)"))
+        return tuple(claims)
+
 
 # ------------------------------------------------------------------------------------------------------ profiles
 

@@ -91,6 +91,21 @@ ROWS: tuple[Row, ...] = (
     Row("SITT at its tuned coefficients: its student beats DWBC's", ("tuned:g:dwbc",)),
     Row("SITT at its tuned coefficients: its student beats COSIL's (COSIL at twice SITT's budget)",
         ("tuned:g:cosil",)),
+    # the tuned comparison read again with the alignment schedule each arm adopted on the tuning seeds
+    # (study.presets.AlignSchedules.adopted_claims; the without-alignment student is read at its own adopted schedule)
+    Row("SITT tuned, with its adopted alignment schedule: its student beats SITT tuned's at the profile's schedule",
+        ("tuned_align:tuned",)),
+    Row("SITT tuned, with the adopted alignment schedules: its student beats BC's",
+        ("tuned_align:g:bc", "tuned_align:g:bc_clipped")),
+    Row("SITT tuned, with the adopted alignment schedules: its student beats DAgger's",
+        ("tuned_align:g:dagger", "tuned_align:g:dagger_clipped")),
+    Row("SITT tuned, with the adopted alignment schedules: its student beats the student aligned without SITT's terms "
+        "(at its own adopted schedule)", ("tuned_align:g:without_alignment", "tuned_align:g:without_alignment_align")),
+    Row("SITT tuned, with the adopted alignment schedules: its student beats HLRL's (HLRL at twice SITT's budget)",
+        ("tuned_align:g:hlrl",)),
+    Row("SITT tuned, with the adopted alignment schedules: its student beats DWBC's", ("tuned_align:g:dwbc",)),
+    Row("SITT tuned, with the adopted alignment schedules: its student beats COSIL's (COSIL at twice SITT's budget)",
+        ("tuned_align:g:cosil",)),
     # every comparison at an equal budget (fair_comparison.md section 1): HLRL's and COSIL's teacher and student share
     # SITT's env steps (the rows "beats HLRL's / COSIL's" above read them at twice SITT's budget)
     Row("SITT's student beats HLRL's at equal budget (HLRL's teacher and student share SITT's env steps)",

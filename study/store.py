@@ -33,6 +33,9 @@ MODEL_FILE = "model.zip"
 STUDENT_FILE = "student.pt"
 IMITATION_CSV = "imitation.csv"
 IMITATION_JSON = "imitation.json"
+#: a derived reading kept beside a run (:func:`study.policy_modes.policy_modes_table` with ``cache=True``): not part of
+#: the training record; rewritten whenever its key (the run's config and the sampling seed) no longer matches
+MODES_FILE = "policy_modes.csv"
 FAILED_SUFFIX = ".failed.txt"
 TMP_INFIX = ".tmp-"
 

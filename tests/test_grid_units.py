@@ -197,6 +197,51 @@ def test_align_schedule_arms_take_the_base_arms_switches_and_the_schedule():
         AlignSchedules("nope").arms(arms)
 
 
+
+def test_adopted_schedule_arms_are_the_main_arms_with_the_schedule_switches():
+    arms = {"sitt_tuned": ArmSpec("sitt", "paper", dict(reward_coef=0.1, align_epochs=5), description="tuned"),
+            "without_alignment": ArmSpec("sitt", "release", dict(reward_term=False, align_epochs=5))}
+    sched = AlignSchedules(A)
+    out = sched.adopted_arms(arms, {"sitt_tuned": "align_lr_1e-3", "without_alignment": "release_align"})
+    assert list(out) == ["sitt_tuned_align", "without_alignment_align"]
+    assert out["sitt_tuned_align"].switches == dict(reward_coef=0.1, align_epochs=5, align_lr=1e-3)
+    assert out["sitt_tuned_align"].recipe == "paper" and out["sitt_tuned_align"].description.startswith("tuned; ")
+    assert out["without_alignment_align"].switches == dict(reward_term=False, align_epochs=20, align_subset=1.0,
+                                                           align_batch_size=None)
+    assert arms["sitt_tuned"].switches == dict(reward_coef=0.1, align_epochs=5)  # the main arm is left as it was
+    assert sched.adopted_arms(arms, {}) == {}
+    with pytest.raises(ValueError, match=r"^adopted\['sitt_tuned'\]: got 'fast'; allowed: release_align, "
+                                         r"align_lr_1e-3$"):
+        sched.adopted_arms(arms, {"sitt_tuned": "fast"})
+    with pytest.raises(ValueError, match=r"^adopted\['sitt_tuned'\]: got 'release_align'; allowed: align_lr_1e-3$"):
+        AlignSchedules(A, schedules=("align_lr_1e-3",)).adopted_arms(arms, {"sitt_tuned": "release_align"})
+    with pytest.raises(ValueError, match="^arm: unknown arm 'nope'"):
+        sched.adopted_arms(arms, {"nope": "release_align"})
+
+
+def test_adopted_schedule_claims_read_each_arm_at_its_adopted_schedule():
+    sched = AlignSchedules(A)
+    base = ("without_alignment", "bc_clipped", "hlrl")
+    both = sched.adopted_claims("od:", "Drawer: ", "od_main", {"sitt_tuned": "align_lr_1e-3",
+                                                               "without_alignment": "release_align"}, base,
+                                source="paper")
+    assert [(c.id, c.arm, c.others) for c in both] == [
+        ("od:tuned_align:g:without_alignment_align", "sitt_tuned_align", ("without_alignment_align",)),
+        ("od:tuned_align:g:bc_clipped", "sitt_tuned_align", ("bc_clipped",)),
+        ("od:tuned_align:g:hlrl", "sitt_tuned_align", ("hlrl",)),
+        ("od:tuned_align:tuned", "sitt_tuned_align", ("sitt_tuned",))]
+    assert {(c.experiment, c.policy, c.metric, c.kind) for c in both} == {("od_main", "student", "success", "better")}
+    assert both[0].claim.startswith("Drawer: SITT's student (tuned, with the adopted alignment schedules: sitt_tuned: "
+                                   "align_lr_1e-3, without_alignment: release_align) beats")
+    assert both[1].source == "paper" and both[-1].source.startswith("this study")
+    # only the reference adopted one: SITT at the profile's schedule against it, and no claim against sitt_tuned
+    ref = sched.adopted_claims("fov:", "Flight: ", "fov_main", {"without_alignment": "release_align"}, base)
+    assert [(c.id, c.arm, c.others) for c in ref] == [
+        ("fov:tuned_align:g:without_alignment_align", "sitt_tuned", ("without_alignment_align",)),
+        ("fov:tuned_align:g:bc_clipped", "sitt_tuned", ("bc_clipped",)),
+        ("fov:tuned_align:g:hlrl", "sitt_tuned", ("hlrl",))]
+    assert sched.adopted_claims("mg:", "MiniGrid: ", "mg_main", {}, base) == ()
+
 def test_schedule_table_gain_floor_and_choice():
     sched = AlignSchedules(A)
     rows = [("without_alignment", s, 1.0, 0.30) for s in (100, 101, 102)]

@@ -246,7 +246,8 @@ def test_episode_metrics_read_strings_and_keep_success_steps_of_successes_only()
 
 def test_arms_encode_what_their_names_say():
     assert EXPERIMENTS[MAIN_EXPERIMENT] == ("without_alignment", "bc", "dagger", "sitt_paper", "sitt_release", "hlrl",
-                                            "dwbc", "cosil", "sitt_tuned", "bc_clipped", "dagger_clipped")
+                                            "dwbc", "cosil", "sitt_tuned", "bc_clipped", "dagger_clipped",
+                                            "sitt_tuned_align", "without_alignment_align")
     assert EXPERIMENTS[ABLATION_EXPERIMENT] == ("sitt_paper", "penalty_only", "kl_gradient_only", "no_shared_head",
                                                 "lambda1_0.025")
     s = {arm: _config(arm, experiment=next(e for e, a in EXPERIMENTS.items() if arm in a)).sitt_config()
@@ -257,6 +258,15 @@ def test_arms_encode_what_their_names_say():
     assert (tuned.recipe, tuned.reward_sign, tuned.reward_coef, tuned.update_weight, tuned.action_distance) == (
         "paper", -1, 0.05, 0.1, "clipped")
     assert s["sitt_paper"].action_distance == "raw"
+    # the adopted alignment schedules (design.py, ADOPTED_SCHEDULES): sitt_tuned at a 10x alignment learning rate,
+    # the without-alignment student by the release's 20 full-batch epochs on the whole roll-out
+    aligned = s["sitt_tuned_align"]
+    assert (aligned.reward_coef, aligned.update_weight, aligned.action_distance, aligned.align_lr) == (
+        0.05, 0.1, "clipped", 1e-3)
+    assert aligned.align_epochs == tuned.align_epochs and tuned.align_lr == 1e-4
+    plain = s["without_alignment_align"]
+    assert (plain.reward_term, plain.align_epochs, plain.align_batch_size, plain.align_subset) == (False, 20, None, 1.0)
+    assert plain.align_lr == s["without_alignment"].align_lr
     assert s["sitt_paper"].update_term == "kl" and s["sitt_paper"].kl_grad_log_std and s["sitt_paper"].shared_head
     assert s["penalty_only"].reward_term and s["penalty_only"].update_term == "off"
     assert (s["penalty_only"].reward_sign, s["penalty_only"].reward_coef) == (-1, 0.05)

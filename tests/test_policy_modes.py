@@ -3,11 +3,15 @@ evaluation (here MiniGrid's committed runs: every kind with a stored policy, and
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pandas as pd
 import pytest
 
 from minigrid_lava.task import TASK
-from study import io, policy_modes
+from study import io, policy_modes, store
+from study.load import load_config
 from study.paths import REPO
 from study.tables import as_float
 
@@ -71,3 +75,58 @@ def test_summary_averages_each_mode_over_seeds():
     assert lava.to_dict("records") == [dict(arm="a", policy="student", n=2, deterministic=0.75, stochastic=0.25)]
     empty = policy_modes.policy_modes_summary(modes.iloc[:0])
     assert list(empty.columns) == ["arm", "policy", "n", *policy_modes.MODES]
+
+
+
+def _copy_runs(tmp_path, arms, seed=1):
+    """The committed minigrid_main runs of ``arms`` at ``seed`` under a fresh store, without any cached readings."""
+    root = tmp_path / "runs"
+    for arm in arms:
+        src = ROOT / "minigrid_main" / arm / f"seed_{seed}"
+        if not (src / "COMPLETE").is_file():
+            pytest.skip(f"no committed minigrid_main/{arm} run")
+        shutil.copytree(src, root / "minigrid_main" / arm / f"seed_{seed}",
+                        ignore=shutil.ignore_patterns(store.MODES_FILE))
+    return root
+
+
+@pytest.mark.slow  # re-evaluates two committed MiniGrid runs
+def test_cached_readings_equal_fresh_ones_and_are_read_back_until_their_key_changes(tmp_path, monkeypatch):
+    root = _copy_runs(tmp_path, ("bc", "sitt_paper"))
+    fresh = policy_modes.policy_modes_table(TASK, root, "minigrid_main", "default")
+    assert not list(root.rglob(store.MODES_FILE))  # without cache nothing is written beside a run
+    first = policy_modes.policy_modes_table(TASK, root, "minigrid_main", "default", cache=True)
+    pd.testing.assert_frame_equal(first, fresh)
+    bc_file, sitt_file = (root / "minigrid_main" / arm / "seed_1" / store.MODES_FILE for arm in ("bc", "sitt_paper"))
+    written = {p: p.read_bytes() for p in (bc_file, sitt_file)}
+
+    calls = []
+    evaluate = type(TASK).evaluate
+
+    def counting(self, config, act):
+        calls.append(config.arm)
+        return evaluate(self, config, act)
+
+    monkeypatch.setattr(type(TASK), "evaluate", counting)
+    again = policy_modes.policy_modes_table(TASK, root, "minigrid_main", "default", cache=True)
+    pd.testing.assert_frame_equal(again, fresh)
+    assert calls == []  # every row came from the cache, and no file was touched
+    assert {p: p.read_bytes() for p in written} == written
+    assert "cache_key" not in again.columns
+
+    # another sampling seed is another key: recomputed (bc: 1 policy x 2 modes) and the file replaced
+    policy_modes.policy_modes_table(TASK, root, "minigrid_main", "default", arms=("bc",), seed=1, cache=True)
+    assert calls == ["bc", "bc"]
+    assert bc_file.read_bytes() != written[bc_file]
+
+    # a run whose config differs from the one the cache was written under (e.g. a copy) is evaluated again
+    config_file = sitt_file.parent / store.CONFIG_FILE
+    assert pd.read_csv(sitt_file)["cache_key"].iloc[0] == policy_modes.cache_key(load_config(sitt_file.parent), 0)
+    data = json.loads(config_file.read_text())
+    data["eval"]["n_levels"] -= 1
+    config_file.write_text(json.dumps(data))
+    calls.clear()
+    changed = policy_modes.policy_modes_table(TASK, root, "minigrid_main", "default", arms=("sitt_paper",),
+                                              cache=True)
+    assert calls == ["sitt_paper"] * 4  # teacher and student, both modes
+    assert set(changed["n_episodes"]) == {data["eval"]["n_levels"]}
