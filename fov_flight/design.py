@@ -33,7 +33,7 @@ from study.task import Metric, SweepPlan, TableMetric
 
 __all__ = ["NAME", "MAIN", "TUNING", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "PREMISE_EXPERIMENT", "FlightEnvConfig",
            "FlightEvalConfig", "STUDENT_VIEWS", "ARMS", "DEFAULT_PROFILE", "PROFILES", "GRID", "SELECTION",
-           "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES",
+           "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES", "ADOPTED_SCHEDULES",
            "MAIN_ARMS", "EXPERIMENTS", "METRICS", "TABLE_METRICS", "CLAIMS", "SWEEPS", "TUNING_EXPERIMENTS",
            "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_METRICS", "HLRL_RUN", "POLICY_KWARGS",
            "STUDENT_LABEL", "MAIN_TITLE", "MAIN_NOTE", "MAIN_LABELS", "NOTEBOOKS"]
@@ -397,6 +397,10 @@ CLAIMS = CLAIMS + (
 SCHEDULES = AlignSchedules(SITT_TUNED_FROM, schedules=("align_lr_1e-3",))
 ARMS.update(SCHEDULES.arms(ARMS))
 EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.arms(ARMS))
+# The rule's reading on seeds 100-102 (results/tables/fov_flight_grid_schedules.csv): at align_lr 1e-3 sitt_tuned's
+# configuration's student falls from 0.29 to 0.22 (teacher 0.85 -> 0.87) and the without-alignment student stays at
+# 0.20 (+0.003): neither is adopted, so the flight's main experiment keeps the profile's schedule (no *_align arm).
+ADOPTED_SCHEDULES: dict[str, str] = {}
 
 # ---------------------------------------------------------------------------------------------- the study's view
 
