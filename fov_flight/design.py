@@ -33,7 +33,7 @@ from study.task import Metric, SweepPlan, TableMetric
 
 __all__ = ["NAME", "MAIN", "TUNING", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "PREMISE_EXPERIMENT", "FlightEnvConfig",
            "FlightEvalConfig", "STUDENT_VIEWS", "ARMS", "DEFAULT_PROFILE", "PROFILES", "GRID", "SELECTION",
-           "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES", "ADOPTED_SCHEDULES",
+           "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES", "ADOPTED_SCHEDULES", "BUDGET_SITT_ARM",
            "MAIN_ARMS", "EXPERIMENTS", "METRICS", "TABLE_METRICS", "CLAIMS", "SWEEPS", "TUNING_EXPERIMENTS",
            "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_METRICS", "HLRL_RUN", "POLICY_KWARGS",
            "STUDENT_LABEL", "MAIN_TITLE", "MAIN_NOTE", "MAIN_LABELS", "NOTEBOOKS"]
@@ -328,25 +328,6 @@ ARMS.update(PREMISE_ARMS)
 EXPERIMENTS[PREMISE_EXPERIMENT] = PREMISE_ARMS_ORDER
 CLAIMS = CLAIMS + PREMISE_CLAIMS
 
-# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
-# fov_flight_main runs them train their student as long as their teacher, on top of it: 15.7M env steps against
-# SITT's 7.86M. BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the without_alignment_half teacher on
-# 120 of the profile's 240 PPO iterations, the student's own PPO on the other 120; study.presets.equal_budget_arms),
-# adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's asymmetric critic, 240 iterations)
-# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: sitt_paper on 480 iterations,
-# student_rl_2x). sitt_paper, without_alignment, hlrl and cosil are fov_flight_main's runs, copied by the run store
-# (same training). Seeds 0-9, as the main experiment.
-#   python -m study.sweep --experiment fov_flight_budget --profile default --seeds 0-9 --jobs 2
-# Cost estimate from fov_flight_main's provenance (train_s medians at 2 jobs: without_alignment 203 s, sitt_paper 221
-# s, hlrl 222 s, cosil 232 s): per seed without_alignment_half ~100 s, hlrl_eq ~110 s, cosil_eq ~115 s, student_rl ~220
-# s (hlrl's PPO less its KL term), sitt_2x ~440 s, student_rl_2x ~445 s: 6 trainings and ~1,430 run-seconds a seed,
-# 60 trainings (and 40 copies) for 10 seeds, about 2 hours of wall time at 2 jobs on the 2 cores.
-BUDGET_EXPERIMENT = "fov_flight_budget"
-ARMS.update(equal_budget_arms())
-ARMS.update(twice_budget_arms(ARMS["sitt_paper"]))
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_paper")
-CLAIMS = CLAIMS + budget_claims("fov:", BUDGET_EXPERIMENT, "sitt_paper", "Flight: ", "7.86M env steps",
-                                paper=_SOURCE)
 
 # SITT at its selected coefficients (fixed in this commit, before any of its reported runs). SELECTION applied to the
 # grid's runs on the tuning seeds 100-102 (study.grid.select over GRID; the table: results/tables/fov_flight_grid.csv).
@@ -401,6 +382,29 @@ EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.ar
 # configuration's student falls from 0.29 to 0.22 (teacher 0.85 -> 0.87) and the without-alignment student stays at
 # 0.20 (+0.003): neither is adopted, so the flight's main experiment keeps the profile's schedule (no *_align arm).
 ADOPTED_SCHEDULES: dict[str, str] = {}
+
+# Every comparison at an equal budget (fair_comparison.md section 1), fixed before any of its runs. HLRL and COSIL as
+# fov_flight_main runs them train their student as long as their teacher, on top of it: 15.7M env steps against
+# SITT's 7.86M. BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the without_alignment_half teacher on
+# 120 of the profile's 240 PPO iterations, the student's own PPO on the other 120; study.presets.equal_budget_arms),
+# adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's asymmetric critic, 240 iterations)
+# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: BUDGET_SITT_ARM on 480 iterations,
+# student_rl_2x). BUDGET_SITT_ARM, without_alignment, hlrl and cosil are fov_flight_main's runs, copied by the run
+# store (same training). Seeds 0-9, as the main experiment. SITT's arm here is its best configuration, sitt_tuned (the
+# grid's selection on the tuning seeds; no alignment schedule adopted), fixed before any run of this experiment
+# (issue: "its best configuration if the calibration issue has landed"); sitt_paper stays in fov_flight_main.
+#   python -m study.sweep --experiment fov_flight_budget --profile default --seeds 0-9 --jobs 2
+# Cost estimate from fov_flight_main's provenance (train_s medians at 2 jobs: without_alignment 203 s, sitt_paper 221
+# s, hlrl 222 s, cosil 232 s): per seed without_alignment_half ~100 s, hlrl_eq ~110 s, cosil_eq ~115 s, student_rl ~220
+# s (hlrl's PPO less its KL term), sitt_2x ~440 s, student_rl_2x ~445 s: 6 trainings and ~1,430 run-seconds a seed,
+# 60 trainings (and 40 copies) for 10 seeds, about 2 hours of wall time at 2 jobs on the 2 cores.
+BUDGET_EXPERIMENT = "fov_flight_budget"
+ARMS.update(equal_budget_arms())
+BUDGET_SITT_ARM = "sitt_tuned"
+ARMS.update(twice_budget_arms(ARMS[BUDGET_SITT_ARM]))
+EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms(BUDGET_SITT_ARM)
+CLAIMS = CLAIMS + budget_claims("fov:", BUDGET_EXPERIMENT, BUDGET_SITT_ARM, "Flight: ", "7.86M env steps",
+                                paper=_SOURCE)
 
 # ---------------------------------------------------------------------------------------------- the study's view
 

@@ -46,7 +46,7 @@ __all__ = [
     "SELECTION", "REPORTED_EXPERIMENTS", "ABLATION_REFERENCE", "PAPER_ABLATIONS", "TUNING_PROBES", "VISIBLE_APPROACH",
     "PREMISE_EXPERIMENT", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_METRICS", "SWEEPS",
     "TUNING_EXPERIMENTS", "STUDENT_LABEL", "MAIN_TITLE", "MAIN_NOTE", "MAIN_LABELS", "NOTEBOOKS", "default_drawer",
-    "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES", "ADOPTED_SCHEDULES",
+    "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES", "ADOPTED_SCHEDULES", "BUDGET_SITT_ARM",
 ]
 
 #: the task's registered name (``study.registry.TASKS``)
@@ -494,9 +494,11 @@ CLAIMS = CLAIMS + SCHEDULES.adopted_claims("od:", "Drawer: ", MAIN_EXPERIMENT, A
 # SITT's 2.46M. BUDGET_EXPERIMENT puts them at SITT's budget (hlrl_eq, cosil_eq: the without_alignment_half teacher on
 # 150 of the profile's 300 PPO iterations, the student's own PPO on the other 150; study.presets.equal_budget_arms),
 # adds the no-teacher control (student_rl: PPO on the student's view alone, HLRL's asymmetric critic, 300 iterations)
-# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: sitt_paper on 600 iterations,
-# student_rl_2x). sitt_paper, without_alignment, hlrl and cosil are occluded_drawer_main's runs, copied by the run
-# store (same training). Seeds 0-9, as the main experiment.
+# and, beside the 2x hlrl and cosil, SITT and the control at the same 2x (sitt_2x: BUDGET_SITT_ARM on 600 iterations,
+# student_rl_2x). BUDGET_SITT_ARM, without_alignment, hlrl and cosil are occluded_drawer_main's runs, copied by the
+# run store (same training). Seeds 0-9, as the main experiment. SITT's arm here is its best configuration,
+# sitt_tuned_align (the grid's selection and the alignment schedule adopted on the tuning seeds), fixed before any run
+# of this experiment; sitt_paper and sitt_tuned stay in occluded_drawer_main.
 #   python -m study.sweep --experiment occluded_drawer_budget --profile default --seeds 0-9 --jobs 2
 # Cost estimate from occluded_drawer_main's provenance (train_s medians at 2 jobs: without_alignment 136 s, sitt_paper
 # 142 s, hlrl 82 s, cosil 83 s): per seed without_alignment_half ~70 s, hlrl_eq ~40 s, cosil_eq ~40 s, student_rl ~80
@@ -504,9 +506,10 @@ CLAIMS = CLAIMS + SCHEDULES.adopted_claims("od:", "Drawer: ", MAIN_EXPERIMENT, A
 # trainings (and 40 copies) for 10 seeds, about 1 hour of wall time at 2 jobs on the 2 cores.
 BUDGET_EXPERIMENT = "occluded_drawer_budget"
 ARMS.update(equal_budget_arms())
-ARMS.update(twice_budget_arms(ARMS["sitt_paper"]))
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_paper")
-CLAIMS = CLAIMS + budget_claims("od:", BUDGET_EXPERIMENT, "sitt_paper", "Drawer: ", "2.46M env steps",
+BUDGET_SITT_ARM = "sitt_tuned_align"
+ARMS.update(twice_budget_arms(ARMS[BUDGET_SITT_ARM]))
+EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms(BUDGET_SITT_ARM)
+CLAIMS = CLAIMS + budget_claims("od:", BUDGET_EXPERIMENT, BUDGET_SITT_ARM, "Drawer: ", "2.46M env steps",
                                 paper=_TABLE)
 
 # ---------------------------------------------------------------------------------------------- the study's view

@@ -28,6 +28,9 @@ from tests.sitt_helpers import cartpole, mask_cartpole, mask_pendulum, pendulum
 
 #: the maze's budget experiment departs from every other task's (the release recipe, no 2x arms)
 BUDGET_EXCEPTIONS = {"color_maze": ("main_budget", "sitt_release", "main", False)}
+#: the SITT arm of a task's budget experiment where it is not sitt_paper: the task's best configuration (its grid's
+#: selection on the tuning seeds, with the alignment schedule the rule adopted there)
+BUDGET_SITT_ARMS = {"fov_flight": "sitt_tuned", "occluded_drawer": "sitt_tuned_align", "minigrid_lava": "sitt_tuned"}
 
 
 def _budget_experiment(task: str) -> tuple[str, str, str, bool]:
@@ -36,7 +39,7 @@ def _budget_experiment(task: str) -> tuple[str, str, str, bool]:
     if task in BUDGET_EXCEPTIONS:
         return BUDGET_EXCEPTIONS[task]
     main = get_task(task).main_experiment
-    return (f"{main.removesuffix('_main')}_budget", "sitt_paper", main, True)
+    return (f"{main.removesuffix('_main')}_budget", BUDGET_SITT_ARMS.get(task, "sitt_paper"), main, True)
 
 
 #: each registered task's budget experiment, its SITT arm, its main experiment and whether it has the 2x arms
@@ -221,7 +224,7 @@ def test_the_control_learns_less_without_the_velocities():
 # ------------------------------------------------------------------------------------ smoke runs, budgets
 
 
-@pytest.mark.parametrize("experiment, sitt_arm", [("fov_flight_budget", "sitt_paper"),
+@pytest.mark.parametrize("experiment, sitt_arm", [("fov_flight_budget", "sitt_tuned"),
                                                   ("main_budget", "sitt_release")])
 def test_smoke_runs_spend_sitt_s_budget(tmp_path, experiment, sitt_arm):
     root = tmp_path / "runs"

@@ -56,7 +56,7 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
                                                   "dagger", "dagger_clipped", "cosil", "cosil_clipped", *GRID.arms(),
                                                   "sitt_l1_0.05_l2_0.01_clipped_align_lr_1e-3",
                                                   "without_alignment_align_lr_1e-3"),
-                                BUDGET_EXPERIMENT: ("sitt_paper", "without_alignment", "hlrl", "cosil",
+                                BUDGET_EXPERIMENT: ("sitt_tuned", "without_alignment", "hlrl", "cosil",
                                                     "without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl",
                                                     "sitt_2x", "student_rl_2x")}
     assert len(GRID.arms()) == 15 and all(a.endswith("_clipped") for a in GRID.arms())

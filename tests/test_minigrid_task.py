@@ -392,7 +392,7 @@ def test_task_registration_arms_profiles_and_plan():
         # equal budgets (minigrid_budget), fixed before its runs
         "mg:g:hlrl_eq", "mg:g:cosil_eq", "mg:teacher_helps", "mg:2x:hlrl", "mg:2x:cosil", "mg:2x:teacher_helps"}
     assert TASK.experiments[BUDGET_EXPERIMENT] == (
-        "sitt_paper", "without_alignment", "hlrl", "cosil", "without_alignment_half", "hlrl_eq", "cosil_eq",
+        "sitt_tuned", "without_alignment", "hlrl", "cosil", "without_alignment_half", "hlrl_eq", "cosil_eq",
         "student_rl", "sitt_2x", "student_rl_2x")
     assert set(TASK.experiments) == {"minigrid_main", TUNING, "minigrid_grid", BUDGET_EXPERIMENT}
 

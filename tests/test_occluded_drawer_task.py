@@ -52,7 +52,7 @@ def test_the_task_is_registered_with_both_experiments():
     # equal budgets, fixed before their runs: the SITT arm, the 2x baselines (copies of the main runs), the
     # equal-budget arms and the 2x readings' own arms
     assert table[BUDGET_EXPERIMENT] == ("occluded_drawer", (
-        "sitt_paper", "without_alignment", "hlrl", "cosil", "without_alignment_half", "hlrl_eq", "cosil_eq",
+        "sitt_tuned_align", "without_alignment", "hlrl", "cosil", "without_alignment_half", "hlrl_eq", "cosil_eq",
         "student_rl", "sitt_2x", "student_rl_2x"))
     assert list(EXPERIMENTS) == [MAIN_EXPERIMENT, ABLATION_EXPERIMENT, TUNING_EXPERIMENT, GRID_EXPERIMENT,
                                  PREMISE_EXPERIMENT, BUDGET_EXPERIMENT]
