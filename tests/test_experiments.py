@@ -711,7 +711,7 @@ def test_complete_runs_filter_by_profile_arm_and_seed():
     if not list((root / "minigrid_main" / "hlrl").glob("seed_*/COMPLETE")):
         pytest.skip("no committed minigrid_main runs")
     every = [(c.arm, c.seed) for _, c in ex.complete_runs(root, "minigrid_main")]
-    assert len(every) == 40 and every == sorted(every)
+    assert len(every) == 45 and every == sorted(every)
     some = [(c.arm, c.seed, c.profile) for _, c in
             ex.complete_runs(root, "minigrid_main", "default", arms=("hlrl", "bc"), seeds=(2, 0))]
     assert some == [("bc", 0, "default"), ("bc", 2, "default"), ("hlrl", 0, "default"), ("hlrl", 2, "default")]
