@@ -376,8 +376,9 @@ CLAIMS = CLAIMS + (
 # drawer's (study.grid.schedule_table; adopted above a 0.02 gain with the teacher floor kept; an adopted schedule adds
 # a main arm run at seeds 0-9: sitt_tuned_align, without_alignment_align).
 SCHEDULES = AlignSchedules(SITT_TUNED_FROM, schedules=("align_lr_1e-3",))
-ARMS.update(SCHEDULES.arms(ARMS))
-EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.arms(ARMS))
+_SCHEDULE_ARMS = SCHEDULES.arms(ARMS)
+ARMS.update(_SCHEDULE_ARMS)
+EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(_SCHEDULE_ARMS)
 # The rule's reading on seeds 100-102 (results/tables/fov_flight_grid_schedules.csv): at align_lr 1e-3 sitt_tuned's
 # configuration's student falls from 0.29 to 0.22 (teacher 0.85 -> 0.87) and the without-alignment student stays at
 # 0.20 (+0.003): neither is adopted, so the flight's main experiment keeps the profile's schedule (no *_align arm).

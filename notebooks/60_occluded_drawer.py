@@ -53,7 +53,8 @@ from IPython.display import Markdown
 
 from occluded_drawer import DrawerConfig
 from occluded_drawer import figures as drawer_figures, tables as drawer_tables
-from occluded_drawer.design import ABLATION_REFERENCE, GRID, GRID_EXPERIMENT, GRID_RAW, SCHEDULES, SELECTION
+from occluded_drawer.design import (ABLATION_REFERENCE, ADOPTED_SCHEDULES, GRID, GRID_EXPERIMENT, GRID_RAW,
+                                    SCHEDULES, SELECTION)
 from occluded_drawer.task import TASK
 from study import claims, figures, io, policy_modes, tables
 from study import grid as study_grid
@@ -263,13 +264,16 @@ if grid_eval is not None:
 # full-batch epochs on the whole roll-out) and with a 10x alignment learning rate, on the same tuning seeds. One row
 # per arm and schedule: its teacher and student success, the profile schedule's on the same seeds, the student's gain,
 # the teacher's share of the plain teacher's, and whether the rule adopts it (a gain above 0.02, the teacher floor
-# kept).
+# kept). The chosen schedules (`ADOPTED_SCHEDULES` in the design, written down before their reported runs) run in the
+# main experiment as `sitt_tuned_align` and `without_alignment_align` (the main table above; claims
+# `od:tuned_align:*`).
 
 # %%
 if grid_eval is not None:
     schedules = study_grid.schedule_table(grid_seeds, SCHEDULES, SELECTION)
     print("saved", io.save_table(schedules, out, f"{GRID_EXPERIMENT}_schedules"))
     display(schedules)
+    print("adopted (the design):", ", ".join(f"{arm}: {tag}" for arm, tag in ADOPTED_SCHEDULES.items()) or "none")
 
 # %% [markdown]
 # ## The premise: can a student imitate a teacher that keeps what it needs in view?

@@ -469,8 +469,9 @@ CLAIMS = CLAIMS + (
 # its teacher keeps SELECTION's floor; the larger gain wins. An adopted schedule adds a main arm run at seeds 0-9
 # (sitt_tuned_align: sitt_tuned with it; without_alignment_align likewise) and the tuned claims are read again with it.
 SCHEDULES = AlignSchedules(SITT_TUNED_FROM)
-ARMS.update(SCHEDULES.arms(ARMS))
-EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.arms(ARMS))
+_SCHEDULE_ARMS = SCHEDULES.arms(ARMS)
+ARMS.update(_SCHEDULE_ARMS)
+EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(_SCHEDULE_ARMS)
 
 # The schedules adopted (fixed in this commit, after the schedule runs on seeds 100-102 and before any reported run
 # with them; results/tables/occluded_drawer_grid_schedules.csv). Teachers 1.00 everywhere. sitt_tuned's configuration:
@@ -483,8 +484,9 @@ EXPERIMENTS[GRID_EXPERIMENT] = EXPERIMENTS[GRID_EXPERIMENT] + tuple(SCHEDULES.ar
 # alignment's compute) about 150 s: about 22 minutes of wall time on the 2 cores. Claims: the tuned comparison read
 # again with each arm at its adopted schedule (od:tuned_align:*, study.presets.AlignSchedules.adopted_claims).
 ADOPTED_SCHEDULES = {"sitt_tuned": "align_lr_1e-3", "without_alignment": "release_align"}
-ARMS.update(SCHEDULES.adopted_arms(ARMS, ADOPTED_SCHEDULES))
-EXPERIMENTS[MAIN_EXPERIMENT] = EXPERIMENTS[MAIN_EXPERIMENT] + tuple(SCHEDULES.adopted_arms(ARMS, ADOPTED_SCHEDULES))
+_ADOPTED_ARMS = SCHEDULES.adopted_arms(ARMS, ADOPTED_SCHEDULES)
+ARMS.update(_ADOPTED_ARMS)
+EXPERIMENTS[MAIN_EXPERIMENT] = EXPERIMENTS[MAIN_EXPERIMENT] + tuple(_ADOPTED_ARMS)
 CLAIMS = CLAIMS + SCHEDULES.adopted_claims("od:", "Drawer: ", MAIN_EXPERIMENT, ADOPTED_SCHEDULES, TUNED_BASELINES,
                                            source=_TABLE + "; coefficients and alignment schedule tuned on seeds "
                                                            "100-102")
