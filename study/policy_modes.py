@@ -94,8 +94,7 @@ def _cached_rows(task, run_dir: Path, config, seed: int) -> list[dict]:
         cached = pd.read_csv(path)
         if "cache_key" in cached and len(cached) and (cached["cache_key"].astype(str) == key).all():
             cached = cached.drop(columns="cache_key").assign(arm=config.arm, seed=config.seed)
-            return [{k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-                    for row in cached.to_dict("records")]
+            return cached.to_dict("records")
     records = _run_rows(task, run_dir, config, seed)
     if records:
         frame = pd.DataFrame(records).assign(cache_key=key)
