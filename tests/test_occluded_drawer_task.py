@@ -391,7 +391,8 @@ def test_smoke_sweep_tables_claims_and_figures(swept):
     rows, abl_rows = load_eval(root, MAIN_EXPERIMENT), load_eval(root, ABLATION_EXPERIMENT)
     main = drawer_tables.main_table(rows)
     assert list(main["arm"].unique()) == list(EXPERIMENTS[MAIN_EXPERIMENT][:3]) + [
-        "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil", "sitt_tuned", "bc_clipped", "dagger_clipped"]
+        "sitt_release", "sitt_paper", "hlrl", "dwbc", "cosil", "sitt_tuned", "bc_clipped", "dagger_clipped",
+        "sitt_tuned_align", "without_alignment_align"]
     assert (main["n_seeds"] == 1).all() and len(main) == 2 * len(EXPERIMENTS[MAIN_EXPERIMENT])
     for _, r in main.iterrows():  # one seed: each mean is the run's mean over its held-out scenes
         sel = rows[(rows.arm == r.arm) & (rows.policy == r.policy)]
