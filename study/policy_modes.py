@@ -119,16 +119,12 @@ def policy_modes_table(task, root: str | Path, experiment: str, profile: str | N
     for run_dir, config in load.complete_runs(root, experiment, profile, arms, seeds):
         if arms is None and not get_kind(config.kind).stores_policies:
             continue
-        if not get_kind(config.kind).stores_policies:
-            stored_policies(run_dir, config, None)  # raises, naming the kind
-        rows = _cached_rows if cache else _run_rows
+        rows = _cached_rows if cache else _run_rows  # a kind with no stored policy raises in stored_policies
         records.extend(rows(task, run_dir, config, seed))
     cols = ["arm", "seed", "policy", "mode", "n_episodes", "success"]
     if not records:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(records)
-    metric_cols = [c for c in out.columns if c not in cols]
-    out = out[cols + metric_cols]
     return out.sort_values(["arm", "seed", "policy", "mode"]).reset_index(drop=True)
 
 

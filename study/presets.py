@@ -328,6 +328,16 @@ ALIGN_SCHEDULES: dict[str, dict[str, Any]] = {
 }
 
 
+def _schedule_words(tag: str) -> str:
+    """``switch=value, ...``: a schedule of :data:`ALIGN_SCHEDULES` in an arm's description."""
+    return ", ".join(f"{k}={v}" for k, v in ALIGN_SCHEDULES[tag].items())
+
+
+def _with_schedule(spec: ArmSpec, tag: str, description: str) -> ArmSpec:
+    """``spec`` with :data:`ALIGN_SCHEDULES` ``[tag]``'s switches over its own, described by ``description``."""
+    return dataclasses.replace(spec, switches={**spec.switches, **ALIGN_SCHEDULES[tag]}, description=description)
+
+
 @dataclass(frozen=True)
 class AlignSchedules:
     """The alignment schedule searched for a grid's selected configuration, fixed in a commit before its runs
@@ -368,11 +378,8 @@ class AlignSchedules:
         for base in (self.selected, self.reference):
             spec = _lookup(arms, base, "arm")
             for tag in self.schedules:
-                out[self.arm_name(base, tag)] = dataclasses.replace(
-                    spec, switches={**spec.switches, **ALIGN_SCHEDULES[tag]},
-                    description=f"{base} with the alignment schedule {tag} "
-                                f"({', '.join(f'{k}={v}' for k, v in ALIGN_SCHEDULES[tag].items())}; tuning seeds "
-                                f"only)")
+                out[self.arm_name(base, tag)] = _with_schedule(
+                    spec, tag, f"{base} with the alignment schedule {tag} ({_schedule_words(tag)}; tuning seeds only)")
         return out
 
     #: the suffix of a main-experiment arm run with its adopted schedule (``sitt_tuned_align``)
@@ -388,11 +395,9 @@ class AlignSchedules:
             if tag not in self.schedules:
                 raise ValueError(f"adopted[{base!r}]: got {tag!r}; allowed: {', '.join(self.schedules)}")
             spec = _lookup(arms, base, "arm")
-            out[f"{base}{self.ADOPTED_SUFFIX}"] = dataclasses.replace(
-                spec, switches={**spec.switches, **ALIGN_SCHEDULES[tag]},
-                description=f"{spec.description}; with the alignment schedule {tag} "
-                            f"({', '.join(f'{k}={v}' for k, v in ALIGN_SCHEDULES[tag].items())}), adopted on the "
-                            f"tuning seeds")
+            out[f"{base}{self.ADOPTED_SUFFIX}"] = _with_schedule(
+                spec, tag, f"{spec.description}; with the alignment schedule {tag} ({_schedule_words(tag)}), adopted "
+                           f"on the tuning seeds")
         return out
 
     def adopted_claims(self, tag: str, what: str, experiment: str, adopted: Mapping[str, str],
