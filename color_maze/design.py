@@ -18,7 +18,7 @@ from study.task import Claim
 from study.config import ImitationConfig, PPOConfig
 from study.presets import (
     COMMON_ARMS, MAIN_ARMS, NO_ALIGN_TEACHER, PLAIN, ArmSpec, Profile, beats_baselines_claims, budget_claims,
-    budget_experiment_arms, equal_budget_arms,
+    BudgetPlan, equal_budget_arms,
 )
 from study.task import Metric, SweepPlan, TableMetric
 
@@ -387,7 +387,9 @@ PAPER_ABLATIONS = ("penalty_only", "kl_gradient_only", "no_shared_head")
 # wall time at 2 jobs on the 2 cores.
 BUDGET_EXPERIMENT = "main_budget"
 ARMS.update(equal_budget_arms())
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms("sitt_release", twice=False)
+#: the design of BUDGET_EXPERIMENT (:attr:`study.task.Task.budget`: its table in the report and README)
+BUDGET = BudgetPlan(BUDGET_EXPERIMENT, "sitt_release", twice=False)
+EXPERIMENTS[BUDGET_EXPERIMENT] = BUDGET.arms
 CLAIMS = CLAIMS + budget_claims("", BUDGET_EXPERIMENT, "sitt_release", "", "20.0M env steps", twice=False,
                                 paper="paper Tables 1-2 (baselines)")
 
@@ -406,6 +408,8 @@ SWEEPS = (
     # issue 15: the authors' schedule, 5 seeds (the paper recipe 3: ~10 min a run here)
     SweepPlan(("main_release_schedule",), ("without_alignment", "bc", "dagger", "sitt_release"), "0-4"),
     SweepPlan(("main_release_schedule",), ("sitt_paper",), "0-2"),
+    # issue 25: HLRL, COSIL and the no-teacher control at SITT's budget (after main: its runs are copied)
+    SweepPlan((BUDGET_EXPERIMENT,), None, "0-9"),
 )
 
 

@@ -14,9 +14,9 @@ import pandas as pd
 
 from color_maze import tables as maze_tables
 from color_maze.design import (
-    ARMS, BUDGET_EXPERIMENT, CLAIMS, DEFAULT_PROFILE, EXPERIMENT_PROFILES, EXPERIMENTS, MAIN_SWEEP_ARMS, METRICS,
-    PAPER_ABLATIONS, PROFILES, README_FIGURE, README_NOTE, README_TABLES, README_TITLE, REPORT_NOTES, SEED_GRID_SEEDS,
-    SWEEPS, TABLE_METRICS, MazeEnvConfig, MazeEvalConfig, eval_grids, mazes_sha256, training_maze_seed,
+    ARMS, BUDGET, BUDGET_EXPERIMENT, CLAIMS, DEFAULT_PROFILE, EXPERIMENT_PROFILES, EXPERIMENTS, MAIN_SWEEP_ARMS,
+    METRICS, PAPER_ABLATIONS, PROFILES, README_FIGURE, README_NOTE, README_TABLES, README_TITLE, REPORT_NOTES,
+    SEED_GRID_SEEDS, SWEEPS, TABLE_METRICS, MazeEnvConfig, MazeEvalConfig, eval_grids, mazes_sha256, training_maze_seed,
 )
 from color_maze.env import ColorMazeEnv
 from color_maze.evaluate import evaluate, stack_positions, summarise
@@ -55,13 +55,15 @@ class MazeTask(Task):
                  "counts any termination within the evaluation steps as success (lava included).")
     main_labels = {"detour": "detour share", "path": "path share", "release_success": "release metric",
                    "lava": "lava share"}
-    notebooks = {"budget_search": "10_budget_search", "main": "20_maze_main", "ablations": "30_ablations",
+    notebooks = {"budget_search": "10_budget_search", "main": "20_maze_main", BUDGET_EXPERIMENT: "20_maze_main",
+                 "ablations": "30_ablations",
                  "release_vs_paper": "40_release_vs_paper", "main_release_schedule": "45_maze_seeds",
                  "seed_grid": "45_maze_seeds"}
     readme_title = README_TITLE
     readme_note = README_NOTE
     readme_figure = README_FIGURE
     readme_tables = README_TABLES
+    budget = BUDGET
     report_notes = REPORT_NOTES
     student_label = "the target offset and the four neighbours, lava and path both shown as 'maze'"
 

@@ -26,12 +26,13 @@ from study.config import ImitationConfig, PPOConfig
 from study.kinds.fixed_teacher import premise_arms, premise_claims
 from study.presets import (
     CLIPPED_BASELINE_ARMS, COMMON_ARMS, MAIN_ARMS as PAPER_MAIN_ARMS, NO_ALIGN_TEACHER, AlignSchedules, ArmSpec,
-    Profile, SelectionRule, SITTGrid, beats_baselines_claims, budget_claims, budget_experiment_arms, equal_budget_arms,
+    Profile, SelectionRule, SITTGrid, beats_baselines_claims, budget_claims, BudgetPlan, equal_budget_arms,
     twice_budget_arms,
 )
 from study.task import Metric, SweepPlan, TableMetric
 
-__all__ = ["NAME", "MAIN", "TUNING", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "PREMISE_EXPERIMENT", "FlightEnvConfig",
+__all__ = ["NAME", "MAIN", "TUNING", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "BUDGET", "PREMISE_EXPERIMENT",
+           "FlightEnvConfig",
            "FlightEvalConfig", "STUDENT_VIEWS", "ARMS", "DEFAULT_PROFILE", "PROFILES", "GRID", "SELECTION",
            "SITT_TUNED_FROM", "TUNED_BASELINES", "SCHEDULES", "ADOPTED_SCHEDULES", "BUDGET_SITT_ARM",
            "MAIN_ARMS", "EXPERIMENTS", "METRICS", "TABLE_METRICS", "CLAIMS", "SWEEPS", "TUNING_EXPERIMENTS",
@@ -404,7 +405,9 @@ BUDGET_EXPERIMENT = "fov_flight_budget"
 ARMS.update(equal_budget_arms())
 BUDGET_SITT_ARM = "sitt_tuned"
 ARMS.update(twice_budget_arms(ARMS[BUDGET_SITT_ARM]))
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms(BUDGET_SITT_ARM)
+#: the design of BUDGET_EXPERIMENT (:attr:`study.task.Task.budget`: its table in the report and README)
+BUDGET = BudgetPlan(BUDGET_EXPERIMENT, BUDGET_SITT_ARM)
+EXPERIMENTS[BUDGET_EXPERIMENT] = BUDGET.arms
 CLAIMS = CLAIMS + budget_claims("fov:", BUDGET_EXPERIMENT, BUDGET_SITT_ARM, "Flight: ", "7.86M env steps",
                                 paper=_SOURCE)
 
@@ -418,7 +421,8 @@ TABLE_METRICS = (
     TableMetric("path_length", "path_length", ci=False),
 )
 #: the design fixed before the main sweep: every main arm, seeds 0-9 (tuning: 100-104, DEFAULT_PROFILE's comment)
-SWEEPS = (SweepPlan((MAIN,), None, "0-9"),)
+SWEEPS = (SweepPlan((MAIN,), None, "0-9"), SweepPlan((PREMISE_EXPERIMENT,), None, "0-9"),
+          SweepPlan((BUDGET_EXPERIMENT,), None, "0-9"))
 TUNING_EXPERIMENTS = (TUNING, GRID_EXPERIMENT)
 #: the issue's probe: initial log-std -0.5 (std 0.61 on actions in [-1, 1]); SB3's MlpPolicy otherwise
 POLICY_KWARGS = {"log_std_init": -0.5}
@@ -429,4 +433,4 @@ MAIN_NOTE = ("Per run, shares and means over its held-out worlds (one flight eac
              "within the field of view and range. bc_scan360 and bc_teacher_obs are view controls.")
 MAIN_LABELS = {"velocity_angle": "velocity angle (deg)", "pillars_in_view": "pillars in view",
                "collision": "collision share", "path_length": "path length (m)"}
-NOTEBOOKS = {MAIN: "50_fov_flight", TUNING: "50_fov_flight"}
+NOTEBOOKS = {MAIN: "50_fov_flight", TUNING: "50_fov_flight", BUDGET_EXPERIMENT: "50_fov_flight"}

@@ -87,6 +87,7 @@ class FlightTask(Task):
     episode_column = "world"
     sweeps = design.SWEEPS
     tuning_experiments = design.TUNING_EXPERIMENTS
+    budget = design.BUDGET
     fixed_teachers = FIXED_TEACHERS
     main_title = design.MAIN_TITLE
     main_note = design.MAIN_NOTE

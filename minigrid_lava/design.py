@@ -17,7 +17,7 @@ from study.task import Claim
 from study.config import ImitationConfig, PPOConfig
 from study.presets import (
     COMMON_ARMS, MAIN_ARMS, AlignSchedules, Profile, SelectionRule, SITTGrid, beats_baselines_claims, budget_claims,
-    budget_experiment_arms, equal_budget_arms, twice_budget_arms,
+    BudgetPlan, equal_budget_arms, twice_budget_arms,
 )
 from study.task import Metric, SweepPlan, TableMetric, arrays_sha256
 
@@ -311,7 +311,9 @@ BUDGET_EXPERIMENT = "minigrid_budget"
 ARMS.update(equal_budget_arms())
 BUDGET_SITT_ARM = "sitt_tuned"
 ARMS.update(twice_budget_arms(ARMS[BUDGET_SITT_ARM]))
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms(BUDGET_SITT_ARM)
+#: the design of BUDGET_EXPERIMENT (:attr:`study.task.Task.budget`: its table in the report and README)
+BUDGET = BudgetPlan(BUDGET_EXPERIMENT, BUDGET_SITT_ARM)
+EXPERIMENTS[BUDGET_EXPERIMENT] = BUDGET.arms
 CLAIMS = CLAIMS + budget_claims("mg:", BUDGET_EXPERIMENT, BUDGET_SITT_ARM, "MiniGrid: ", "0.8M env steps",
                                 paper="paper Sec. 5 (baselines), asked of MiniGrid")
 
@@ -320,6 +322,6 @@ CLAIMS = CLAIMS + budget_claims("mg:", BUDGET_EXPERIMENT, BUDGET_SITT_ARM, "Mini
 
 #: what `make sweep` trains: the design fixed before the main sweep, every arm, seeds 0-4 (tuning: 100-104,
 #: DEFAULT_PROFILE's comment)
-SWEEPS = (SweepPlan(("minigrid_main",), None, "0-4"),)
+SWEEPS = (SweepPlan(("minigrid_main",), None, "0-4"), SweepPlan((BUDGET_EXPERIMENT,), None, "0-4"))
 #: the experiments that run on the tuning seeds only (study.task.Task.tuning_experiments)
 TUNING_EXPERIMENTS = (TUNING, GRID_EXPERIMENT)

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from minigrid_lava.design import (
-    ACTION_COUNTS, ARMS, BUDGET_EXPERIMENT, CLAIMS, DEFAULT_ENV_ID, DEFAULT_PROFILE, EXPERIMENTS, GRID,
+    ACTION_COUNTS, ARMS, BUDGET, BUDGET_EXPERIMENT, CLAIMS, DEFAULT_ENV_ID, DEFAULT_PROFILE, EXPERIMENTS, GRID,
     GRID_EXPERIMENT, LAVA_ENVS, MAIN_ARMS, METRICS, MINIGRID_PPO, PROFILES, SELECTION, STUDY_ENV, SWEEPS,
     TABLE_METRICS, TUNING, TUNING_EXPERIMENTS, VIEW_SIZES, MiniGridEnvConfig, MiniGridEvalConfig, held_out_seeds,
     levels_sha256,
@@ -55,11 +55,12 @@ class MiniGridTask(Task):
     episode_column = "episode"
     sweeps = SWEEPS
     tuning_experiments = TUNING_EXPERIMENTS
+    budget = BUDGET
     main_title = "MiniGrid (LavaGapS7): teacher on the full grid, student on MiniGrid's 3 x 3 view"
     main_note = ("Shares are over the held-out levels of each run (success + lava + timeout = 1); steps and return "
                  "are means over all held-out episodes (return: MiniGrid's 1 - 0.9 steps / max_steps on success).")
     main_labels = {"lava": "lava share", "steps": "steps", "return": "return", "timeout": "timeout share"}
-    notebooks = {"minigrid_main": "70_minigrid", TUNING: "70_minigrid"}
+    notebooks = {"minigrid_main": "70_minigrid", TUNING: "70_minigrid", BUDGET_EXPERIMENT: "70_minigrid"}
     student_label = "MiniGrid's egocentric view (3 x 3 in the study's profiles; walls occlude), flattened"
 
     def train_env(self, config):

@@ -35,14 +35,14 @@ from study.config import ImitationConfig, PPOConfig
 from study.kinds.fixed_teacher import premise_arms, premise_claims
 from study.presets import (
     CLIPPED_BASELINE_ARMS, COMMON_ARMS, MAIN_ARMS, PLAIN, AlignSchedules, ArmSpec, Profile, SelectionRule, SITTGrid,
-    beats_baselines_claims, budget_claims, budget_experiment_arms, equal_budget_arms, twice_budget_arms,
+    beats_baselines_claims, budget_claims, BudgetPlan, equal_budget_arms, twice_budget_arms,
 )
 from study.task import Metric, SweepPlan, TableMetric
 
 __all__ = [
     "NAME", "DrawerEnvConfig", "DrawerEvalConfig", "ARMS", "EXPERIMENTS", "PROFILES", "DEFAULT_PROFILE",
     "DEFAULT_TOTAL_TIMESTEPS", "CLAIMS", "METRICS", "TABLE_METRICS", "PAPER_SWITCHES", "MAIN_EXPERIMENT",
-    "ABLATION_EXPERIMENT", "TUNING_EXPERIMENT", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "GRID", "GRID_RAW",
+    "ABLATION_EXPERIMENT", "TUNING_EXPERIMENT", "GRID_EXPERIMENT", "BUDGET_EXPERIMENT", "BUDGET", "GRID", "GRID_RAW",
     "SELECTION", "REPORTED_EXPERIMENTS", "ABLATION_REFERENCE", "PAPER_ABLATIONS", "TUNING_PROBES", "VISIBLE_APPROACH",
     "PREMISE_EXPERIMENT", "PREMISE_ARMS", "PREMISE_ARMS_ORDER", "PREMISE_CLAIMS", "PREMISE_METRICS", "SWEEPS",
     "TUNING_EXPERIMENTS", "STUDENT_LABEL", "MAIN_TITLE", "MAIN_NOTE", "MAIN_LABELS", "NOTEBOOKS", "default_drawer",
@@ -510,7 +510,9 @@ BUDGET_EXPERIMENT = "occluded_drawer_budget"
 ARMS.update(equal_budget_arms())
 BUDGET_SITT_ARM = "sitt_tuned_align"
 ARMS.update(twice_budget_arms(ARMS[BUDGET_SITT_ARM]))
-EXPERIMENTS[BUDGET_EXPERIMENT] = budget_experiment_arms(BUDGET_SITT_ARM)
+#: the design of BUDGET_EXPERIMENT (:attr:`study.task.Task.budget`: its table in the report and README)
+BUDGET = BudgetPlan(BUDGET_EXPERIMENT, BUDGET_SITT_ARM)
+EXPERIMENTS[BUDGET_EXPERIMENT] = BUDGET.arms
 CLAIMS = CLAIMS + budget_claims("od:", BUDGET_EXPERIMENT, BUDGET_SITT_ARM, "Drawer: ", "2.46M env steps",
                                 paper=_TABLE)
 
@@ -525,7 +527,8 @@ TABLE_METRICS = (
 )
 #: the design fixed before the main and ablation sweeps: every arm of both, seeds 0-9 (tuning: 100-104,
 #: DEFAULT_PROFILE's comment)
-SWEEPS = (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)
+SWEEPS = (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"), SweepPlan((PREMISE_EXPERIMENT,), None, "0-9"),
+          SweepPlan((BUDGET_EXPERIMENT,), None, "0-9"))
 TUNING_EXPERIMENTS = (TUNING_EXPERIMENT, GRID_EXPERIMENT)
 MAIN_TITLE = "Occluded drawer: student success per method (the paper's manipulation table)"
 MAIN_NOTE = ("Per run, shares and means over the held-out scenes (one episode each); success = the drawer open by "
@@ -534,6 +537,7 @@ MAIN_NOTE = ("Per run, shares and means over the held-out scenes (one episode ea
 MAIN_LABELS = {"visible": "handle visible before the grasp", "attempts": "grasp attempts", "return": "return",
                "steps": "steps"}
 NOTEBOOKS = {MAIN_EXPERIMENT: "60_occluded_drawer", ABLATION_EXPERIMENT: "60_occluded_drawer",
-             TUNING_EXPERIMENT: "60_occluded_drawer", GRID_EXPERIMENT: "60_occluded_drawer"}
+             TUNING_EXPERIMENT: "60_occluded_drawer", GRID_EXPERIMENT: "60_occluded_drawer",
+             BUDGET_EXPERIMENT: "60_occluded_drawer"}
 STUDENT_LABEL = ("the arm's proprioception always; the handle's position and the drawer's opening only while the "
                  "handle is visible (zeros otherwise), with a visibility flag")

@@ -71,6 +71,7 @@ class DrawerTask(Task):
     episode_column = "scene"
     sweeps = design.SWEEPS
     tuning_experiments = design.TUNING_EXPERIMENTS
+    budget = design.BUDGET
     fixed_teachers = FIXED_TEACHERS
     main_title = design.MAIN_TITLE
     main_note = design.MAIN_NOTE

@@ -226,6 +226,44 @@ def budget_experiment_arms(sitt_arm: str, twice: bool = True) -> tuple[str, ...]
     return arms + (("sitt_2x", "student_rl_2x") if twice else ())
 
 
+#: the methods a budget experiment compares at each budget, in table order (SITT first: the one the others are read
+#: against)
+BUDGET_METHODS = ("SITT", "HLRL", "COSIL", "no teacher")
+
+
+def budget_readings(sitt_arm: str, twice: bool = True) -> tuple[tuple[str, str, str], ...]:
+    """``(budget, method, arm)`` of a task's equal-budget experiment, one per method and budget in
+    :data:`BUDGET_METHODS` order: at ``"equal"`` budget ``sitt_arm``, ``hlrl_eq``, ``cosil_eq`` and ``student_rl``
+    (:func:`equal_budget_arms`); at ``"2x"`` (HLRL's and COSIL's as the main experiments run them) ``sitt_2x``,
+    ``hlrl``, ``cosil`` and ``student_rl_2x`` (:func:`twice_budget_arms`; without ``twice``: ``hlrl`` and ``cosil``
+    only)."""
+    equal = (sitt_arm, "hlrl_eq", "cosil_eq", "student_rl")
+    two = ("sitt_2x" if twice else None, "hlrl", "cosil", "student_rl_2x" if twice else None)
+    return tuple((budget, method, arm) for budget, arms in (("equal", equal), ("2x", two))
+                 for method, arm in zip(BUDGET_METHODS, arms) if arm is not None)
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """A task's equal-budget experiment (``fair_comparison.md`` section 1), the design a task names as
+    :attr:`study.task.Task.budget`: its name, the task's SITT arm at its best configuration (``sitt_arm``, fixed before
+    the experiment's runs) and whether the 2x readings have their own SITT and no-teacher arms (``twice``)."""
+
+    experiment: str
+    sitt_arm: str
+    twice: bool = True
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        """The experiment's arms (:func:`budget_experiment_arms`)."""
+        return budget_experiment_arms(self.sitt_arm, self.twice)
+
+    @property
+    def readings(self) -> tuple[tuple[str, str, str], ...]:
+        """``(budget, method, arm)`` rows of its table (:func:`budget_readings`)."""
+        return budget_readings(self.sitt_arm, self.twice)
+
+
 def budget_claims(tag: str, experiment: str, sitt_arm: str, what: str, budget: str, twice: bool = True,
                   paper: str = "paper Table 1") -> tuple:
     """The claims of a task's equal-budget experiment, fixed before its runs: SITT's student (``sitt_arm``) beats

@@ -24,8 +24,8 @@ import pandas as pd
 
 from study import scorecard
 from study.registry import get_task, task_names
-from study.report import (FOREST_PREFIX, LEAD_FIGURES_NOTE, LEAD_FIGURES_TITLE, claims_markdown, demote_headings,
-                          main_table_markdown, table_markdown)
+from study.report import (FOREST_PREFIX, LEAD_FIGURES_NOTE, LEAD_FIGURES_TITLE, budget_title, claims_markdown,
+                          demote_headings, main_table_markdown, table_markdown)
 from study.store import atomic_write_text
 
 BEGIN = "<!-- results:begin (written by `python -m study.readme`; edits between these lines are lost) -->"
@@ -124,7 +124,8 @@ def _task_sections(tables: Path) -> list[str]:
     """The part of every task that has a sweep plan and a written main table (``<tables>/<first experiment>.csv``, as
     :func:`study.report.build_report` saves it), in registry order: heading :attr:`~study.task.Task.readme_title`
     (default its main title), its note, the main table, its figure (:attr:`~study.task.Task.readme_figure`) and its
-    other tables (:attr:`~study.task.Task.readme_tables`) where they were written."""
+    other tables (:attr:`~study.task.Task.readme_tables`, then its budget table: :attr:`~study.task.Task.budget`) where
+    they were written."""
     lines: list[str] = []
     for name in task_names():
         task = get_task(name)
@@ -139,7 +140,10 @@ def _task_sections(tables: Path) -> list[str]:
             figure = tables.parent / "figures" / f"{stem}.png"
             if figure.exists():
                 lines += ["", f"![{alt}]({figure.as_posix()})"] + (["", words] if words else [])
-        for file, title in task.readme_tables.items():
+        others = dict(task.readme_tables)
+        if task.budget is not None:  # the equal-budget table (study.report.report_tables writes it)
+            others[task.budget.experiment] = budget_title(task)
+        for file, title in others.items():
             table = tables / f"{file}.csv"
             if table.exists():
                 lines += ["", f"### {title}", "", table_markdown(pd.read_csv(table), task.main_labels).rstrip()]

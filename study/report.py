@@ -26,11 +26,11 @@ from study.markdown import df_to_markdown
 from study.presets import arm_labels, study_profile
 from study.registry import get_task, task_names
 from study.store import atomic_write_text
-from study.tables import format_ci, main_table
+from study.tables import budget_table, format_ci, main_table
 from study.writers import save_figure, save_table
 
 __all__ = ["STUDY_NOTES", "default_notes", "REPORT_NOTEBOOK", "notebook_of", "main_table_markdown", "table_markdown",
-           "comparison_markdown",
+           "comparison_markdown", "budget_markdown", "budget_title",
            "claims_markdown", "commands", "write_report", "markdown_to_html", "build_report", "forest_figure",
            "LEAD_FIGURES_TITLE", "LEAD_FIGURES_NOTE", "FOREST_PREFIX"]
 
@@ -98,7 +98,10 @@ def main_table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = 
 
 def table_markdown(table: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
     """Any table of a task's :meth:`~study.task.Task.report_tables` in words: a comparison (it has ``diff``) by
-    :func:`comparison_markdown`, a main table (``success_mean``) by :func:`main_table_markdown`, else every column."""
+    :func:`comparison_markdown`, a budget table (``poi_sitt``) by :func:`budget_markdown`, a main table
+    (``success_mean``) by :func:`main_table_markdown`, else every column."""
+    if "poi_sitt" in table:
+        return budget_markdown(table)
     if "diff" in table and "poi" in table:
         return comparison_markdown(table)
     if "success_mean" in table:
@@ -121,6 +124,34 @@ def comparison_markdown(comp: pd.DataFrame) -> str:
     if "kind" in comp:
         cols = {"kind": comp["kind"], **cols}
     return df_to_markdown(pd.DataFrame(cols))
+
+
+def budget_markdown(table: pd.DataFrame) -> str:
+    """A budget table (:func:`study.tables.budget_table`) in words: budget, method, arm, seeds, env steps, the
+    student's true success [95% CI], the teacher's, and the probability that SITT's student (the budget's first row)
+    beats this arm's [95% CI]."""
+    steps = table[BUDGET].astype(float)
+    cols = {
+        "budget": table["budget"],
+        "method": table["method"],
+        "arm": table["arm"],
+        "seeds": table["n_seeds"],
+        "env steps": [steps_label(b) if np.isfinite(b) else "" for b in steps],
+        "student success [95% CI]": [format_ci(m, lo, hi) for m, lo, hi in
+                                     zip(table["student_mean"], table["student_ci_low"], table["student_ci_high"])],
+        "teacher success": [format_ci(m, np.nan, np.nan) if np.isfinite(m) else "" for m in
+                            table["teacher_mean"].astype(float)],
+        "P(SITT's student better) [95% CI]": [
+            format_ci(m, lo, hi) if np.isfinite(m) else "" for m, lo, hi in
+            zip(table["poi_sitt"].astype(float), table["poi_sitt_ci_low"], table["poi_sitt_ci_high"])],
+    }
+    return df_to_markdown(pd.DataFrame(cols))
+
+
+def budget_title(task) -> str:
+    """The heading of a task's budget table (:attr:`study.task.Task.budget`) in the report and the README."""
+    return (f"{scorecard_mod.task_label(task.name)}: SITT, HLRL, COSIL and no teacher at equal and at twice SITT's "
+            f"budget ({task.budget.experiment}; student true success)")
 
 
 def claims_markdown(claims: pd.DataFrame) -> str:
@@ -296,9 +327,15 @@ def seed_spec(seeds) -> str:
 
 def report_tables(task, evals: Mapping[str, pd.DataFrame | None], labels: Mapping[str, str]):
     """A task's tables of the report, ``(main, {title: (file name, table)})``: the task's own
-    (:meth:`study.task.Task.report_tables`), its main table the generic one (:func:`study.tables.main_table` of
-    :attr:`~study.task.Task.main_experiment`'s rows) where the task gives none and there are rows."""
+    (:meth:`study.task.Task.report_tables`) and its budget table (:attr:`~study.task.Task.budget`:
+    :func:`study.tables.budget_table`, when its experiment has rows); its main table is the generic one
+    (:func:`study.tables.main_table` of :attr:`~study.task.Task.main_experiment`'s rows) where the task gives none and
+    there are rows."""
     main, others = task.report_tables(evals, labels)
+    plan = task.budget
+    if plan is not None and evals.get(plan.experiment) is not None:  # the equal-budget experiment, every task alike
+        others = {**others, budget_title(task): (plan.experiment, budget_table(evals[plan.experiment], plan.readings,
+                                                                               task=task))}
     first = task.main_experiment
     if main is None and first is not None and evals.get(first) is not None:
         main = main_table(evals[first], task=task)

@@ -50,6 +50,7 @@ __all__ = [
     "main_table",
     "comparison_table",
     "ablation_table",
+    "budget_table",
     "order_arms",
     "settle_steps",
     "format_ci",
@@ -328,6 +329,63 @@ def ablation_table(
         teacher = seeds_df[seeds_df["policy"] == "teacher"].groupby("arm")[teacher_metric].mean()
         out[teacher_column or f"teacher_{teacher_metric}_mean"] = out["arm"].map(teacher)
     return out
+
+
+def budget_table(
+    eval_df: pd.DataFrame,
+    readings: Sequence[tuple[str, str, str]],
+    *,
+    n_boot: int = N_BOOT,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+    task=None,
+) -> pd.DataFrame:
+    """A task's equal-budget experiment: SITT, HLRL, COSIL and the no-teacher control, each at equal and at twice
+    SITT's budget (``fair_comparison.md`` section 1).
+
+    ``readings``: ``(budget, method, arm)`` rows (:attr:`study.presets.BudgetPlan.readings`), each budget's first row
+    SITT's arm. Columns: ``budget, method, arm, n_seeds``, ``budget_env_steps`` (the arm's median run budget: env
+    steps of every policy trained for a run, NaN when the rows lack it), ``student_mean, student_ci_low,
+    student_ci_high`` (the student's true success over seeds, seeded bootstrap CI), ``teacher_mean`` (its teacher's;
+    NaN for an arm without one, the no-teacher control) and ``poi_sitt, poi_sitt_ci_low, poi_sitt_ci_high``: the
+    probability that a seed of the budget's SITT student beats a seed of this arm's (0.5: no difference; NaN on SITT's
+    own row, or when that budget has no SITT runs). Rows in ``readings`` order; arms with no student runs are left
+    out.
+    """
+    seeds_df = per_seed(eval_df, task)
+    kw = dict(n_boot=n_boot, confidence=confidence, seed=seed)
+    students = seeds_df[seeds_df["policy"] == "student"]
+
+    def values(arm: str, frame: pd.DataFrame = students) -> np.ndarray:
+        return frame.loc[frame["arm"] == arm, "success"].dropna().to_numpy(dtype=float)
+
+    budgets = eval_df.groupby("arm")[BUDGET].median() if BUDGET in eval_df else pd.Series(dtype=float)
+    sitt_of = {}
+    for budget, _, arm in readings:
+        sitt_of.setdefault(budget, arm)
+    rows = []
+    for budget, method, arm in readings:
+        x = values(arm)
+        if len(x) == 0:
+            continue
+        stats = summarise_metric(students[students["arm"] == arm], "success", ["arm"], **kw).iloc[0]
+        teacher = values(arm, seeds_df[seeds_df["policy"] == "teacher"])
+        row = dict(budget=budget, method=method, arm=arm, n_seeds=int(stats["n"]),
+                   budget_env_steps=float(budgets.get(arm, np.nan)), student_mean=stats["mean"],
+                   student_ci_low=stats["ci_low"], student_ci_high=stats["ci_high"],
+                   teacher_mean=float(teacher.mean()) if len(teacher) else np.nan)
+        sitt = values(sitt_of[budget])
+        if arm == sitt_of[budget] or len(sitt) == 0:
+            row.update(poi_sitt=np.nan, poi_sitt_ci_low=np.nan, poi_sitt_ci_high=np.nan)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DegenerateIntervalWarning)
+                p = probability_of_improvement_ci(sitt, x, **kw)
+            row.update(poi_sitt=p[0], poi_sitt_ci_low=p[1], poi_sitt_ci_high=p[2])
+        rows.append(row)
+    cols = ["budget", "method", "arm", "n_seeds", BUDGET, "student_mean", "student_ci_low", "student_ci_high",
+            "teacher_mean", "poi_sitt", "poi_sitt_ci_low", "poi_sitt_ci_high"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def format_ci(mean: float, lo: float, hi: float, digits: int = 2) -> str:

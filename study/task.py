@@ -171,6 +171,9 @@ class Task:
         ``fixed_teacher`` run imitates (:mod:`study.kinds.fixed_teacher`); ``factory(config, seed, root) -> act``,
         ``act`` deterministic on teacher observations (N, *obs_shape) -> actions (N, action_dim), ``root`` the run store
         of the run (for a teacher read from a stored run). Default none.
+    :cvar budget: the task's equal-budget experiment (:class:`study.presets.BudgetPlan`: its name, SITT's arm, whether
+        it has 2x arms of its own): the report and the README show its table (:func:`study.tables.budget_table`).
+        Default None (none).
     """
 
     name: ClassVar[str] = ""
@@ -201,6 +204,7 @@ class Task:
     student_views: ClassVar[Mapping[str, str]] = {}
     tuning_experiments: ClassVar[tuple[str, ...]] = ()
     fixed_teachers: ClassVar[Mapping[str, Callable[..., ActFn]]] = {}
+    budget: ClassVar[Any] = None
 
     # ------------------------------------------------------------------ what every task must provide
 

@@ -16,14 +16,15 @@ import torch as th
 from sitt.baselines import HLRL, StudentRL, student_rl
 from sitt.baselines.student_rl import rl_parameters
 from sitt.baselines.teachers import plain_teacher
-from study import load, scorecard
+from study import load, report, scorecard, tables
 from study.budget import BUDGET, run_budget
 from study.presets import (
-    COMMON_ARMS, EQUAL_BUDGET_SPLIT, ArmSpec, budget_iterations, equal_budget_arms, experiments,
-    preset,
+    COMMON_ARMS, EQUAL_BUDGET_SPLIT, ArmSpec, budget_experiment_arms, budget_iterations, budget_readings,
+    equal_budget_arms, experiments, preset,
 )
 from study.registry import get_kind, get_task, task_names
 from study.run import run_one
+from study.task import SweepPlan
 from tests.sitt_helpers import cartpole, mask_cartpole, mask_pendulum, pendulum
 
 #: the maze's budget experiment departs from every other task's (the release recipe, no 2x arms)
@@ -273,3 +274,84 @@ def test_the_claims_are_fixed_and_read_arms_of_their_experiment(task):
         assert len(rows) == 1 and rows[0].versus == c.others[0] and "budget" in rows[0].label, c.id
     ids = [c.id for c in _claims(task)]
     assert len(ids) == len(set(ids))
+
+
+# ------------------------------------------------------------------------------------------ the budget table
+
+
+def test_each_task_names_its_budget_plan():
+    for task, (experiment, sitt_arm, _, twice) in BUDGET_EXPERIMENTS.items():
+        plan = get_task(task).budget
+        assert (plan.experiment, plan.sitt_arm, plan.twice) == (experiment, sitt_arm, twice)
+        assert plan.arms == get_task(task).experiments[experiment]
+        assert SweepPlan((experiment,), None, "0-4" if task == "minigrid_lava" else "0-9") in get_task(task).sweeps
+
+
+def test_budget_readings_pair_each_method_with_its_arm_at_each_budget():
+    assert budget_readings("sitt_x") == (
+        ("equal", "SITT", "sitt_x"), ("equal", "HLRL", "hlrl_eq"), ("equal", "COSIL", "cosil_eq"),
+        ("equal", "no teacher", "student_rl"),
+        ("2x", "SITT", "sitt_2x"), ("2x", "HLRL", "hlrl"), ("2x", "COSIL", "cosil"),
+        ("2x", "no teacher", "student_rl_2x"))
+    assert budget_readings("sitt_x", twice=False) == (
+        ("equal", "SITT", "sitt_x"), ("equal", "HLRL", "hlrl_eq"), ("equal", "COSIL", "cosil_eq"),
+        ("equal", "no teacher", "student_rl"), ("2x", "HLRL", "hlrl"), ("2x", "COSIL", "cosil"))
+    # every arm a reading names is an arm of the experiment
+    for twice in (True, False):
+        assert {arm for _, _, arm in budget_readings("sitt_x", twice)} <= set(budget_experiment_arms("sitt_x", twice))
+
+
+def _drawer_rows(per_run: dict) -> pd.DataFrame:
+    """Drawer eval rows: per_run {(arm, seed, policy): per-episode successes}, the other metric columns constant; each
+    arm's budget: 100 steps (sitt_2x, hlrl: 200)."""
+    frames = []
+    for (arm, seed, policy), success in per_run.items():
+        n = len(success)
+        frames.append(pd.DataFrame({
+            "task": "occluded_drawer", "experiment": "occluded_drawer_budget", "arm": arm, "seed": seed,
+            "policy": policy, "scene": range(n), "success": success, "visible_share": 0.5, "grasp_attempts": 1.0,
+            "missed_grasps": 0.0, "ep_return": 1.0, "steps": 10.0, "success_steps": 10.0,
+            BUDGET: 200.0 if arm in ("sitt_2x", "hlrl") else 100.0}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_budget_table_on_hand_made_rows():
+    per_run = {
+        # SITT at equal budget: seeds at 0.5, 1.0 and 0.75; teacher always succeeds
+        **{("sitt_a", s, "student"): v for s, v in enumerate(([1, 0, 1, 0], [1, 1, 1, 1], [1, 1, 1, 0]))},
+        **{("sitt_a", s, "teacher"): [1, 1, 1, 1] for s in range(3)},
+        # HLRL at equal budget: 0.25, 1.0, 0.5 (teacher 0.5 on each)
+        **{("hlrl_eq", s, "student"): v for s, v in enumerate(([1, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 1]))},
+        **{("hlrl_eq", s, "teacher"): [1, 0, 1, 0] for s in range(3)},
+        # the control: no teacher rows
+        **{("student_rl", s, "student"): [0, 0, 0, 0] for s in range(3)},
+        # at 2x: hlrl only (no sitt_2x: no PoI on that budget)
+        **{("hlrl", s, "student"): [1, 1, 1, 1] for s in range(2)},
+    }
+    table = tables.budget_table(_drawer_rows(per_run), budget_readings("sitt_a"), n_boot=200)
+    assert list(table[["budget", "method", "arm"]].itertuples(index=False, name=None)) == [
+        ("equal", "SITT", "sitt_a"), ("equal", "HLRL", "hlrl_eq"), ("equal", "no teacher", "student_rl"),
+        ("2x", "HLRL", "hlrl")]  # cosil_eq, sitt_2x, cosil and student_rl_2x have no runs
+    assert table["n_seeds"].tolist() == [3, 3, 3, 2]
+    assert table["student_mean"].tolist() == pytest.approx([0.75, 1.75 / 3, 0.0, 1.0])
+    assert table[BUDGET].tolist() == [100.0, 100.0, 100.0, 200.0]
+    assert table["teacher_mean"].iloc[:2].tolist() == [1.0, 0.5] and table["teacher_mean"].iloc[2:].isna().all()
+    # P(SITT's seed beats the arm's seed) + 0.5 P(tie), by brute force over the seed pairs
+    sitt, hlrl_eq = [0.5, 1.0, 0.75], [0.25, 1.0, 0.5]
+    brute = np.mean([(a > b) + 0.5 * (a == b) for a in sitt for b in hlrl_eq])
+    assert table["poi_sitt"].iloc[1] == pytest.approx(brute) and table["poi_sitt"].iloc[2] == 1.0
+    assert np.isnan(table["poi_sitt"].iloc[0]) and np.isnan(table["poi_sitt"].iloc[3])  # SITT's own; no sitt_2x
+    lo, hi = table["student_ci_low"].iloc[0], table["student_ci_high"].iloc[0]
+    assert 0.5 <= lo <= 0.75 <= hi <= 1.0
+    words = report.table_markdown(table)
+    assert "P(SITT's student better)" in words and "| 2x | HLRL | hlrl | 2 | 200 |" in words
+
+
+def test_the_report_shows_a_task_s_budget_table_when_its_experiment_has_rows():
+    task = get_task("occluded_drawer")
+    rows = _drawer_rows({("sitt_tuned_align", 0, "student"): [1, 0], ("hlrl_eq", 0, "student"): [0, 0]})
+    _, without = report.report_tables(task, {}, {})
+    _, with_rows = report.report_tables(task, {"occluded_drawer_budget": rows}, {})
+    assert report.budget_title(task) not in without
+    file, table = with_rows[report.budget_title(task)]
+    assert file == "occluded_drawer_budget" and table["arm"].tolist() == ["sitt_tuned_align", "hlrl_eq"]

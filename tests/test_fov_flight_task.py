@@ -60,7 +60,9 @@ def test_the_task_is_registered_with_its_experiment_profiles_and_arms():
                                                     "without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl",
                                                     "sitt_2x", "student_rl_2x")}
     assert len(GRID.arms()) == 15 and all(a.endswith("_clipped") for a in GRID.arms())
-    assert TASK.tuning_experiments == (TUNING, GRID_EXPERIMENT) and TASK.sweeps == (SweepPlan((MAIN,), None, "0-9"),)
+    assert TASK.tuning_experiments == (TUNING, GRID_EXPERIMENT) and TASK.sweeps == (
+        SweepPlan((MAIN,), None, "0-9"), SweepPlan((PREMISE_EXPERIMENT,), None, "0-9"),
+        SweepPlan((BUDGET_EXPERIMENT,), None, "0-9"))
     assert set(MAIN_ARMS) == set(COMMON_ARMS) - {"plain_teacher"} | {"bc_scan360", "bc_teacher_obs"}
     assert {"smoke", "default"} <= set(TASK.profiles)
     for name in MAIN_ARMS:  # the common arms are reused as they are, except sitt_paper's robot-task lambda1

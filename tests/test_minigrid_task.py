@@ -371,7 +371,7 @@ def test_task_registration_arms_profiles_and_plan():
     assert all(TASK.arms[a] == COMMON_ARMS[a] for a in MAIN_ARMS)
     assert set(PROFILES) == {"smoke", "default"}
     # the tuned design's plan: every arm, seeds 0-4; the tuning experiment on the tuning seeds only
-    assert TASK.sweeps == (SweepPlan(("minigrid_main",), None, "0-4"),)
+    assert TASK.sweeps == (SweepPlan(("minigrid_main",), None, "0-4"), SweepPlan((BUDGET_EXPERIMENT,), None, "0-4"))
     assert TASK.tuning_experiments == (TUNING, "minigrid_grid")
     assert TASK.experiments[TUNING] == ("plain_teacher", "without_alignment", "bc", "dagger", "sitt_release",
                                         "sitt_paper")

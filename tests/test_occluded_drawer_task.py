@@ -62,7 +62,8 @@ def test_the_task_is_registered_with_both_experiments():
         "without_alignment_release_align", "without_alignment_align_lr_1e-3")
     assert task_of(MAIN_EXPERIMENT) == task_of(f"{ABLATION_EXPERIMENT}-probe") == "occluded_drawer"
     # the tuned design's plan: both reported experiments, every arm, seeds 0-9
-    assert TASK.sweeps == (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),)
+    assert TASK.sweeps == (SweepPlan((MAIN_EXPERIMENT, ABLATION_EXPERIMENT), None, "0-9"),
+                           SweepPlan((PREMISE_EXPERIMENT,), None, "0-9"), SweepPlan((BUDGET_EXPERIMENT,), None, "0-9"))
 
 
 # ------------------------------------------------------------------------------------------------------ configs
