@@ -60,7 +60,7 @@ from study import claims, figures, io, tables
 from study import grid as study_grid
 from occluded_drawer.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
 from study.units import experiment_units as units_table_of
-from study.report import claims_markdown, comparison_markdown, main_table_markdown
+from study.report import budget_markdown, claims_markdown, comparison_markdown, main_table_markdown
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
@@ -156,6 +156,35 @@ if abl_df is not None:
     display(fig)
 
 # %% [markdown]
+# ## Every method at an equal budget
+#
+# HLRL and COSIL as the main table runs them train their student by its own PPO for as long as their teacher trained,
+# on top of it: twice SITT's env steps (`shared/spec/fair_comparison.md` section 1). The budget experiment (its arms,
+# SITT's configuration and its claims were fixed before its runs: the budget block of the task's `design.py`) reads
+# every method at SITT's budget (`hlrl_eq`, `cosil_eq`: their teacher on half of it, the student's own PPO on the other
+# half) and at twice it (`sitt_2x` beside the main table's `hlrl` and `cosil`), with a no-teacher control
+# (`student_rl`, `student_rl_2x`: PPO on the student's view alone, with HLRL's asymmetric critic). Env steps count
+# every policy trained for a run; the last column is the probability that a seed of SITT's student beats a seed of
+# the row's at the same budget (0.5: no difference).
+
+# %%
+plan = TASK.budget
+if run:
+    print(io.sweep_experiment(plan.experiment, profile, seeds, root, jobs))
+budget_eval, message = io.eval_table(root, plan.experiment, profile)
+print(message)
+if budget_eval is not None:
+    budget = tables.budget_table(budget_eval, plan.readings)
+    print("saved", io.save_table(budget, out, plan.experiment))
+    display(Markdown(budget_markdown(budget)))
+    fig = figures.metric_plot(budget_eval, "success", title=f"{plan.experiment}: success per arm", ylabel="success")
+    print("saved", io.save_figure(fig, out, f"{plan.experiment}_success"))
+    display(fig)
+    evals = {TASK.main_experiment: eval_df, plan.experiment: budget_eval}
+    budget_claims = [c for c in TASK.report_claims(evals, {}) if c.experiment == plan.experiment]
+    display(Markdown(claims_markdown(claims.claims_table({plan.experiment: budget_eval}, budget_claims))))
+
+# %% [markdown]
 # ## Claims
 #
 # The claims of this task (`occluded_drawer/design.py`, fixed before the runs), by the rules of `study/claims.py`; the
@@ -163,7 +192,7 @@ if abl_df is not None:
 
 # %%
 if have_runs:
-    table = claims.claims_table({experiment: eval_df, ablations: abl_df}, TASK.claims)
+    table = claims.claims_table({experiment: eval_df, ablations: abl_df, plan.experiment: budget_eval}, TASK.claims)
     display(Markdown(claims_markdown(table)))
 
 # %% [markdown]

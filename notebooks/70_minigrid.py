@@ -42,9 +42,11 @@ level = 0
 # %matplotlib inline
 import pandas as pd
 
-from study import figures, io, policy_modes, tables
+from IPython.display import Markdown
+
+from study import claims, figures, io, policy_modes, tables
 from study.units import experiment_units as units_table_of
-from study.report import main_table_markdown
+from study.report import budget_markdown, claims_markdown, main_table_markdown
 from minigrid_lava import figures as mg_figures
 from minigrid_lava.design import GRID, GRID_EXPERIMENT, SCHEDULES, SELECTION
 from minigrid_lava.task import TASK
@@ -80,8 +82,6 @@ if eval_df is not None:
 
 # %%
 if eval_df is not None:
-    from IPython.display import Markdown
-
     display(Markdown(main_table_markdown(main, TASK.main_labels)))
 
 # %% [markdown]
@@ -128,6 +128,35 @@ if eval_df is not None:
                          for value in ("success", "lava_share", "timeout_share")], ignore_index=True)
     print("saved", io.save_table(summary, out, "minigrid_main_modes_summary"))
     display(summary)
+
+# %% [markdown]
+# ## Every method at an equal budget
+#
+# HLRL and COSIL as the main table runs them train their student by its own PPO for as long as their teacher trained,
+# on top of it: twice SITT's env steps (`shared/spec/fair_comparison.md` section 1). The budget experiment (its arms,
+# SITT's configuration and its claims were fixed before its runs: the budget block of the task's `design.py`) reads
+# every method at SITT's budget (`hlrl_eq`, `cosil_eq`: their teacher on half of it, the student's own PPO on the other
+# half) and at twice it (`sitt_2x` beside the main table's `hlrl` and `cosil`), with a no-teacher control
+# (`student_rl`, `student_rl_2x`: PPO on the student's view alone, with HLRL's asymmetric critic). Env steps count
+# every policy trained for a run; the last column is the probability that a seed of SITT's student beats a seed of
+# the row's at the same budget (0.5: no difference).
+
+# %%
+plan = TASK.budget
+if run:
+    print(io.sweep_experiment(plan.experiment, profile, seeds, root, jobs))
+budget_eval, message = io.eval_table(root, plan.experiment, profile)
+print(message)
+if budget_eval is not None:
+    budget = tables.budget_table(budget_eval, plan.readings)
+    print("saved", io.save_table(budget, out, plan.experiment))
+    display(Markdown(budget_markdown(budget)))
+    fig = figures.metric_plot(budget_eval, "success", title=f"{plan.experiment}: success per arm", ylabel="success")
+    print("saved", io.save_figure(fig, out, f"{plan.experiment}_success"))
+    display(fig)
+    evals = {TASK.main_experiment: eval_df, plan.experiment: budget_eval}
+    budget_claims = [c for c in TASK.report_claims(evals, {}) if c.experiment == plan.experiment]
+    display(Markdown(claims_markdown(claims.claims_table({plan.experiment: budget_eval}, budget_claims))))
 
 # %% [markdown]
 # ## Training curves

@@ -18,7 +18,10 @@ is better, e.g. "makes fewer grasp attempts", and the probability of improvement
 
 * PoI CI low > 0.5 against every Y -> **reproduced**;
 * PoI CI high <= 0.5 against some Y (X never does better in any resample, ties included) -> **not reproduced**;
-* fewer than ``min_seeds`` seeds on either side, no runs, or any other case -> **inconclusive**.
+* fewer than ``min_seeds`` seeds on either side, no runs, or any other case -> **inconclusive**;
+* *reproduced* by the two rules above, against an arm of the claim's ``untuned`` (a baseline that had fewer tuning
+  configurations than the tuned method, ``fair_comparison.md`` section 2) -> **held (baseline untuned)** (:data:`HELD`):
+  the numbers favour the method, and the claim may read *reproduced* once that baseline got the same tuning effort.
 
 "Better" is "higher" unless the claim says ``direction="low"`` (a metric where lower is better, e.g. the flight
 task's velocity angle): then the PoI is P(X < Y) + 0.5 P(X = Y), the same rule on the negated values. The same holds
@@ -41,10 +44,13 @@ from study.stats import DegenerateIntervalWarning, bootstrap_ci, probability_of_
 from study.tables import format_ci, per_seed, resolve_task
 from study.task import Claim
 
-__all__ = ["VERDICTS", "all_claims", "ablation_claims", "level_verdict", "better_verdict",
+__all__ = ["VERDICTS", "HELD", "all_claims", "ablation_claims", "level_verdict", "better_verdict",
            "evaluate_claim", "claims_table", "verdict_changes"]
 
-VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+#: the verdict of a comparison reproduced on the numbers against a baseline tuned less than the method (module
+#: docstring; :attr:`study.task.Claim.untuned`)
+HELD = "held (baseline untuned)"
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", HELD)
 
 
 def all_claims() -> tuple[Claim, ...]:
@@ -163,6 +169,11 @@ def evaluate_claim(
             parts.append(f"{other} {format_ci(*cy)}, PoI{lower} {format_ci(*p)}")
         verdict = better_verdict(pois, ns, min_seeds)
         evidence = f"{what} ({len(x)} seeds) vs " + "; ".join(parts) + few
+        held = [o for o in claim.others if o in claim.untuned]
+        if verdict == "reproduced" and held:
+            verdict = HELD
+            evidence += (f"; held until {', '.join(held)} get(s) the tuning effort {arm} had "
+                         "(fair_comparison.md section 2)")
         return dict(row, evidence=evidence, verdict=verdict)
 
     raise ValueError(f"claim {claim.id}: kind {claim.kind!r}; allowed: level, better, better_metric")

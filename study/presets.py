@@ -306,6 +306,29 @@ def budget_claims(tag: str, experiment: str, sitt_arm: str, what: str, budget: s
     return tuple(claims)
 
 
+#: the kinds of the paper's baselines whose own settings no study grid has searched (BC's and DAgger's imitation
+#: settings, HLRL's KL weight and its annealing, DWBC's discriminator weight, COSIL's ...): against a SITT arm whose
+#: coefficients were searched on the tuning seeds they had fewer tuning configurations (at most the clipped switch:
+#: CLIPPED_BASELINE_ARMS), so a comparison SITT wins against them is held (:func:`hold_untuned`). The plain teacher's
+#: aligned student (``without_alignment``, kind ``sitt``) is the grid's lambda = 0 corner and had every schedule search
+#: SITT had: it is not held.
+UNTUNED_BASELINE_KINDS = ("bc", "dagger", "hlrl", "dwbc", "cosil")
+
+
+def hold_untuned(claims: Iterable[Claim], arms: Mapping[str, ArmSpec], tuned: Iterable[str]) -> tuple[Claim, ...]:
+    """``claims`` with :attr:`study.task.Claim.untuned` set on every comparison whose arm is one of ``tuned`` (SITT
+    arms whose coefficients were searched on the tuning seeds): the arms of its ``others`` whose kind (in ``arms``) is
+    one of :data:`UNTUNED_BASELINE_KINDS` (``fair_comparison.md`` section 2). Other claims are returned as they are."""
+    tuned = set(tuned)
+    out = []
+    for claim in claims:
+        untuned = tuple(o for o in claim.others if o in arms and arms[o].kind in UNTUNED_BASELINE_KINDS)
+        if claim.kind == "better" and set(claim.arms()) & tuned and untuned:
+            claim = dataclasses.replace(claim, untuned=untuned)
+        out.append(claim)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class SITTGrid:
     """A grid of SITT's free coefficients, fixed in a commit before its runs (``fair_comparison.md`` section 2).

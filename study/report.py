@@ -252,15 +252,16 @@ def write_report(
         lines.append("\n\n## Findings\n\n" + demote_headings(findings, 3).strip() + "\n")
     lines.append("\n\n## Claims\n\n")
     counts = claims["verdict"].value_counts()
-    verdicts = ("reproduced", "not reproduced", "inconclusive")
-    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in verdicts) + ".\n\n")
+    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in claims_mod.VERDICTS) + ".\n\n")
     lines.append(claims_markdown(claims))
     lines.append(
         "\nVerdict rules (study/claims.py): numbers are per training seed (share of the held-out episodes), "
         "mean and seeded 95% bootstrap CI over seeds. A level claim is *reproduced* when the CI lies entirely on the "
         "claimed side of its threshold (0.5), *not reproduced* when it lies entirely on the other side, *inconclusive* "
         "otherwise or with fewer than 3 seeds. A comparison claim is *reproduced* when the probability of improvement "
-        "over every compared arm has a CI above 0.5, *not reproduced* when one CI stays at or below 0.5.\n"
+        "over every compared arm has a CI above 0.5, *not reproduced* when one CI stays at or below 0.5; a comparison "
+        f"reproduced against a baseline tuned less than the method is *{claims_mod.HELD}* until that baseline gets the "
+        "same tuning effort.\n"
     )
     if main is not None and len(main):
         lines.append(f"\n## {main_title}\n\n")

@@ -104,6 +104,9 @@ class Claim:
     :param threshold: for level claims.
     :param others: for comparison claims, the arms to beat.
     :param source: where the claim comes from (paper figure panel, paper table, study finding).
+    :param untuned: arms of ``others`` that had fewer tuning configurations than ``arm`` (``fair_comparison.md``
+        section 2: a baseline the tuned method beats gets the same effort before the claim may read *reproduced*): a
+        comparison the rule reads *reproduced* is *held* while one of them is compared (:data:`study.claims.HELD`).
     """
 
     id: str
@@ -117,6 +120,7 @@ class Claim:
     threshold: float = 0.5
     others: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+    untuned: tuple[str, ...] = field(default_factory=tuple)
 
     def arms(self) -> tuple[str, ...]:
         return (self.arm,) if isinstance(self.arm, str) else tuple(self.arm)

@@ -3,6 +3,7 @@ seeded CIs, the verdict rules, figures saved as PNG, the report, the walkthrough
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -535,3 +536,35 @@ def test_saved_tables_do_not_depend_on_the_last_float_digits(tmp_path):
     text_b = io.save_table(b, tmp_path / "b", "t").read_text()
     assert text_a == text_b == "arm,value,n\nx,1.039413163,3\n"
     assert pd.read_csv(tmp_path / "a" / "tables" / "t.csv")["value"].iloc[0] == pytest.approx(a["value"].iloc[0])
+
+
+def test_a_comparison_won_against_an_untuned_baseline_is_held():
+    g = next(c for c in CLAIMS if c.id == "g")  # the SITT student beats every baseline: reproduced on main_example
+    df = main_example()
+    assert claims.evaluate_claim(g, df)["verdict"] == "reproduced"
+    held = dataclasses.replace(g, untuned=(g.others[0],))
+    row = claims.evaluate_claim(held, df)
+    assert row["verdict"] == claims.HELD and claims.HELD in claims.VERDICTS
+    assert f"held until {g.others[0]} get(s) the tuning effort" in row["evidence"]
+    # only a reproduced verdict is held: the same hold on a comparison that is not reproduced changes nothing
+    lost = next(c for c in CLAIMS if c.id == "g'")
+    assert claims.evaluate_claim(dataclasses.replace(lost, untuned=lost.others), df)["verdict"] == "not reproduced"
+    # an untuned arm that the claim does not compare holds nothing
+    assert claims.evaluate_claim(dataclasses.replace(g, untuned=("no_such_arm",)), df)["verdict"] == "reproduced"
+
+
+def test_hold_untuned_marks_the_tuned_arms_comparisons_with_the_baseline_kinds():
+    from study.presets import COMMON_ARMS, UNTUNED_BASELINE_KINDS, hold_untuned
+    from study.task import Claim
+
+    def better(cid, arm, others):
+        return Claim(cid, cid, "x", arm, "student", kind="better", others=others)
+
+    given = (better("t", "sitt_tuned", ("without_alignment", "bc", "hlrl", "dwbc")),
+             better("p", "sitt_paper", ("bc",)),  # the paper's coefficients: not tuned, not held
+             Claim("l", "l", "x", "sitt_tuned", "student", kind="level"),
+             better("c", "sitt_tuned", ("student_rl",)))  # an arm of no baseline kind
+    arms = dict(COMMON_ARMS, sitt_tuned=COMMON_ARMS["sitt_paper"], student_rl=COMMON_ARMS["without_alignment"])
+    out = hold_untuned(given, arms, ("sitt_tuned",))
+    assert [c.untuned for c in out] == [("bc", "hlrl", "dwbc"), (), (), ()]
+    assert out[1:] == given[1:] and set(UNTUNED_BASELINE_KINDS) == {"bc", "dagger", "hlrl", "dwbc", "cosil"}
