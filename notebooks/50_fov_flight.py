@@ -49,7 +49,7 @@ from IPython.display import Markdown
 from fov_flight import figures as fov_figures, tables as fov_tables
 from fov_flight.design import GRID, GRID_EXPERIMENT, SCHEDULES, SELECTION
 from fov_flight.task import TASK
-from study import claims, figures, io, tables
+from study import claims, figures, io, policy_modes, tables
 from study import grid as study_grid
 from study.units import experiment_units as units_table_of
 from fov_flight.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
@@ -125,6 +125,25 @@ if eval_df is not None:
     controls = fov_tables.view_controls_table(eval_df, labels=io.arm_labels(experiment))
     print("saved", io.save_table(controls, out, f"{experiment}_view_controls"))
     display(controls)
+
+# %% [markdown]
+# ## Arg-max and sampled actions
+#
+# Every reported evaluation above takes the mean action (`deterministic=True`). Here each stored policy is evaluated
+# again on the same held-out worlds with actions sampled from its Gaussian (torch seeded; `study.policy_modes`; the
+# deterministic rows are the reported evaluation, recomputed; DWBC stores its own model class and is left out): a
+# reading beside the headline, not a replacement for it. Each run's rows are kept beside it (`policy_modes.csv`,
+# committed with the run) and read back while its config is unchanged. One row per run, policy and mode; then the
+# means over seeds.
+
+# %%
+if eval_df is not None:
+    modes = policy_modes.policy_modes_table(TASK, root, experiment, profile, cache=True)
+    print("saved", io.save_table(modes, out, f"{experiment}_modes"))
+    summary = pd.concat([policy_modes.policy_modes_summary(modes, value).assign(value=value)
+                         for value in ("success", "collision")], ignore_index=True)
+    print("saved", io.save_table(summary, out, f"{experiment}_modes_summary"))
+    display(summary)
 
 # %% [markdown]
 # ## Flights with their view cones

@@ -56,7 +56,7 @@ from occluded_drawer import figures as drawer_figures, tables as drawer_tables
 from occluded_drawer.design import (ABLATION_REFERENCE, ADOPTED_SCHEDULES, GRID, GRID_EXPERIMENT, GRID_RAW,
                                     SCHEDULES, SELECTION)
 from occluded_drawer.task import TASK
-from study import claims, figures, io, tables
+from study import claims, figures, io, policy_modes, tables
 from study import grid as study_grid
 from occluded_drawer.premise import PREMISE_CLAIMS, PREMISE_EXPERIMENT, premise_table
 from study.units import experiment_units as units_table_of
@@ -135,6 +135,25 @@ if eval_df is not None:
     fig = figures.metric_plot(eval_df, "grasp_attempts", title="grasp attempts per episode", ylabel="attempts")
     print("saved", io.save_figure(fig, out, f"{experiment}_grasp_attempts"))
     display(fig)
+
+# %% [markdown]
+# ## Arg-max and sampled actions
+#
+# Every reported evaluation above takes the mean action (`deterministic=True`). Here each stored policy is evaluated
+# again on the same held-out scenes with actions sampled from its Gaussian (torch seeded; `study.policy_modes`; the
+# deterministic rows are the reported evaluation, recomputed; DWBC stores its own model class and is left out): a
+# reading beside the headline, not a replacement for it. Each run's rows are kept beside it (`policy_modes.csv`,
+# committed with the run) and read back while its config is unchanged. One row per run, policy and mode; then the
+# means over seeds.
+
+# %%
+if eval_df is not None:
+    modes = policy_modes.policy_modes_table(TASK, root, experiment, profile, cache=True)
+    print("saved", io.save_table(modes, out, f"{experiment}_modes"))
+    summary = pd.concat([policy_modes.policy_modes_summary(modes, value).assign(value=value)
+                         for value in ("success", "visible_share")], ignore_index=True)
+    print("saved", io.save_table(summary, out, f"{experiment}_modes_summary"))
+    display(summary)
 
 # %% [markdown]
 # ## The ablation table
