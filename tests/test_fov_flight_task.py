@@ -498,7 +498,7 @@ def test_notebook_parameters_are_validated():
                                          r"experiment of task 'fov_flight': fov_flight_main, fov_flight_premise, "
                                          r"fov_flight_budget$"):
         fov_figures.notebook_config("main", "smoke", 0)
-    assert TASK.notebooks == {MAIN: "50_fov_flight", TUNING: "50_fov_flight"}
+    assert TASK.notebooks == {MAIN: "50_fov_flight", TUNING: "50_fov_flight", BUDGET_EXPERIMENT: "50_fov_flight"}
 
 
 def test_the_readme_timing_leaves_every_imitation_run_out_of_the_training_speed(tmp_path):
