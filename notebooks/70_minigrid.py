@@ -44,7 +44,7 @@ import pandas as pd
 
 from IPython.display import Markdown
 
-from study import claims, figures, io, policy_modes, tables
+from study import figures, io, policy_modes, tables
 from study.units import experiment_units as units_table_of
 from study.report import budget_markdown, claims_markdown, main_table_markdown
 from minigrid_lava import figures as mg_figures
@@ -142,21 +142,11 @@ if eval_df is not None:
 # the row's at the same budget (0.5: no difference).
 
 # %%
-plan = TASK.budget
-if run:
-    print(io.sweep_experiment(plan.experiment, profile, seeds, root, jobs))
-budget_eval, message = io.eval_table(root, plan.experiment, profile)
-print(message)
-if budget_eval is not None:
-    budget = tables.budget_table(budget_eval, plan.readings)
-    print("saved", io.save_table(budget, out, plan.experiment))
-    display(Markdown(budget_markdown(budget)))
-    fig = figures.metric_plot(budget_eval, "success", title=f"{plan.experiment}: success per arm", ylabel="success")
-    print("saved", io.save_figure(fig, out, f"{plan.experiment}_success"))
-    display(fig)
-    evals = {TASK.main_experiment: eval_df, plan.experiment: budget_eval}
-    budget_claims = [c for c in TASK.report_claims(evals, {}) if c.experiment == plan.experiment]
-    display(Markdown(claims_markdown(claims.claims_table({plan.experiment: budget_eval}, budget_claims))))
+budget = io.budget_reading(TASK, eval_df, profile, root, out, run=run, seeds=seeds, jobs=jobs)
+if budget is not None:
+    display(Markdown(budget_markdown(budget.table)))
+    display(budget.figure)
+    display(Markdown(claims_markdown(budget.claims)))
 
 # %% [markdown]
 # ## Training curves

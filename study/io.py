@@ -13,22 +13,29 @@ repository root wherever the kernel was started (:mod:`study.paths`); the smoke 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterable
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from study import load, paths
+from study import claims as claims_mod
+from study import figures, load, paths
 from study.budget import steps_label
 from study.params import seed_list
 from study.presets import arm_labels, experiment_configs, study_profile
 from study.probes import load_tuning, run_configs_table
 from study.sweep import sweep
+from study.tables import budget_table
+from study.task import Task
 from study.writers import save_figure, save_table
 
 __all__ = [
     "SMOKE_OUT",
+    "BudgetReading",
     "arm_labels",
+    "budget_reading",
     "eval_table",
     "load_tuning",
     "open_experiment",
@@ -120,3 +127,54 @@ def open_experiment(
     eval_df, message = eval_table(root, experiment, profile)
     print(message)
     return root, out, eval_df
+
+
+@dataclass(frozen=True)
+class BudgetReading:
+    """A task's budget experiment read for a notebook (:func:`budget_reading`).
+
+    :param eval_df: the experiment's eval rows (:func:`eval_table`)
+    :param table: :func:`study.tables.budget_table` of them, one row per (budget, method) with runs
+    :param figure: every arm's student and teacher success per seed (:func:`study.figures.metric_plot`)
+    :param claims: :func:`study.claims.claims_table` of the task's claims on the budget experiment
+    """
+
+    eval_df: pd.DataFrame
+    table: pd.DataFrame
+    figure: Figure
+    claims: pd.DataFrame
+
+
+def budget_reading(
+    task: Task,
+    main_eval: pd.DataFrame | None,
+    profile: str,
+    root: str | Path,
+    out: str | Path,
+    *,
+    run: bool = False,
+    seeds: str | int | Iterable[int] = "0-9",
+    jobs: int = 1,
+) -> BudgetReading | None:
+    """Every method of ``task`` at an equal budget and at 2x (:attr:`study.task.Task.budget`): train the budget
+    experiment's missing runs first when ``run`` (:func:`sweep_experiment`), load its eval rows, and save its budget
+    table (``tables/<experiment>.csv``) and success figure (``figures/<experiment>_success.png``) under ``out``. Prints
+    what it did; returns None (after printing why) when the experiment has no runs under ``root``.
+
+    :param main_eval: the task's main experiment's eval rows, for the tasks whose claims read them beside the budget
+        experiment's (:meth:`study.task.Task.report_claims`); None when absent
+    """
+    plan = task.budget
+    if run:
+        print(sweep_experiment(plan.experiment, profile, seeds, root, jobs))
+    eval_df, message = eval_table(root, plan.experiment, profile)
+    print(message)
+    if eval_df is None:
+        return None
+    table = budget_table(eval_df, plan.readings)
+    print("saved", save_table(table, out, plan.experiment))
+    figure = figures.metric_plot(eval_df, "success", title=f"{plan.experiment}: success per arm", ylabel="success")
+    print("saved", save_figure(figure, out, f"{plan.experiment}_success"))
+    evals = {task.main_experiment: main_eval, plan.experiment: eval_df}
+    claims = [c for c in task.report_claims(evals, {}) if c.experiment == plan.experiment]
+    return BudgetReading(eval_df, table, figure, claims_mod.claims_table({plan.experiment: eval_df}, claims))

@@ -360,3 +360,30 @@ def test_the_report_shows_a_task_s_budget_table_when_its_experiment_has_rows():
     assert report.budget_title(task) not in without
     file, table = with_rows[report.budget_title(task)]
     assert file == "occluded_drawer_budget" and table["arm"].tolist() == ["sitt_tuned_align", "hlrl_eq"]
+
+
+# ------------------------------------------------------------------------------------------- notebook facade
+
+
+def test_the_notebooks_budget_reading_trains_reads_saves_and_claims(tmp_path, capsys):
+    from study import io
+
+    task, root, out = get_task("color_maze"), tmp_path / "runs", tmp_path / "out"
+    assert io.budget_reading(task, None, "smoke", root, out) is None  # no runs: says so, writes nothing
+    assert "NO RUNS" in capsys.readouterr().out and not out.exists()
+    reading = io.budget_reading(task, None, "smoke", root, out, run=True, seeds="0", jobs=1)
+    printed = capsys.readouterr().out
+    assert "sweep of 'main_budget' (smoke, seeds [0])" in printed and "0 failed" in printed
+    arms = budget_experiment_arms("sitt_release", twice=False)
+    assert set(reading.eval_df["arm"]) == set(arms) and set(reading.eval_df["seed"]) == {0}
+    # the table: every reading of the maze's plan, each with its one seed; SITT's own row has no PoI
+    assert list(reading.table["arm"]) == [arm for _, _, arm in task.budget.readings]
+    assert set(reading.table["n_seeds"]) == {1} and np.isnan(reading.table["poi_sitt"].iloc[0])
+    saved = pd.read_csv(out / "tables" / "main_budget.csv")
+    assert saved["arm"].tolist() == reading.table["arm"].tolist()
+    assert (out / "figures" / "main_budget_success.png").stat().st_size > 0
+    # the claims: exactly the task's claims on the budget experiment, read on one seed (too few for a verdict)
+    ids = [c.id for c in task.claims if c.experiment == "main_budget"]
+    assert reading.claims["id"].tolist() == ids and len(ids) > 0
+    assert set(reading.claims["experiment"]) == {"main_budget"}
+    assert (reading.claims["verdict"] == "inconclusive").all()
