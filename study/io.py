@@ -122,11 +122,19 @@ def open_experiment(
     Prints what it did; returns ``(root, out, eval_df)`` with ``eval_df`` None when there are no runs."""
     root, out = resolve_paths(profile, root, out)
     print(f"profile={profile}  runs={root}  outputs={out}")
+    return root, out, _sweep_and_load(experiment, profile, root, run, seeds, jobs)
+
+
+def _sweep_and_load(
+    experiment: str, profile: str, root: str | Path, run: bool, seeds: str | int | Iterable[int], jobs: int
+) -> pd.DataFrame | None:
+    """Train the missing runs of ``experiment`` first when ``run`` (:func:`sweep_experiment`), then load its eval
+    rows (:func:`eval_table`), printing both messages; None when there are no runs."""
     if run:
         print(sweep_experiment(experiment, profile, seeds, root, jobs))
     eval_df, message = eval_table(root, experiment, profile)
     print(message)
-    return root, out, eval_df
+    return eval_df
 
 
 @dataclass(frozen=True)
@@ -165,10 +173,7 @@ def budget_reading(
         experiment's (:meth:`study.task.Task.report_claims`); None when absent
     """
     plan = task.budget
-    if run:
-        print(sweep_experiment(plan.experiment, profile, seeds, root, jobs))
-    eval_df, message = eval_table(root, plan.experiment, profile)
-    print(message)
+    eval_df = _sweep_and_load(plan.experiment, profile, root, run, seeds, jobs)
     if eval_df is None:
         return None
     table = budget_table(eval_df, plan.readings)
