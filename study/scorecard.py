@@ -44,11 +44,14 @@ __all__ = ["Row", "ROWS", "LEFT_OUT", "TASK_LABELS", "claim_stem", "row_of", "le
 class Row:
     """One row of the scorecard: ``label`` (the claim in words), ``ids`` (claim ids without a task's tag, fnmatch
     patterns) and, for rows that read one arm out of a claim against several (the maze's ``g``: SITT's student
-    beats BC, DAgger and the without-alignment student), ``versus``: the arm whose comparison the cell shows."""
+    beats BC, DAgger and the without-alignment student), ``versus``: the arm whose comparison the cell shows;
+    ``sitt``: whether the claim's own arm is SITT's (False for the no-teacher control's rows, whose claim reads HLRL's
+    student against PPO on the student's view alone)."""
 
     label: str
     ids: tuple[str, ...]
     versus: str | None = None
+    sitt: bool = True
 
 
 #: the scorecard's rows, in reading order
@@ -113,12 +116,12 @@ ROWS: tuple[Row, ...] = (
     Row("SITT's student beats COSIL's at equal budget (COSIL's teacher and student share SITT's env steps)",
         ("g:cosil_eq",), versus="cosil_eq"),
     Row("The teacher helps: HLRL's student beats PPO on the student's view alone (no teacher), at equal budget",
-        ("teacher_helps",), versus="student_rl"),
+        ("teacher_helps",), versus="student_rl", sitt=False),
     Row("At twice SITT's budget (HLRL's and COSIL's teacher + student): SITT's student, trained twice as long, beats "
         "HLRL's", ("2x:hlrl",), versus="hlrl"),
     Row("At twice SITT's budget: SITT's student, trained twice as long, beats COSIL's", ("2x:cosil",), versus="cosil"),
     Row("At twice SITT's budget: the teacher helps (HLRL's student beats PPO on the student's view alone trained as "
-        "long)", ("2x:teacher_helps",), versus="student_rl_2x"),
+        "long)", ("2x:teacher_helps",), versus="student_rl_2x", sitt=False),
 )
 
 #: claim ids (without a task's tag, fnmatch patterns) deliberately left out of the scorecard -> why
@@ -330,7 +333,7 @@ def scorecard_notes(
         "better) with both sides' means and, where the paper has a number for both, the paper's; last, the claim's "
         f"id in the claims table. {EMPTY}: not asked of that task."]
     if len(cells):
-        first = cells[cells["row"].isin([r.label for r in rows if r.versus is not None])]
+        first = cells[cells["row"].isin([r.label for r in rows if r.versus is not None and r.sitt])]
         arms = {t: sorted(set(first.loc[first["task"] == t, "arm"])) for t in _columns(cells)}
         by_arm: dict[str, list[str]] = {}
         for task, names in arms.items():

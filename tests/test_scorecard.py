@@ -82,6 +82,25 @@ def test_the_scorecard_of_a_hand_made_claims_table():
     assert f"`h:a`: {scorecard.LEFT_OUT['h:*']}" in notes and "`zz`: not placed in a row" in notes
 
 
+def test_the_notes_name_sitts_arm_and_not_the_no_teacher_controls():
+    """The no-teacher rows read HLRL's student against PPO alone: their arm (hlrl_eq, hlrl) is not SITT's."""
+    claims = pd.DataFrame([
+        _claim("fov:g:hlrl_eq", "fov_flight_budget", "sitt_tuned student true success 0.25 [0.23, 0.26] (10 seeds) vs "
+               "hlrl_eq 0.97 [0.93, 0.99], PoI 0.00 [0.00, 0.00]", "not reproduced", "sitt_tuned", 0.25, 0.23, 0.26),
+        _claim("fov:teacher_helps", "fov_flight_budget", "hlrl_eq student true success 0.97 [0.93, 0.99] (10 seeds) "
+               "vs student_rl 0.97 [0.95, 0.98], PoI 0.61 [0.35, 0.84]", "inconclusive", "hlrl_eq", 0.97, 0.93, 0.99),
+        _claim("fov:2x:teacher_helps", "fov_flight_budget", "hlrl student true success 0.99 [0.98, 1.00] (10 seeds) "
+               "vs student_rl_2x 0.97 [0.96, 0.99], PoI 0.76 [0.52, 0.96]", "reproduced", "hlrl", 0.99, 0.98, 1.0),
+    ])
+    cells = scorecard.scorecard_cells(claims, tasks=TASKS, paper=PAPER)
+    assert len(cells) == 3  # every claim has its cell ...
+    notes = scorecard.scorecard_notes(cells, claims)
+    assert "SITT's arm in the comparison rows: `sitt_tuned` on flight." in notes  # ... but only SITT's arm is named
+    assert "hlrl" not in notes
+    assert [r.sitt for r in scorecard.row_of("fov:teacher_helps") + scorecard.row_of("od:2x:teacher_helps")] == [
+        False, False]
+
+
 def test_claim_stems_rows_and_reasons():
     assert scorecard.claim_stem("fov:g:hlrl") == "g:hlrl" and scorecard.claim_stem("g:hlrl") == "g:hlrl"
     assert scorecard.claim_stem("mg:g'") == "g'" and scorecard.claim_stem("od:abl:penalty_only") == "abl:penalty_only"
