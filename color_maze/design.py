@@ -385,6 +385,12 @@ PAPER_ABLATIONS = ("penalty_only", "kl_gradient_only", "no_shared_head")
 # per seed without_alignment_half ~160 s, hlrl_eq ~205 s, cosil_eq ~275 s, student_rl ~410 s (hlrl's PPO less its KL
 # term): 4 trainings and ~1,050 run-seconds a seed, 40 trainings (and 40 copies) for 10 seeds, about 1.5 hours of
 # wall time at 2 jobs on the 2 cores.
+# The 2x arms on the maze, rule fixed before any hlrl_eq or cosil_eq run had finished (seeds 0-4 of the teachers and
+# of student_rl had): if the verdict of g:hlrl_eq differs from g:hlrl's, or g:cosil_eq's from g:cosil's (main, their
+# students at twice SITT's budget), the maze gets the 2x readings too: BUDGET's twice=True adds sitt_2x (sitt_release
+# at 40.1M env steps) and student_rl_2x at seeds 0-9, with their claims (2x:hlrl, 2x:cosil, 2x:teacher_helps:
+# study.presets.budget_claims). Seeds 0-4 ran about twice as fast as the estimate above (half teacher ~75 s,
+# student_rl ~180 s a run at 2 jobs): sitt_2x ~600 s and student_rl_2x ~360 s a run, about 1.3 hours for 10 seeds.
 BUDGET_EXPERIMENT = "main_budget"
 ARMS.update(equal_budget_arms())
 #: the design of BUDGET_EXPERIMENT (:attr:`study.task.Task.budget`: its table in the report and README)
