@@ -195,9 +195,10 @@ def test_presets_exist_for_every_arm_of_every_experiment():
         EXPERIMENTS["main"])
     assert list(EXPERIMENTS) == ["main", "ablations", "main_release_schedule", "seed_grid", "release_vs_paper",
                                  "main_budget"]
-    # equal budgets, fixed before their runs (no 2x arms on the maze)
+    # equal budgets, fixed before their runs; the 2x arms by the rule fixed before the equal-budget students' runs
     assert EXPERIMENTS["main_budget"] == ("sitt_release", "without_alignment", "hlrl", "cosil",
-                                          "without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl")
+                                          "without_alignment_half", "hlrl_eq", "cosil_eq", "student_rl",
+                                          "sitt_2x", "student_rl_2x")
     with pytest.raises(ValueError, match=r"^arm:"):
         preset("main", "no_such_arm", 0, "smoke")
     with pytest.raises(ValueError, match=r"^profile:"):
